@@ -1,0 +1,1069 @@
+/*
+ * mod_auth_ordsjwt: protect httpd locations with OAuth 2.0 bearer JWTs the
+ * way Oracle REST Data Services JWT profiles do.
+ *
+ * This file is the httpd glue only: configuration, hooks, authz providers,
+ * shared-memory setup, and the mapping of core results to HTTP responses
+ * (RFC 6750). The logic lives in src/ and knows nothing of httpd.
+ *
+ * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
+ * reused. The next free id is ORDSJWT00045.
+ */
+#include <string.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "ap_provider.h"
+#include "mod_auth.h"
+#include "util_mutex.h"
+
+#include <apr_global_mutex.h>
+#include <apr_hash.h>
+#include <apr_shm.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+
+#include "ojw.h"
+#include "token.h"
+#include "claims.h"
+#include "jwks.h"
+#include "jwks_fetch.h"
+#include "jwks_cache.h"
+#include "profile.h"
+
+#define AUTH_TYPE           "ords-jwt"
+#define MUTEX_TYPE          "ordsjwt-jwks"
+#define FETCH_TIMEOUT_S     5
+#define MIN_INTERVAL_S      10
+#define MAX_STALE_S         86400
+#define REFRESH_DEFAULT_S   3600
+#define WAIT_STEP           apr_time_from_msec(50)
+
+module AP_MODULE_DECLARE_DATA auth_ordsjwt_module;
+
+APLOG_USE_MODULE(auth_ordsjwt);
+
+/* ------------------------------------------------------------------ */
+/* configuration records                                               */
+
+typedef struct {
+    apr_hash_t *profiles;       /* name -> ojw_profile_t *, this server's */
+    long skew;
+    long age;
+    long refresh;
+    apr_size_t token_max;
+    const char *ca_file;
+    unsigned int skew_set:1;
+    unsigned int age_set:1;
+    unsigned int refresh_set:1;
+    unsigned int token_max_set:1;
+    unsigned int ca_file_set:1;
+} srv_conf_t;
+
+typedef struct {
+    apr_array_header_t *profiles;   /* ojw_profile_t *, in the given order */
+} dir_conf_t;
+
+/* One Require line's values, parsed once at configuration time. */
+typedef struct {
+    int n;
+    const char **values;
+    const char *joined;             /* space-separated, for scope="..." */
+} require_args_t;
+
+/* What authentication left for the authz providers and the responses. */
+typedef enum { REQ_NO_TOKEN, REQ_INVALID, REQ_UNAVAILABLE, REQ_VALID } req_state_t;
+
+typedef struct {
+    req_state_t state;
+    ojw_reason_t reason;
+    const ojw_profile_t *profile;
+    json_t *claims;
+    const char *missing_scopes;     /* from failed ords-scope lines */
+    int insufficient;               /* an ords-* provider denied */
+} req_conf_t;
+
+/* The main server's configuration, for lookups while parsing. */
+static srv_conf_t *main_conf;
+
+/* ------------------------------------------------------------------ */
+/* per-process state: shared memory, mutex, parsed keys                */
+
+/* Parsed keys of one generation, shared by the threads of a process. */
+typedef struct {
+    apr_pool_t *pool;
+    ojw_keyset_t *ks;
+    apr_uint64_t generation;
+    int refs;
+    int retired;
+} keyref_t;
+
+static struct {
+    apr_global_mutex_t *gmutex;
+    const char *gmutex_file;
+    apr_shm_t *shm;
+    ojw_cache_t *cache;
+    int nslots;
+    const char **slot_urls;
+    ojw_refresh_policy_t policy;
+    ojw_fetch_opts_t fetch;
+    apr_thread_mutex_t *lock;       /* guards current[] and refs */
+    keyref_t **current;             /* per slot */
+} shared;
+
+/* ------------------------------------------------------------------ */
+/* configuration                                                       */
+
+static void *create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->profiles = apr_hash_make(p);
+    c->refresh = REFRESH_DEFAULT_S;
+    c->token_max = OJW_TOKEN_MAX_DEFAULT;
+    if (!s->is_virtual) {
+        main_conf = c;
+    }
+    return c;
+}
+
+static void *merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    srv_conf_t *base = basev, *add = addv;
+    srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->profiles = apr_hash_overlay(p, add->profiles, base->profiles);
+    c->skew = add->skew_set ? add->skew : base->skew;
+    c->skew_set = add->skew_set || base->skew_set;
+    c->age = add->age_set ? add->age : base->age;
+    c->age_set = add->age_set || base->age_set;
+    c->refresh = add->refresh_set ? add->refresh : base->refresh;
+    c->refresh_set = add->refresh_set || base->refresh_set;
+    c->token_max = add->token_max_set ? add->token_max : base->token_max;
+    c->token_max_set = add->token_max_set || base->token_max_set;
+    c->ca_file = add->ca_file_set ? add->ca_file : base->ca_file;
+    c->ca_file_set = add->ca_file_set || base->ca_file_set;
+    return c;
+}
+
+static void *create_dir_conf(apr_pool_t *p, char *dir)
+{
+    dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    (void)dir;
+    return c;
+}
+
+static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    dir_conf_t *base = basev, *add = addv;
+    dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->profiles = add->profiles ? add->profiles : base->profiles;
+    return c;
+}
+
+static srv_conf_t *srv_conf(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &auth_ordsjwt_module);
+}
+
+/* Logs a key that a JWKS parse skipped (only where a JWKS is new). */
+static void note_skipped_key(void *baton, ojw_note_level_t level, int index,
+                             const char *kid, const char *why)
+{
+    const char *where = baton;
+
+    if (level == OJW_NOTE_WARN) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, NULL,
+                     "ORDSJWT00001: JWKS %s: key #%d (kid %s) skipped: %s",
+                     where, index, kid ? kid : "none", why);
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, NULL,
+                     "ORDSJWT00002: JWKS %s: key #%d (kid %s) not used: %s",
+                     where, index, kid ? kid : "none", why);
+    }
+}
+
+/* Reads and parses a file: JWKS now, so that configtest reports it. */
+static const char *load_static_keys(cmd_parms *cmd, ojw_profile_t *p)
+{
+    char *doc;
+    apr_size_t len = 0;
+    apr_file_t *f;
+    apr_finfo_t fi;
+    char errbuf[512];
+    apr_status_t rv;
+
+    rv = apr_file_open(&f, p->jwk_file, APR_FOPEN_READ, 0, cmd->temp_pool);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+    }
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "cannot read %s: %pm", p->jwk_file, &rv);
+    }
+    if (fi.size > OJW_JWKS_MAX) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "%s is larger than %d bytes",
+                            p->jwk_file, OJW_JWKS_MAX);
+    }
+    doc = apr_palloc(cmd->temp_pool, (apr_size_t)fi.size + 1);
+    rv = apr_file_read_full(f, doc, (apr_size_t)fi.size, &len);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        return apr_psprintf(cmd->pool, "cannot read %s: %pm", p->jwk_file, &rv);
+    }
+    if (ojw_jwks_parse(&p->static_keys, doc, len, cmd->pool, note_skipped_key,
+                       (void *)p->jwk_url, errbuf, sizeof(errbuf))
+        != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: %s", p->jwk_file, errbuf);
+    }
+    return NULL;
+}
+
+static const char *cmd_profile(cmd_parms *cmd, void *dconf, const char *args)
+{
+    srv_conf_t *sc = srv_conf(cmd->server);
+    const char *error = NULL;
+    ojw_profile_t *p;
+
+    (void)dconf;
+    p = ojw_profile_parse(args, cmd->pool, &error);
+    if (p == NULL) {
+        return apr_psprintf(cmd->pool, "OrdsJwtProfile: %s", error);
+    }
+    if (apr_hash_get(sc->profiles, p->name, APR_HASH_KEY_STRING)) {
+        return apr_psprintf(cmd->pool, "OrdsJwtProfile %s: a profile of that "
+                            "name is already defined in this server", p->name);
+    }
+    if (p->jwk_file && (error = load_static_keys(cmd, p)) != NULL) {
+        return apr_psprintf(cmd->pool, "OrdsJwtProfile %s: jwk_url: %s",
+                            p->name, error);
+    }
+    apr_hash_set(sc->profiles, p->name, APR_HASH_KEY_STRING, p);
+    return NULL;
+}
+
+static const char *parse_long(cmd_parms *cmd, const char *arg, long min,
+                              long max, long *out)
+{
+    char *end;
+    apr_int64_t v = apr_strtoi64(arg, &end, 10);
+
+    if (*arg == '\0' || *end != '\0' || v < min || v > max) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a number from %ld "
+                            "to %ld", cmd->cmd->name, arg, min, max);
+    }
+    *out = (long)v;
+    return NULL;
+}
+
+static const char *cmd_skew(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    srv_conf_t *sc = srv_conf(cmd->server);
+
+    (void)dconf;
+    sc->skew_set = 1;
+    return parse_long(cmd, arg, -86400, OJW_SKEW_MAX, &sc->skew);
+}
+
+static const char *cmd_age(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    srv_conf_t *sc = srv_conf(cmd->server);
+
+    (void)dconf;
+    sc->age_set = 1;
+    return parse_long(cmd, arg, -86400L * 3650, 86400L * 3650, &sc->age);
+}
+
+static const char *cmd_refresh(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    srv_conf_t *sc = srv_conf(cmd->server);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dconf;
+    if (err) {
+        return err;
+    }
+    sc->refresh_set = 1;
+    return parse_long(cmd, arg, MIN_INTERVAL_S, 86400L * 7, &sc->refresh);
+}
+
+static const char *cmd_token_max(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    srv_conf_t *sc = srv_conf(cmd->server);
+    long v = 0;
+    const char *err = parse_long(cmd, arg, 1024, 1024 * 1024, &v);
+
+    (void)dconf;
+    sc->token_max = (apr_size_t)v;
+    sc->token_max_set = 1;
+    return err;
+}
+
+static const char *cmd_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    srv_conf_t *sc = srv_conf(cmd->server);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_finfo_t fi;
+
+    (void)dconf;
+    if (err) {
+        return err;
+    }
+    sc->ca_file = ap_server_root_relative(cmd->pool, arg);
+    if (sc->ca_file == NULL
+        || apr_stat(&fi, sc->ca_file, APR_FINFO_TYPE, cmd->temp_pool)
+           != APR_SUCCESS || fi.filetype != APR_REG) {
+        return apr_psprintf(cmd->pool, "OrdsJwtCACertificateFile: %s is not a "
+                            "readable file", arg);
+    }
+    sc->ca_file_set = 1;
+    return NULL;
+}
+
+/* A profile visible from this server: its own, else the main server's. */
+static ojw_profile_t *find_profile(server_rec *s, const char *name)
+{
+    ojw_profile_t *p = apr_hash_get(srv_conf(s)->profiles, name,
+                                    APR_HASH_KEY_STRING);
+
+    if (p == NULL && main_conf) {
+        p = apr_hash_get(main_conf->profiles, name, APR_HASH_KEY_STRING);
+    }
+    return p;
+}
+
+/*
+ * RFC 6750 wants 403 when the token is fine but lacks scope; httpd sends
+ * 401 for a failed Require unless AuthzSendForbiddenOnFailure is On. Turn
+ * it on for the section, as if written there; a later
+ * "AuthzSendForbiddenOnFailure Off" in the same section still wins.
+ */
+static void send_forbidden_on_failure(cmd_parms *cmd)
+{
+    module *authz_core = NULL;
+    const command_rec *c;
+    cmd_parms sub;
+    void *conf;
+
+    c = ap_find_command_in_modules("AuthzSendForbiddenOnFailure", &authz_core);
+    if (c == NULL || authz_core == NULL || c->args_how != FLAG) {
+        return;
+    }
+    sub = *cmd;
+    sub.info = c->cmd_data;
+    sub.cmd = c;
+    conf = ap_set_config_vectors(cmd->server, cmd->context, cmd->path,
+                                 authz_core, cmd->pool);
+    c->AP_FLAG(&sub, conf, 1);
+}
+
+static const char *cmd_auth_profile(cmd_parms *cmd, void *dconf,
+                                    const char *name)
+{
+    dir_conf_t *dc = dconf;
+    ojw_profile_t *p = find_profile(cmd->server, name);
+
+    if (p == NULL) {
+        return apr_psprintf(cmd->pool, "AuthOrdsJwtProfile: no OrdsJwtProfile "
+                            "named \"%s\" is defined before this line (define "
+                            "it in the main server or this virtual host, "
+                            "before use)", name);
+    }
+    if (dc->profiles == NULL) {
+        dc->profiles = apr_array_make(cmd->pool, 2, sizeof(ojw_profile_t *));
+        send_forbidden_on_failure(cmd);
+    }
+    APR_ARRAY_PUSH(dc->profiles, ojw_profile_t *) = p;
+    return NULL;
+}
+
+static const command_rec ordsjwt_cmds[] = {
+    AP_INIT_RAW_ARGS("OrdsJwtProfile", cmd_profile, NULL, RSRC_CONF,
+        "NAME issuer=... audience=... jwk_url=https://... [allowed_skew=N] "
+        "[allowed_age=N] [role_claim_name=/pointer] [description=...]"),
+    AP_INIT_TAKE1("OrdsJwtAllowedSkew", cmd_skew, NULL, RSRC_CONF,
+        "default allowed clock skew in seconds (0 or less: none; at most 60)"),
+    AP_INIT_TAKE1("OrdsJwtAllowedAge", cmd_age, NULL, RSRC_CONF,
+        "default maximum token age in seconds since iat (0 or less: "
+        "not checked)"),
+    AP_INIT_TAKE1("OrdsJwtJwksRefreshInterval", cmd_refresh, NULL, RSRC_CONF,
+        "seconds fetched keys are used before a refetch (default 3600)"),
+    AP_INIT_TAKE1("OrdsJwtMaxTokenSize", cmd_token_max, NULL, RSRC_CONF,
+        "largest accepted token in bytes (default 16384)"),
+    AP_INIT_TAKE1("OrdsJwtCACertificateFile", cmd_ca_file, NULL, RSRC_CONF,
+        "CA bundle that verifies JWK URL servers (default: system store)"),
+    AP_INIT_ITERATE("AuthOrdsJwtProfile", cmd_auth_profile, NULL, OR_AUTHCFG,
+        "one or more OrdsJwtProfile names; the token's iss picks one"),
+    { NULL }
+};
+
+/* ------------------------------------------------------------------ */
+/* shared memory and mutex                                             */
+
+static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    main_conf = NULL;
+    return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0)
+           == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* Gives every distinct https jwk_url of every server a slot. */
+static void assign_slots(server_rec *s, apr_pool_t *p)
+{
+    apr_hash_t *urls = apr_hash_make(p);
+    apr_array_header_t *order = apr_array_make(p, 4, sizeof(const char *));
+    apr_hash_index_t *hi;
+
+    for (; s; s = s->next) {
+        for (hi = apr_hash_first(p, srv_conf(s)->profiles); hi;
+             hi = apr_hash_next(hi)) {
+            ojw_profile_t *prof = apr_hash_this_val(hi);
+            int *idx;
+
+            if (prof->jwk_file) {
+                continue;
+            }
+            idx = apr_hash_get(urls, prof->jwk_url, APR_HASH_KEY_STRING);
+            if (idx == NULL) {
+                idx = apr_palloc(p, sizeof(*idx));
+                *idx = order->nelts;
+                APR_ARRAY_PUSH(order, const char *) = prof->jwk_url;
+                apr_hash_set(urls, prof->jwk_url, APR_HASH_KEY_STRING, idx);
+            }
+            prof->slot = *idx;
+        }
+    }
+    shared.nslots = order->nelts;
+    shared.slot_urls = (const char **)order->elts;
+}
+
+static apr_status_t create_shm(server_rec *s, apr_pool_t *pconf)
+{
+    apr_size_t size = ojw_cache_size(shared.nslots, OJW_JWKS_MAX);
+    const char *file;
+    apr_status_t rv;
+
+    rv = apr_shm_create(&shared.shm, size, NULL, pconf);
+    if (rv == APR_ENOTIMPL) {
+        file = ap_runtime_dir_relative(pconf, "ordsjwt-jwks.shm");
+        apr_shm_remove(file, pconf);
+        rv = apr_shm_create(&shared.shm, size, file, pconf);
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "ORDSJWT00003: cannot "
+                     "create %" APR_SIZE_T_FMT " bytes of shared memory for "
+                     "%d JWKS slot(s)", size, shared.nslots);
+        return rv;
+    }
+    shared.cache = ojw_cache_attach(apr_shm_baseaddr_get(shared.shm), size,
+                                    shared.nslots, OJW_JWKS_MAX, shared.gmutex,
+                                    1, pconf);
+    return APR_SUCCESS;
+}
+
+static void set_fetch_policy(server_rec *s)
+{
+    srv_conf_t *sc = srv_conf(s);
+
+    shared.policy.refresh_interval = sc->refresh;
+    shared.policy.min_interval = MIN_INTERVAL_S;
+    shared.policy.fetch_timeout = FETCH_TIMEOUT_S + 1;
+    shared.policy.max_stale = MAX_STALE_S;
+    shared.fetch.ca_file = sc->ca_file;
+    shared.fetch.timeout_ms = FETCH_TIMEOUT_S * 1000L;
+    shared.fetch.max_size = OJW_JWKS_MAX;
+}
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *s)
+{
+    apr_status_t rv;
+    int i;
+
+    (void)plog;
+    shared.cache = NULL;
+    shared.nslots = 0;
+    assign_slots(s, pconf);
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG
+        || shared.nslots == 0) {
+        return OK;      /* nothing to share, or just the first dry run */
+    }
+    set_fetch_policy(s);
+    if (ojw_fetch_global_init() != 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ORDSJWT00004: libcurl "
+                     "global initialisation failed");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    rv = ap_global_mutex_create(&shared.gmutex, &shared.gmutex_file,
+                                MUTEX_TYPE, NULL, s, pconf, 0);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "ORDSJWT00005: cannot "
+                     "create the global mutex \"%s\"", MUTEX_TYPE);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (create_shm(s, pconf) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    for (i = 0; i < shared.nslots; i++) {
+        if (ojw_cache_set_url(shared.cache, i, shared.slot_urls[i])
+            != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ORDSJWT00006: jwk_url "
+                         "%s is longer than %d bytes", shared.slot_urls[i],
+                         OJW_URL_MAX - 1);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    (void)ptemp;
+    return OK;
+}
+
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv;
+
+    if (shared.cache == NULL) {
+        return;
+    }
+    rv = apr_global_mutex_child_init(&shared.gmutex, shared.gmutex_file,
+                                     pchild);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "ORDSJWT00007: cannot "
+                     "attach to the global mutex in a child process");
+    }
+    apr_thread_mutex_create(&shared.lock, APR_THREAD_MUTEX_DEFAULT, pchild);
+    shared.current = apr_pcalloc(pchild, sizeof(keyref_t *) * shared.nslots);
+}
+
+/* ------------------------------------------------------------------ */
+/* keys for a profile                                                  */
+
+static void keyref_destroy(keyref_t *k)
+{
+    apr_pool_destroy(k->pool);
+}
+
+static apr_status_t keyref_release(void *data)
+{
+    keyref_t *k = data;
+
+    apr_thread_mutex_lock(shared.lock);
+    if (--k->refs == 0 && k->retired) {
+        keyref_destroy(k);
+    }
+    apr_thread_mutex_unlock(shared.lock);
+    return APR_SUCCESS;
+}
+
+/* Parses the slot's document into a new current key set (lock held). */
+static keyref_t *keyref_replace(request_rec *r, int slot, const char *doc,
+                                apr_size_t len, apr_uint64_t generation)
+{
+    keyref_t *k, *old = shared.current[slot];
+    apr_pool_t *pool;
+    char errbuf[512];
+
+    if (apr_pool_create_unmanaged_ex(&pool, NULL, NULL) != APR_SUCCESS) {
+        return NULL;
+    }
+    k = apr_pcalloc(pool, sizeof(*k));
+    k->pool = pool;
+    k->generation = generation;
+    if (ojw_jwks_parse(&k->ks, doc, len, pool, NULL, NULL, errbuf,
+                       sizeof(errbuf)) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00008: the shared "
+                      "JWKS of %s does not parse in this process: %s",
+                      shared.slot_urls[slot], errbuf);
+        apr_pool_destroy(pool);
+        return NULL;
+    }
+    if (old) {
+        old->retired = 1;
+        if (old->refs == 0) {
+            keyref_destroy(old);
+        }
+    }
+    shared.current[slot] = k;
+    return k;
+}
+
+/* The process's keys for the slot's current generation, referenced for
+ * the lifetime of r. */
+static keyref_t *keyref_acquire(request_rec *r, int slot,
+                                apr_uint64_t generation)
+{
+    keyref_t *k;
+    ojw_slot_state_t state;
+    char *doc = NULL;
+    apr_size_t len = 0;
+
+    apr_thread_mutex_lock(shared.lock);
+    k = shared.current[slot];
+    if (k == NULL || k->generation != generation) {
+        if (ojw_cache_read(shared.cache, slot, k ? k->generation : 0, r->pool,
+                           &doc, &len, &state) == APR_SUCCESS && doc) {
+            k = keyref_replace(r, slot, doc, len, state.generation);
+        }
+    }
+    if (k) {
+        k->refs++;
+        apr_pool_cleanup_register(r->pool, k, keyref_release,
+                                  apr_pool_cleanup_null);
+    }
+    apr_thread_mutex_unlock(shared.lock);
+    return k;
+}
+
+static void log_fetch_failure(request_rec *r, const char *url,
+                              const ojw_fetch_result_t *res,
+                              const char *cause, int stale)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00009: JWKS fetch "
+                  "from %s failed: %s%s%s; %s", url, cause,
+                  res->hint ? "; hint: " : "", res->hint ? res->hint : "",
+                  stale ? "keeping the previous keys"
+                        : "no keys: tokens of this issuer get 503");
+}
+
+/* Fetches the slot's URL (this process claimed it) and stores the result. */
+static void fetch_slot(request_rec *r, int slot, int have_doc)
+{
+    const char *url = shared.slot_urls[slot];
+    ojw_fetch_result_t res;
+    ojw_keyset_t *ks;
+    char errbuf[512];
+    apr_pool_t *tmp;
+    long long now;
+
+    apr_pool_create(&tmp, r->pool);
+    if (ojw_fetch(url, &shared.fetch, &res, tmp) != APR_SUCCESS) {
+        log_fetch_failure(r, url, &res, res.error, have_doc);
+        ojw_cache_fail(shared.cache, slot, apr_time_sec(apr_time_now()),
+                       res.error);
+    }
+    else if (ojw_jwks_parse(&ks, res.body, res.len, tmp, note_skipped_key,
+                            (void *)url, errbuf, sizeof(errbuf))
+             != APR_SUCCESS) {
+        log_fetch_failure(r, url, &res, errbuf, have_doc);
+        ojw_cache_fail(shared.cache, slot, apr_time_sec(apr_time_now()),
+                       errbuf);
+    }
+    else {
+        now = apr_time_sec(apr_time_now());
+        ojw_cache_store(shared.cache, slot, now, res.body, res.len);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00010: fetched "
+                      "JWKS from %s: %" APR_SIZE_T_FMT " bytes, %d usable "
+                      "key(s)", url, res.len, ks->nkeys);
+    }
+    apr_pool_destroy(tmp);
+}
+
+/*
+ * Keys for a profile: static ones, or the shared document of its JWK URL
+ * (fetched here when due, by one process at a time). NULL means no keys
+ * can be had now; *retry_after says when to try again.
+ */
+static const ojw_keyset_t *profile_keys(request_rec *r,
+                                        const ojw_profile_t *p,
+                                        long *retry_after)
+{
+    apr_time_t give_up = apr_time_now() + apr_time_from_sec(FETCH_TIMEOUT_S + 1);
+    ojw_decision_t decision;
+    ojw_slot_state_t state;
+    keyref_t *k;
+    long long now;
+
+    if (p->static_keys) {
+        return p->static_keys;
+    }
+    if (shared.cache == NULL || p->slot < 0 || shared.current == NULL) {
+        *retry_after = MIN_INTERVAL_S;
+        return NULL;
+    }
+    for (;;) {
+        now = apr_time_sec(apr_time_now());
+        if (ojw_cache_begin(shared.cache, p->slot, now, &shared.policy, 0,
+                            &decision, &state) != APR_SUCCESS) {
+            decision = OJW_UNAVAILABLE;
+        }
+        if (decision == OJW_FETCH) {
+            fetch_slot(r, p->slot, state.generation != 0);
+            continue;   /* look again: use what the fetch left */
+        }
+        if (decision != OJW_WAIT || apr_time_now() >= give_up) {
+            break;
+        }
+        apr_sleep(WAIT_STEP);
+    }
+    if (decision == OJW_USE && (k = keyref_acquire(r, p->slot,
+                                                   state.generation))) {
+        return k->ks;
+    }
+    *retry_after = ojw_retry_after(&state, now, &shared.policy);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* responses                                                           */
+
+/* s as the inside of an RFC 7230 quoted-string, control chars dropped. */
+static const char *quoted(apr_pool_t *p, const char *s)
+{
+    char *out = apr_palloc(p, 2 * strlen(s) + 1), *o = out;
+
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+            continue;
+        }
+        if (*s == '"' || *s == '\\') {
+            *o++ = '\\';
+        }
+        *o++ = *s;
+    }
+    *o = '\0';
+    return out;
+}
+
+static req_conf_t *req_conf(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &auth_ordsjwt_module);
+}
+
+/* The Bearer challenge for this request's state. */
+static const char *bearer_challenge(request_rec *r, const req_conf_t *rq)
+{
+    const char *realm = ap_auth_name(r) ? ap_auth_name(r) : AUTH_TYPE;
+    const char *c = apr_psprintf(r->pool, "Bearer realm=\"%s\"",
+                                 quoted(r->pool, realm));
+
+    if (rq && rq->state == REQ_INVALID) {
+        c = apr_psprintf(r->pool, "%s, error=\"invalid_token\", "
+                         "error_description=\"%s\"", c,
+                         ojw_reason_description(rq->reason));
+    }
+    else if (rq && rq->state == REQ_VALID && rq->insufficient) {
+        c = apr_pstrcat(r->pool, c, ", error=\"insufficient_scope\"", NULL);
+        if (rq->missing_scopes) {
+            c = apr_psprintf(r->pool, "%s, scope=\"%s\"", c,
+                             quoted(r->pool, rq->missing_scopes));
+        }
+    }
+    return c;
+}
+
+static int note_auth_failure(request_rec *r, const char *auth_type)
+{
+    if (strcasecmp(auth_type, AUTH_TYPE) != 0) {
+        return DECLINED;
+    }
+    apr_table_setn(r->err_headers_out,
+                   (PROXYREQ_PROXY == r->proxyreq) ? "Proxy-Authenticate"
+                                                   : "WWW-Authenticate",
+                   bearer_challenge(r, req_conf(r)));
+    return OK;
+}
+
+/* A 403 from our authz providers gets its RFC 6750 challenge. */
+static void insert_error_filter(request_rec *r)
+{
+    req_conf_t *rq = req_conf(r);
+
+    if (rq && rq->insufficient && r->status == HTTP_FORBIDDEN) {
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                       bearer_challenge(r, rq));
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* authentication                                                      */
+
+/* The bearer token of the Authorization header, or NULL. */
+static const char *bearer_token(request_rec *r)
+{
+    const char *h = apr_table_get(r->headers_in,
+                                  (PROXYREQ_PROXY == r->proxyreq)
+                                  ? "Proxy-Authorization" : "Authorization");
+    const char *scheme;
+
+    if (h == NULL) {
+        return NULL;
+    }
+    scheme = ap_getword_white(r->pool, &h);
+    if (strcasecmp(scheme, "Bearer") != 0) {
+        return NULL;
+    }
+    while (*h == ' ' || *h == '\t') {
+        h++;
+    }
+    return *h ? h : NULL;
+}
+
+/* The profile to check the token with: the only one, or the one whose
+ * issuer equals the (not yet verified) iss. */
+static const ojw_profile_t *choose_profile(request_rec *r,
+                                           const apr_array_header_t *profiles,
+                                           const ojw_token_t *tok,
+                                           ojw_error_t *err)
+{
+    const char *iss;
+    int i;
+
+    if (profiles->nelts == 1) {
+        return APR_ARRAY_IDX(profiles, 0, const ojw_profile_t *);
+    }
+    iss = ojw_token_peek_issuer(tok, r->pool);
+    for (i = 0; iss && i < profiles->nelts; i++) {
+        const ojw_profile_t *p = APR_ARRAY_IDX(profiles, i,
+                                               const ojw_profile_t *);
+        if (strcmp(p->issuer, iss) == 0) {
+            return p;
+        }
+    }
+    ojw_fail(err, OJW_ERR_ISSUER, "iss \"%.200s\" matches none of the %d "
+             "profiles of this location", iss ? iss : "(none)",
+             profiles->nelts);
+    return NULL;
+}
+
+static const char *claim_text(const json_t *claims, const char *name)
+{
+    const json_t *v = claims ? json_object_get(claims, name) : NULL;
+
+    return json_is_string(v) ? json_string_value(v) : "-";
+}
+
+static int refuse(request_rec *r, req_conf_t *rq, const ojw_token_t *tok,
+                  const ojw_error_t *err)
+{
+    const json_t *claims = tok ? tok->claims : NULL;
+
+    rq->state = REQ_INVALID;
+    rq->reason = err->reason;
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00011: token refused "
+                  "(%s): %s [profile %s, kid %s, iss %s, sub %s]",
+                  ojw_reason_name(err->reason),
+                  ap_escape_logitem(r->pool, err->detail),
+                  rq->profile ? rq->profile->name : "-",
+                  ap_escape_logitem(r->pool, tok && tok->kid ? tok->kid : "-"),
+                  ap_escape_logitem(r->pool, claim_text(claims, "iss")),
+                  ap_escape_logitem(r->pool, claim_text(claims, "sub")));
+    note_auth_failure(r, AUTH_TYPE);
+    return HTTP_UNAUTHORIZED;
+}
+
+static int keys_unavailable(request_rec *r, req_conf_t *rq, long retry_after)
+{
+    rq->state = REQ_UNAVAILABLE;
+    apr_table_setn(r->err_headers_out, "Retry-After",
+                   apr_ltoa(r->pool, retry_after));
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00012: no signing keys "
+                  "for profile %s (jwk_url %s): answering 503, retry in %ld s; "
+                  "the error log says why the JWKS could not be fetched",
+                  rq->profile->name, rq->profile->jwk_url, retry_after);
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
+static int check_authn(request_rec *r)
+{
+    dir_conf_t *dc = ap_get_module_config(r->per_dir_config,
+                                          &auth_ordsjwt_module);
+    srv_conf_t *sc = srv_conf(r->server);
+    const char *type = ap_auth_type(r), *compact, *subject = NULL;
+    ojw_claim_policy_t policy;
+    const ojw_keyset_t *ks;
+    ojw_token_t *tok = NULL;
+    ojw_error_t err;
+    req_conf_t *rq;
+    long retry_after = 0;
+
+    if (type == NULL || strcasecmp(type, AUTH_TYPE) != 0) {
+        return DECLINED;
+    }
+    rq = apr_pcalloc(r->pool, sizeof(*rq));
+    ap_set_module_config(r->request_config, &auth_ordsjwt_module, rq);
+    if (dc->profiles == NULL || dc->profiles->nelts == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00013: AuthType "
+                      "%s without AuthOrdsJwtProfile for %s", AUTH_TYPE, r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if ((compact = bearer_token(r)) == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00014: no bearer "
+                      "token in the request");
+        note_auth_failure(r, AUTH_TYPE);
+        return HTTP_UNAUTHORIZED;
+    }
+    memset(&err, 0, sizeof(err));
+    if (ojw_token_parse(&tok, compact, strlen(compact), sc->token_max, r->pool,
+                        &err) != OJW_OK) {
+        return refuse(r, rq, tok, &err);
+    }
+    if ((rq->profile = choose_profile(r, dc->profiles, tok, &err)) == NULL) {
+        return refuse(r, rq, tok, &err);
+    }
+    if ((ks = profile_keys(r, rq->profile, &retry_after)) == NULL) {
+        return keys_unavailable(r, rq, retry_after);
+    }
+    if (ojw_token_verify(tok, ks, r->pool, &err) != OJW_OK) {
+        return refuse(r, rq, tok, &err);
+    }
+    policy.issuer = rq->profile->issuer;
+    policy.audience = rq->profile->audience;
+    policy.allowed_skew = ojw_profile_skew(rq->profile, sc->skew);
+    policy.allowed_age = ojw_profile_age(rq->profile, sc->age);
+    if (ojw_claims_check(tok->claims, &policy, apr_time_sec(apr_time_now()),
+                         &subject, &err) != OJW_OK) {
+        return refuse(r, rq, tok, &err);
+    }
+    rq->state = REQ_VALID;
+    rq->claims = tok->claims;
+    r->user = apr_pstrdup(r->pool, subject);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00015: token accepted "
+                  "[profile %s, kid %s, sub %s]", rq->profile->name,
+                  ap_escape_logitem(r->pool, tok->kid ? tok->kid : "-"),
+                  ap_escape_logitem(r->pool, r->user));
+    return OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* authorization providers                                             */
+
+static const char *parse_require_args(cmd_parms *cmd, const char *line,
+                                      const void **parsed)
+{
+    require_args_t *a = apr_pcalloc(cmd->pool, sizeof(*a));
+    apr_array_header_t *vals = apr_array_make(cmd->pool, 4, sizeof(char *));
+    const char *w;
+
+    while (*line && *(w = ap_getword_conf(cmd->pool, &line))) {
+        APR_ARRAY_PUSH(vals, const char *) = w;
+    }
+    if (vals->nelts == 0) {
+        return "Require ords-scope/ords-role needs at least one value";
+    }
+    a->n = vals->nelts;
+    a->values = (const char **)vals->elts;
+    a->joined = apr_array_pstrcat(cmd->pool, vals, ' ');
+    *parsed = a;
+    return NULL;
+}
+
+/* The request's verified claims, or why authz cannot look at them. */
+static authz_status authz_claims(request_rec *r, req_conf_t **rqp)
+{
+    req_conf_t *rq = req_conf(r);
+
+    *rqp = rq;
+    if (r->user == NULL) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    if (rq == NULL || rq->state != REQ_VALID) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00016: Require "
+                      "ords-scope/ords-role needs AuthType %s", AUTH_TYPE);
+        return AUTHZ_DENIED;
+    }
+    return AUTHZ_GRANTED;
+}
+
+static authz_status authz_scope(request_rec *r, const char *line,
+                                const void *parsed)
+{
+    const require_args_t *a = parsed;
+    req_conf_t *rq;
+    authz_status st = authz_claims(r, &rq);
+
+    (void)line;
+    if (st != AUTHZ_GRANTED) {
+        return st;
+    }
+    if (ojw_claims_has_any_scope(rq->claims, a->values, a->n)) {
+        return AUTHZ_GRANTED;
+    }
+    rq->insufficient = 1;
+    rq->missing_scopes = rq->missing_scopes
+        ? apr_pstrcat(r->pool, rq->missing_scopes, " ", a->joined, NULL)
+        : a->joined;
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00017: sub %s has "
+                  "none of the scopes \"%s\" [profile %s]",
+                  ap_escape_logitem(r->pool, r->user), a->joined,
+                  rq->profile->name);
+    return AUTHZ_DENIED;
+}
+
+static authz_status authz_role(request_rec *r, const char *line,
+                               const void *parsed)
+{
+    const require_args_t *a = parsed;
+    req_conf_t *rq;
+    authz_status st = authz_claims(r, &rq);
+
+    (void)line;
+    if (st != AUTHZ_GRANTED) {
+        return st;
+    }
+    if (rq->profile->role_claim_name == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00018: Require "
+                      "ords-role cannot succeed: profile %s has no "
+                      "role_claim_name", rq->profile->name);
+    }
+    else if (ojw_claims_has_any_role(rq->claims, rq->profile->role_claim_name,
+                                     a->values, a->n)) {
+        return AUTHZ_GRANTED;
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00019: sub %s has "
+                      "none of the roles \"%s\" at %s [profile %s]",
+                      ap_escape_logitem(r->pool, r->user), a->joined,
+                      rq->profile->role_claim_name, rq->profile->name);
+    }
+    rq->insufficient = 1;
+    return AUTHZ_DENIED;
+}
+
+static const authz_provider scope_provider = {
+    authz_scope, parse_require_args
+};
+
+static const authz_provider role_provider = {
+    authz_role, parse_require_args
+};
+
+/* ------------------------------------------------------------------ */
+
+static void register_hooks(apr_pool_t *p)
+{
+    ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_authn(check_authn, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_note_auth_failure(note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(insert_error_filter, NULL, NULL,
+                                APR_HOOK_MIDDLE);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "ords-scope",
+                              AUTHZ_PROVIDER_VERSION, &scope_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "ords-role",
+                              AUTHZ_PROVIDER_VERSION, &role_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+}
+
+module AP_MODULE_DECLARE_DATA auth_ordsjwt_module = {
+    STANDARD20_MODULE_STUFF,
+    create_dir_conf,
+    merge_dir_conf,
+    create_srv_conf,
+    merge_srv_conf,
+    ordsjwt_cmds,
+    register_hooks
+#ifdef AP_MODULE_FLAG_NONE
+    , AP_MODULE_FLAG_NONE
+#endif
+};

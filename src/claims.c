@@ -1,0 +1,310 @@
+/* Claim checks, scopes and JSON-pointer roles (see claims.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "claims.h"
+
+/* A NumericDate: an integer or a finite real; 0 when absent or not one. */
+static int numeric_date(const json_t *claims, const char *name, double *out)
+{
+    const json_t *v = json_object_get(claims, name);
+
+    if (json_is_integer(v)) {
+        *out = (double)json_integer_value(v);
+        return 1;
+    }
+    if (json_is_real(v) && isfinite(json_real_value(v))) {
+        *out = json_real_value(v);
+        return 1;
+    }
+    return 0;
+}
+
+static ojw_reason_t check_issuer(const json_t *claims, const char *issuer,
+                                 ojw_error_t *err)
+{
+    const json_t *iss = json_object_get(claims, "iss");
+
+    if (!json_is_string(iss)) {
+        return ojw_fail(err, OJW_ERR_ISSUER, "the token has no \"iss\" string; "
+                        "the profile expects \"%s\"", issuer);
+    }
+    if (strcmp(json_string_value(iss), issuer) != 0) {
+        return ojw_fail(err, OJW_ERR_ISSUER, "iss \"%.200s\" is not the "
+                        "profile's issuer \"%s\" (exact comparison)",
+                        json_string_value(iss), issuer);
+    }
+    return OJW_OK;
+}
+
+static ojw_reason_t check_audience(const json_t *claims, const char *audience,
+                                   ojw_error_t *err)
+{
+    const json_t *aud = json_object_get(claims, "aud");
+    const json_t *v;
+    size_t i;
+
+    if (json_is_string(aud)) {
+        if (strcmp(json_string_value(aud), audience) == 0) {
+            return OJW_OK;
+        }
+        return ojw_fail(err, OJW_ERR_AUDIENCE, "aud \"%.200s\" is not the "
+                        "profile's audience \"%s\" (exact comparison)",
+                        json_string_value(aud), audience);
+    }
+    if (!json_is_array(aud)) {
+        return ojw_fail(err, OJW_ERR_AUDIENCE, "the token has no \"aud\" string "
+                        "or array; the profile expects \"%s\"", audience);
+    }
+    json_array_foreach(aud, i, v) {
+        if (!json_is_string(v)) {
+            return ojw_fail(err, OJW_ERR_AUDIENCE, "\"aud\" array has a "
+                            "member that is not a string");
+        }
+        if (strcmp(json_string_value(v), audience) == 0) {
+            return OJW_OK;
+        }
+    }
+    return ojw_fail(err, OJW_ERR_AUDIENCE, "none of the %zu \"aud\" entries "
+                    "is the profile's audience \"%s\"", json_array_size(aud),
+                    audience);
+}
+
+static ojw_reason_t check_times(const json_t *claims,
+                                const ojw_claim_policy_t *p, double now,
+                                ojw_error_t *err)
+{
+    double skew = p->allowed_skew > 0 ? (double)p->allowed_skew : 0;
+    double exp, nbf, iat;
+    int has_iat = numeric_date(claims, "iat", &iat);
+
+    if (!numeric_date(claims, "exp", &exp)) {
+        return ojw_fail(err, OJW_ERR_EXP_MISSING, "\"exp\" is missing or not "
+                        "a number");
+    }
+    if (json_object_get(claims, "nbf") && !numeric_date(claims, "nbf", &nbf)) {
+        return ojw_fail(err, OJW_ERR_MALFORMED, "\"nbf\" is not a number");
+    }
+    if (json_object_get(claims, "iat") && !has_iat) {
+        return ojw_fail(err, OJW_ERR_IAT_MISSING, "\"iat\" is not a number");
+    }
+    if (now >= exp + skew) {
+        return ojw_fail(err, OJW_ERR_EXPIRED, "expired %.0f s ago (exp %.0f, "
+                        "allowed_skew %.0f s)", now - exp, exp, skew);
+    }
+    if (json_object_get(claims, "nbf") && now + skew < nbf) {
+        return ojw_fail(err, OJW_ERR_NOT_YET_VALID, "not valid for another "
+                        "%.0f s (nbf %.0f, allowed_skew %.0f s)", nbf - now,
+                        nbf, skew);
+    }
+    if (has_iat && iat > now + skew) {
+        return ojw_fail(err, OJW_ERR_IAT_FUTURE, "issued %.0f s in the future "
+                        "(iat %.0f, allowed_skew %.0f s)", iat - now, iat, skew);
+    }
+    if (p->allowed_age > 0) {
+        if (!has_iat) {
+            return ojw_fail(err, OJW_ERR_IAT_MISSING, "allowed_age is %ld s "
+                            "but the token has no \"iat\"", p->allowed_age);
+        }
+        if (now - iat > (double)p->allowed_age + skew) {
+            return ojw_fail(err, OJW_ERR_TOO_OLD, "issued %.0f s ago, "
+                            "allowed_age is %ld s (allowed_skew %.0f s)",
+                            now - iat, p->allowed_age, skew);
+        }
+    }
+    return OJW_OK;
+}
+
+static int has_control_char(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static ojw_reason_t check_subject(const json_t *claims, const char **subject,
+                                  ojw_error_t *err)
+{
+    const json_t *sub = json_object_get(claims, "sub");
+
+    if (!json_is_string(sub) || json_string_length(sub) == 0) {
+        return ojw_fail(err, OJW_ERR_SUBJECT, "\"sub\" is missing, empty or "
+                        "not a string");
+    }
+    if (has_control_char(json_string_value(sub))) {
+        return ojw_fail(err, OJW_ERR_SUBJECT, "\"sub\" contains control "
+                        "characters");
+    }
+    *subject = json_string_value(sub);
+    return OJW_OK;
+}
+
+ojw_reason_t ojw_claims_check(const json_t *claims,
+                              const ojw_claim_policy_t *policy,
+                              long long now, const char **subject,
+                              ojw_error_t *err)
+{
+    ojw_reason_t rc;
+
+    *subject = NULL;
+    if ((rc = check_issuer(claims, policy->issuer, err)) != OJW_OK
+        || (rc = check_audience(claims, policy->audience, err)) != OJW_OK
+        || (rc = check_times(claims, policy, (double)now, err)) != OJW_OK
+        || (rc = check_subject(claims, subject, err)) != OJW_OK) {
+        return rc;
+    }
+    return OJW_OK;
+}
+
+/* 1 when word is one of the space-separated words of list. */
+static int word_in_list(const char *list, const char *word)
+{
+    size_t wlen = strlen(word);
+    const char *p = list;
+
+    while (*p) {
+        size_t n;
+
+        while (*p == ' ') {
+            p++;
+        }
+        n = strcspn(p, " ");
+        if (n == wlen && n > 0 && strncmp(p, word, n) == 0) {
+            return 1;
+        }
+        p += n;
+    }
+    return 0;
+}
+
+/* 1 when word is in a string (space-separated) or an array of strings. */
+static int value_contains(const json_t *v, const char *word, int split)
+{
+    const json_t *item;
+    size_t i;
+
+    if (json_is_string(v)) {
+        return split ? word_in_list(json_string_value(v), word)
+                     : strcmp(json_string_value(v), word) == 0;
+    }
+    json_array_foreach(v, i, item) {
+        if (json_is_string(item) && strcmp(json_string_value(item), word) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int ojw_claims_has_any_scope(const json_t *claims, const char *const *scopes,
+                             int n)
+{
+    const json_t *scope = json_object_get(claims, "scope");
+    const json_t *scp = json_object_get(claims, "scp");
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if ((json_is_string(scope) && word_in_list(json_string_value(scope),
+                                                   scopes[i]))
+            || value_contains(scp, scopes[i], 1)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int ojw_json_pointer_valid(const char *pointer)
+{
+    const char *p;
+
+    if (pointer == NULL || (*pointer != '\0' && *pointer != '/')) {
+        return 0;
+    }
+    for (p = pointer; *p; p++) {
+        if (*p == '~' && p[1] != '0' && p[1] != '1') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Unescapes one reference token (~1 -> /, ~0 -> ~) into buf. */
+static size_t pointer_token(const char *p, char *buf, size_t buflen)
+{
+    size_t n = 0;
+
+    while (*p && *p != '/' && n + 1 < buflen) {
+        if (*p == '~') {
+            buf[n++] = p[1] == '1' ? '/' : '~';
+            p += 2;
+        }
+        else {
+            buf[n++] = *p++;
+        }
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+/* Array index per RFC 6901: "0" or digits without a leading zero. */
+static int array_index(const char *tok, size_t *index)
+{
+    char *end;
+    unsigned long v;
+
+    if (*tok == '\0' || (tok[0] == '0' && tok[1] != '\0')
+        || strspn(tok, "0123456789") != strlen(tok) || strlen(tok) > 9) {
+        return 0;
+    }
+    v = strtoul(tok, &end, 10);
+    *index = (size_t)v;
+    return 1;
+}
+
+const json_t *ojw_json_pointer(const json_t *root, const char *pointer)
+{
+    const json_t *cur = root;
+    const char *p = pointer;
+    char tok[256];
+    size_t index;
+
+    if (!ojw_json_pointer_valid(pointer)) {
+        return NULL;
+    }
+    while (cur && *p == '/') {
+        const char *next = strchr(p + 1, '/');
+        size_t rawlen = next ? (size_t)(next - p - 1) : strlen(p + 1);
+
+        if (rawlen >= sizeof(tok)) {
+            return NULL;
+        }
+        pointer_token(p + 1, tok, sizeof(tok));
+        if (json_is_object(cur)) {
+            cur = json_object_get(cur, tok);
+        }
+        else if (json_is_array(cur) && array_index(tok, &index)) {
+            cur = json_array_get(cur, index);
+        }
+        else {
+            return NULL;
+        }
+        p += 1 + rawlen;
+    }
+    return cur;
+}
+
+int ojw_claims_has_any_role(const json_t *claims, const char *pointer,
+                            const char *const *roles, int n)
+{
+    const json_t *v = ojw_json_pointer(claims, pointer);
+    int i;
+
+    for (i = 0; v && i < n; i++) {
+        if (value_contains(v, roles[i], 0)) {
+            return 1;
+        }
+    }
+    return 0;
+}

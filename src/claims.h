@@ -1,0 +1,42 @@
+/*
+ * Claim checks of an ORDS JWT profile (iss, aud, exp, nbf, iat, age, sub),
+ * scopes and JSON-pointer roles. Only ever given verified claims.
+ */
+#ifndef OJW_CLAIMS_H
+#define OJW_CLAIMS_H
+
+#include <jansson.h>
+#include "ojw.h"
+
+typedef struct {
+    const char *issuer;       /* must equal "iss" */
+    const char *audience;     /* must equal "aud" or be one of its entries */
+    long allowed_skew;        /* seconds; <= 0 means none */
+    long allowed_age;         /* seconds since iat; <= 0 means not checked */
+} ojw_claim_policy_t;
+
+/* Checks the claims at time now (seconds since the epoch). On success
+ * *subject is the "sub" claim. */
+ojw_reason_t ojw_claims_check(const json_t *claims,
+                              const ojw_claim_policy_t *policy,
+                              long long now, const char **subject,
+                              ojw_error_t *err);
+
+/* 1 when any of the n scopes is in "scope" (space-separated) or "scp"
+ * (space-separated string or array of strings). */
+int ojw_claims_has_any_scope(const json_t *claims, const char *const *scopes,
+                             int n);
+
+/* Resolves an RFC 6901 JSON pointer ("" is the whole document); NULL when
+ * it does not resolve or is not a valid pointer. */
+const json_t *ojw_json_pointer(const json_t *root, const char *pointer);
+
+/* 1 when any of the n roles is in the value at pointer: an array of
+ * strings or one string. */
+int ojw_claims_has_any_role(const json_t *claims, const char *pointer,
+                            const char *const *roles, int n);
+
+/* 1 when pointer is a syntactically valid RFC 6901 pointer. */
+int ojw_json_pointer_valid(const char *pointer);
+
+#endif

@@ -1,0 +1,473 @@
+/* JWKS document -> key set, with the key policy described in jwks.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <apr_strings.h>
+#include "jwks.h"
+#include "b64url.h"
+
+static const ojw_alg_t algs[] = {
+    { "RS256", OJW_KTY_RSA, NULL, 0 },
+    { "RS384", OJW_KTY_RSA, NULL, 0 },
+    { "RS512", OJW_KTY_RSA, NULL, 0 },
+    { "PS256", OJW_KTY_RSA, NULL, 0 },
+    { "PS384", OJW_KTY_RSA, NULL, 0 },
+    { "PS512", OJW_KTY_RSA, NULL, 0 },
+    { "ES256", OJW_KTY_EC, "P-256", 64 },
+    { "ES384", OJW_KTY_EC, "P-384", 96 },
+    { "ES512", OJW_KTY_EC, "P-521", 132 },
+};
+
+typedef struct {
+    const char *crv;
+    size_t coord_len;
+    int bits;
+} curve_t;
+
+static const curve_t curves[] = {
+    { "P-256", 32, 256 },
+    { "P-384", 48, 384 },
+    { "P-521", 66, 521 },
+};
+
+/* Members that only a private or symmetric key has. */
+static const char *const private_members[] = {
+    "d", "p", "q", "dp", "dq", "qi", "oth", "k", NULL
+};
+
+const ojw_alg_t *ojw_alg_find(const char *name)
+{
+    size_t i;
+
+    if (name == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+        if (strcmp(algs[i].name, name) == 0) {
+            return &algs[i];
+        }
+    }
+    return NULL;
+}
+
+static const curve_t *curve_find(const char *crv)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
+        if (strcmp(curves[i].crv, crv) == 0) {
+            return &curves[i];
+        }
+    }
+    return NULL;
+}
+
+static const char *kty_name(ojw_kty_t kty)
+{
+    return kty == OJW_KTY_RSA ? "RSA" : "EC";
+}
+
+int ojw_key_fits_alg(const ojw_key_t *key, const ojw_alg_t *alg,
+                     char *why, size_t whylen)
+{
+    if (key->kty != alg->kty) {
+        snprintf(why, whylen, "alg %s needs a %s key, the key is %s",
+                 alg->name, kty_name(alg->kty), kty_name(key->kty));
+        return 0;
+    }
+    if (alg->crv && strcmp(alg->crv, key->crv) != 0) {
+        snprintf(why, whylen, "alg %s needs curve %s, the key is on %s",
+                 alg->name, alg->crv, key->crv);
+        return 0;
+    }
+    if (key->alg && strcmp(key->alg, alg->name) != 0) {
+        snprintf(why, whylen, "the key is for alg %s only, the token uses %s",
+                 key->alg, alg->name);
+        return 0;
+    }
+    return 1;
+}
+
+const ojw_key_t *ojw_keyset_find(const ojw_keyset_t *ks, const char *kid)
+{
+    int i;
+
+    for (i = 0; ks && kid && i < ks->nkeys; i++) {
+        if (ks->keys[i].kid && strcmp(ks->keys[i].kid, kid) == 0) {
+            return &ks->keys[i];
+        }
+    }
+    return NULL;
+}
+
+static apr_status_t keyset_cleanup(void *data)
+{
+    ojw_keyset_t *ks = data;
+    int i;
+
+    for (i = 0; i < ks->nkeys; i++) {
+        cjose_jwk_release(ks->keys[i].jwk);
+        ks->keys[i].jwk = NULL;
+    }
+    ks->nkeys = 0;
+    return APR_SUCCESS;
+}
+
+/* A string member, or NULL when absent; *bad is set when not a string. */
+static const char *member_string(json_t *obj, const char *name, int *bad)
+{
+    json_t *v = json_object_get(obj, name);
+
+    if (v == NULL) {
+        return NULL;
+    }
+    if (!json_is_string(v)) {
+        *bad = 1;
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+/* Decodes a base64url member after checking it; NULL (with why) if bad. */
+static const unsigned char *member_b64(apr_pool_t *pool, json_t *obj,
+                                       const char *name, size_t *len,
+                                       char *why, size_t whylen)
+{
+    json_t *v = json_object_get(obj, name);
+    unsigned char *out;
+
+    if (!json_is_string(v)) {
+        snprintf(why, whylen, "member \"%s\" is missing or not a string", name);
+        return NULL;
+    }
+    if (ojw_b64url_decode(pool, json_string_value(v), json_string_length(v),
+                          &out, len) != 0 || *len == 0) {
+        snprintf(why, whylen, "member \"%s\" is not canonical unpadded "
+                 "base64url", name);
+        return NULL;
+    }
+    return out;
+}
+
+static int bit_length(const unsigned char *b, size_t len)
+{
+    int bits;
+
+    while (len > 0 && *b == 0) {
+        b++;
+        len--;
+    }
+    if (len == 0) {
+        return 0;
+    }
+    bits = (int)(len - 1) * 8;
+    for (unsigned char c = *b; c; c >>= 1) {
+        bits++;
+    }
+    return bits;
+}
+
+static int check_rsa(apr_pool_t *pool, json_t *jwk, ojw_key_t *key,
+                     char *why, size_t whylen)
+{
+    const unsigned char *n, *e;
+    size_t nlen, elen, i;
+    unsigned long long ev = 0;
+    int ebits;
+
+    if ((n = member_b64(pool, jwk, "n", &nlen, why, whylen)) == NULL
+        || (e = member_b64(pool, jwk, "e", &elen, why, whylen)) == NULL) {
+        return 0;
+    }
+    key->bits = bit_length(n, nlen);
+    if (key->bits < OJW_RSA_MIN_BITS || key->bits > OJW_RSA_MAX_BITS) {
+        snprintf(why, whylen, "RSA modulus of %d bits (allowed: %d to %d)",
+                 key->bits, OJW_RSA_MIN_BITS, OJW_RSA_MAX_BITS);
+        return 0;
+    }
+    ebits = bit_length(e, elen);
+    if (ebits > 64) {
+        snprintf(why, whylen, "RSA exponent of %d bits", ebits);
+        return 0;
+    }
+    for (i = 0; i < elen; i++) {
+        ev = (ev << 8) | e[i];
+    }
+    if (ev < 3 || (ev & 1) == 0) {
+        snprintf(why, whylen, "RSA exponent %llu is not odd and at least 3",
+                 ev);
+        return 0;
+    }
+    return 1;
+}
+
+static int check_ec(apr_pool_t *pool, json_t *jwk, ojw_key_t *key,
+                    char *why, size_t whylen)
+{
+    int bad = 0;
+    const char *crv = member_string(jwk, "crv", &bad);
+    const curve_t *curve;
+    size_t xlen, ylen;
+
+    if (crv == NULL || (curve = curve_find(crv)) == NULL) {
+        snprintf(why, whylen, "EC curve %s%s%s not supported (P-256, P-384, "
+                 "P-521)", crv ? "\"" : "", crv ? crv : "(missing)",
+                 crv ? "\"" : "");
+        return 0;
+    }
+    if (member_b64(pool, jwk, "x", &xlen, why, whylen) == NULL
+        || member_b64(pool, jwk, "y", &ylen, why, whylen) == NULL) {
+        return 0;
+    }
+    if (xlen != curve->coord_len || ylen != curve->coord_len) {
+        snprintf(why, whylen, "EC coordinates of %zu/%zu bytes, %s needs %zu",
+                 xlen, ylen, crv, curve->coord_len);
+        return 0;
+    }
+    key->crv = curve->crv;
+    key->bits = curve->bits;
+    return 1;
+}
+
+/* Hands cjose a clean JWK with only the public members we checked. */
+static cjose_jwk_t *import_public(apr_pool_t *pool, json_t *jwk,
+                                  const ojw_key_t *key, char *why,
+                                  size_t whylen)
+{
+    static const char *const rsa_members[] = { "kty", "n", "e", NULL };
+    static const char *const ec_members[] = { "kty", "crv", "x", "y", NULL };
+    const char *const *m = key->kty == OJW_KTY_RSA ? rsa_members : ec_members;
+    json_t *clean = json_object();
+    cjose_jwk_t *out = NULL;
+    cjose_err cerr;
+    size_t len;
+    char *buf;
+
+    for (; *m; m++) {
+        json_object_set(clean, *m, json_object_get(jwk, *m));
+    }
+    len = json_dumpb(clean, NULL, 0, JSON_COMPACT);
+    buf = apr_palloc(pool, len + 1);
+    if (len == 0 || json_dumpb(clean, buf, len, JSON_COMPACT) != len) {
+        snprintf(why, whylen, "cannot serialise the key");
+    }
+    else if ((out = cjose_jwk_import(buf, len, &cerr)) == NULL) {
+        snprintf(why, whylen, "cjose cannot import the key: %s",
+                 cerr.message ? cerr.message : "unknown error");
+    }
+    json_decref(clean);
+    return out;
+}
+
+/* Policy checks that exclude a key without being suspicious. */
+static int key_is_for_signing(json_t *jwk, char *why, size_t whylen)
+{
+    int bad = 0;
+    const char *use = member_string(jwk, "use", &bad);
+    json_t *ops = json_object_get(jwk, "key_ops");
+    size_t i;
+    json_t *op;
+
+    if (bad || (use && strcmp(use, "sig") != 0)) {
+        snprintf(why, whylen, "\"use\" is not \"sig\"");
+        return 0;
+    }
+    if (ops == NULL) {
+        return 1;
+    }
+    json_array_foreach(ops, i, op) {
+        if (json_is_string(op) && strcmp(json_string_value(op), "verify") == 0) {
+            return 1;
+        }
+    }
+    snprintf(why, whylen, "\"key_ops\" does not contain \"verify\"");
+    return 0;
+}
+
+static int has_private_member(json_t *jwk)
+{
+    const char *const *m;
+
+    for (m = private_members; *m; m++) {
+        if (json_object_get(jwk, *m)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Checks and imports one JWK; returns 1 if usable, else 0 with why/level. */
+static int load_key(apr_pool_t *pool, json_t *jwk, ojw_key_t *key,
+                    ojw_note_level_t *level, char *why, size_t whylen)
+{
+    int bad = 0;
+    const char *kty, *alg;
+    const ojw_alg_t *known;
+
+    memset(key, 0, sizeof(*key));
+    *level = OJW_NOTE_WARN;
+    if (!json_is_object(jwk)) {
+        snprintf(why, whylen, "not a JSON object");
+        return 0;
+    }
+    key->kid = member_string(jwk, "kid", &bad);
+    kty = member_string(jwk, "kty", &bad);
+    alg = member_string(jwk, "alg", &bad);
+    if (bad) {
+        snprintf(why, whylen, "\"kid\", \"kty\" or \"alg\" is not a string");
+        return 0;
+    }
+    if (kty == NULL) {
+        snprintf(why, whylen, "no \"kty\"");
+        return 0;
+    }
+    if (!key_is_for_signing(jwk, why, whylen)) {
+        *level = OJW_NOTE_DEBUG;
+        return 0;
+    }
+    if (strcmp(kty, "RSA") != 0 && strcmp(kty, "EC") != 0) {
+        *level = strcmp(kty, "oct") == 0 ? OJW_NOTE_WARN : OJW_NOTE_DEBUG;
+        snprintf(why, whylen, "kty \"%s\" is not used (only RSA and EC; "
+                 "symmetric keys are never taken from a JWKS)", kty);
+        return 0;
+    }
+    key->kty = strcmp(kty, "RSA") == 0 ? OJW_KTY_RSA : OJW_KTY_EC;
+    if (alg) {
+        known = ojw_alg_find(alg);
+        if (known == NULL || known->kty != key->kty) {
+            *level = known ? OJW_NOTE_WARN : OJW_NOTE_DEBUG;
+            snprintf(why, whylen, "alg \"%s\" is not an accepted signature "
+                     "algorithm for a %s key", alg, kty);
+            return 0;
+        }
+        key->alg = known->name;
+    }
+    if (has_private_member(jwk)) {
+        snprintf(why, whylen, "the JWK holds private key material; a JWKS "
+                 "must publish public keys only");
+        return 0;
+    }
+    if (key->kty == OJW_KTY_RSA ? !check_rsa(pool, jwk, key, why, whylen)
+                                : !check_ec(pool, jwk, key, why, whylen)) {
+        return 0;
+    }
+    if (key->alg && key->kty == OJW_KTY_EC
+        && strcmp(ojw_alg_find(key->alg)->crv, key->crv) != 0) {
+        snprintf(why, whylen, "alg \"%s\" does not fit curve %s", key->alg,
+                 key->crv);
+        return 0;
+    }
+    key->jwk = import_public(pool, jwk, key, why, whylen);
+    if (key->jwk == NULL) {
+        return 0;
+    }
+    if (key->kid) {
+        key->kid = apr_pstrdup(pool, key->kid);
+    }
+    return 1;
+}
+
+static apr_status_t jwks_error(char *errbuf, size_t errlen, const char *fmt,
+                               ...) __attribute__((format(printf, 3, 4)));
+
+static apr_status_t jwks_error(char *errbuf, size_t errlen, const char *fmt,
+                               ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(errbuf, errlen, fmt, ap);
+    va_end(ap);
+    return APR_EINVAL;
+}
+
+static const char *duplicate_kid(const ojw_keyset_t *ks)
+{
+    int i, j;
+
+    for (i = 0; i < ks->nkeys; i++) {
+        for (j = i + 1; ks->keys[i].kid && j < ks->nkeys; j++) {
+            if (ks->keys[j].kid && strcmp(ks->keys[i].kid, ks->keys[j].kid) == 0) {
+                return ks->keys[i].kid;
+            }
+        }
+    }
+    return NULL;
+}
+
+static apr_status_t load_keys(ojw_keyset_t *ks, json_t *keys,
+                              apr_pool_t *pool, ojw_jwks_note_fn *note,
+                              void *baton, char *errbuf, size_t errlen)
+{
+    char why[256];
+    ojw_note_level_t level;
+    size_t i;
+    json_t *jwk;
+    const char *dup;
+
+    json_array_foreach(keys, i, jwk) {
+        ojw_key_t *key = &ks->keys[ks->nkeys];
+
+        why[0] = '\0';
+        if (load_key(pool, jwk, key, &level, why, sizeof(why))) {
+            ks->nkeys++;
+        }
+        else if (note) {
+            note(baton, level, (int)i, key->kid, why);
+        }
+    }
+    if ((dup = duplicate_kid(ks)) != NULL) {
+        return jwks_error(errbuf, errlen, "the JWKS has several keys with kid "
+                          "\"%s\"; a kid must name one key", dup);
+    }
+    if (ks->nkeys == 0) {
+        return jwks_error(errbuf, errlen, "the JWKS has no usable signature "
+                          "key (RSA >= %d bits or EC P-256/384/521)",
+                          OJW_RSA_MIN_BITS);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t ojw_jwks_parse(ojw_keyset_t **out, const char *doc, size_t len,
+                            apr_pool_t *pool, ojw_jwks_note_fn *note,
+                            void *baton, char *errbuf, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *root, *keys;
+    ojw_keyset_t *ks;
+    apr_status_t rv;
+
+    *out = NULL;
+    if (len > OJW_JWKS_MAX) {
+        return jwks_error(errbuf, errlen, "the JWKS is %zu bytes, more than "
+                          "the %d byte limit", len, OJW_JWKS_MAX);
+    }
+    root = json_loadb(doc, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        return jwks_error(errbuf, errlen, "the JWKS is not valid JSON: %s "
+                          "(line %d, column %d, position %d)", jerr.text,
+                          jerr.line, jerr.column, jerr.position);
+    }
+    keys = json_object_get(root, "keys");
+    if (!json_is_object(root) || !json_is_array(keys)) {
+        json_decref(root);
+        return jwks_error(errbuf, errlen, "the JWKS is not an object with a "
+                          "\"keys\" array");
+    }
+    if (json_array_size(keys) > OJW_JWKS_MAX_KEYS) {
+        rv = jwks_error(errbuf, errlen, "the JWKS has %zu keys, more than the "
+                        "limit of %d", json_array_size(keys),
+                        OJW_JWKS_MAX_KEYS);
+        json_decref(root);
+        return rv;
+    }
+    ks = apr_pcalloc(pool, sizeof(*ks));
+    apr_pool_cleanup_register(pool, ks, keyset_cleanup,
+                              apr_pool_cleanup_null);
+    rv = load_keys(ks, keys, pool, note, baton, errbuf, errlen);
+    json_decref(root);
+    if (rv == APR_SUCCESS) {
+        *out = ks;
+    }
+    return rv;
+}

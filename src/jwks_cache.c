@@ -1,0 +1,223 @@
+/* JWKS documents in APR shared memory (see jwks_cache.h). */
+#include <string.h>
+#include <apr_strings.h>
+#include "jwks_cache.h"
+
+/* Layout of one slot; the document bytes follow the header. */
+typedef struct {
+    char url[OJW_URL_MAX];
+    ojw_slot_state_t state;
+    char last_error[OJW_ERROR_MAX];
+    apr_size_t doc_len;
+} slot_header_t;
+
+struct ojw_cache {
+    char *base;
+    int nslots;
+    apr_size_t doc_max;
+    apr_size_t stride;
+    apr_global_mutex_t *mutex;
+};
+
+#define ALIGN8(n) (((n) + 7) & ~(apr_size_t)7)
+
+static int have_document(const ojw_slot_state_t *s)
+{
+    return s->generation != 0;
+}
+
+static int fetch_in_flight(const ojw_slot_state_t *s, long long now,
+                           const ojw_refresh_policy_t *p)
+{
+    return s->fetch_started != 0 && now - s->fetch_started <= p->fetch_timeout;
+}
+
+static int may_attempt(const ojw_slot_state_t *s, long long now,
+                       const ojw_refresh_policy_t *p)
+{
+    return s->attempted_at == 0 || now - s->attempted_at >= p->min_interval
+           || now < s->attempted_at;    /* the clock went backwards */
+}
+
+ojw_decision_t ojw_refresh_decide(const ojw_slot_state_t *s, long long now,
+                                  const ojw_refresh_policy_t *p, int force)
+{
+    long long age = now - s->fetched_at;
+
+    if (fetch_in_flight(s, now, p)) {
+        return have_document(s) ? OJW_USE : OJW_WAIT;
+    }
+    if (!have_document(s)) {
+        return may_attempt(s, now, p) ? OJW_FETCH : OJW_UNAVAILABLE;
+    }
+    if ((force || age >= p->refresh_interval) && may_attempt(s, now, p)) {
+        return OJW_FETCH;
+    }
+    if (age >= p->refresh_interval + p->max_stale) {
+        return OJW_UNAVAILABLE;
+    }
+    return OJW_USE;
+}
+
+long ojw_retry_after(const ojw_slot_state_t *s, long long now,
+                     const ojw_refresh_policy_t *p)
+{
+    long long left = s->attempted_at + p->min_interval - now;
+
+    if (fetch_in_flight(s, now, p)) {
+        left = s->fetch_started + p->fetch_timeout - now;
+    }
+    return left < 1 ? 1 : (long)left;
+}
+
+apr_size_t ojw_cache_size(int nslots, apr_size_t doc_max)
+{
+    return (apr_size_t)nslots * ALIGN8(sizeof(slot_header_t) + doc_max);
+}
+
+static slot_header_t *slot_at(ojw_cache_t *c, int idx)
+{
+    if (idx < 0 || idx >= c->nslots) {
+        return NULL;
+    }
+    return (slot_header_t *)(c->base + (apr_size_t)idx * c->stride);
+}
+
+ojw_cache_t *ojw_cache_attach(void *base, apr_size_t size, int nslots,
+                              apr_size_t doc_max, apr_global_mutex_t *mutex,
+                              int init, apr_pool_t *pool)
+{
+    ojw_cache_t *c;
+
+    if (base == NULL || size < ojw_cache_size(nslots, doc_max)) {
+        return NULL;
+    }
+    c = apr_pcalloc(pool, sizeof(*c));
+    c->base = base;
+    c->nslots = nslots;
+    c->doc_max = doc_max;
+    c->stride = ALIGN8(sizeof(slot_header_t) + doc_max);
+    c->mutex = mutex;
+    if (init) {
+        memset(base, 0, ojw_cache_size(nslots, doc_max));
+    }
+    return c;
+}
+
+apr_status_t ojw_cache_set_url(ojw_cache_t *c, int idx, const char *url)
+{
+    slot_header_t *s = slot_at(c, idx);
+
+    if (s == NULL || strlen(url) >= sizeof(s->url)) {
+        return APR_EINVAL;
+    }
+    apr_cpystrn(s->url, url, sizeof(s->url));
+    return APR_SUCCESS;
+}
+
+apr_status_t ojw_cache_begin(ojw_cache_t *c, int idx, long long now,
+                             const ojw_refresh_policy_t *policy, int force,
+                             ojw_decision_t *decision, ojw_slot_state_t *state)
+{
+    slot_header_t *s = slot_at(c, idx);
+    apr_status_t rv;
+
+    if (s == NULL) {
+        return APR_EINVAL;
+    }
+    if ((rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
+        return rv;
+    }
+    *decision = ojw_refresh_decide(&s->state, now, policy, force);
+    if (*decision == OJW_FETCH) {
+        s->state.fetch_started = now;
+        s->state.attempted_at = now;
+        s->state.fetches++;
+    }
+    *state = s->state;
+    return apr_global_mutex_unlock(c->mutex);
+}
+
+apr_status_t ojw_cache_read(ojw_cache_t *c, int idx, apr_uint64_t known_gen,
+                            apr_pool_t *pool, char **doc, apr_size_t *len,
+                            ojw_slot_state_t *state)
+{
+    slot_header_t *s = slot_at(c, idx);
+    apr_status_t rv;
+
+    *doc = NULL;
+    *len = 0;
+    if (s == NULL) {
+        return APR_EINVAL;
+    }
+    if ((rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
+        return rv;
+    }
+    *state = s->state;
+    if (s->state.generation != known_gen && s->doc_len > 0) {
+        *doc = apr_pstrmemdup(pool, (const char *)(s + 1), s->doc_len);
+        *len = s->doc_len;
+    }
+    return apr_global_mutex_unlock(c->mutex);
+}
+
+apr_status_t ojw_cache_store(ojw_cache_t *c, int idx, long long now,
+                             const char *doc, apr_size_t len)
+{
+    slot_header_t *s = slot_at(c, idx);
+    char *bytes;
+    apr_status_t rv;
+
+    if (s == NULL || len > c->doc_max) {
+        return APR_EINVAL;
+    }
+    if ((rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
+        return rv;
+    }
+    bytes = (char *)(s + 1);
+    if (s->state.generation == 0 || s->doc_len != len
+        || memcmp(bytes, doc, len) != 0) {
+        memcpy(bytes, doc, len);
+        s->doc_len = len;
+        s->state.generation++;
+    }
+    s->state.fetched_at = now;
+    s->state.fetch_started = 0;
+    s->last_error[0] = '\0';
+    return apr_global_mutex_unlock(c->mutex);
+}
+
+apr_status_t ojw_cache_fail(ojw_cache_t *c, int idx, long long now,
+                            const char *error)
+{
+    slot_header_t *s = slot_at(c, idx);
+    apr_status_t rv;
+
+    if (s == NULL) {
+        return APR_EINVAL;
+    }
+    if ((rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
+        return rv;
+    }
+    s->state.fetch_started = 0;
+    s->state.attempted_at = now;
+    s->state.failures++;
+    apr_cpystrn(s->last_error, error ? error : "", sizeof(s->last_error));
+    return apr_global_mutex_unlock(c->mutex);
+}
+
+apr_status_t ojw_cache_last_error(ojw_cache_t *c, int idx, char *buf,
+                                  apr_size_t buflen)
+{
+    slot_header_t *s = slot_at(c, idx);
+    apr_status_t rv;
+
+    if (s == NULL || buflen == 0) {
+        return APR_EINVAL;
+    }
+    if ((rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
+        return rv;
+    }
+    apr_cpystrn(buf, s->last_error, buflen);
+    return apr_global_mutex_unlock(c->mutex);
+}

@@ -1,0 +1,87 @@
+/*
+ * JWKS documents in shared memory: one slot per JWK URL in one segment,
+ * guarded by one global mutex, shared by every child process. A slot holds
+ * the last good document, a generation number bumped on every change, and
+ * the fetch bookkeeping. Processes copy out under the lock and parse
+ * outside it; only one process fetches a URL at a time.
+ */
+#ifndef OJW_JWKS_CACHE_H
+#define OJW_JWKS_CACHE_H
+
+#include <apr_global_mutex.h>
+#include <apr_pools.h>
+#include "ojw.h"
+
+#define OJW_URL_MAX     2048
+#define OJW_ERROR_MAX   512
+
+/* What a slot's bookkeeping says; times in seconds since the epoch. */
+typedef struct {
+    apr_uint64_t generation;  /* 0: never had a document */
+    apr_int64_t fetched_at;   /* last successful fetch, 0 if none */
+    apr_int64_t attempted_at; /* last fetch attempt, 0 if none */
+    apr_int64_t fetch_started;/* a fetch is under way since, 0 if none */
+    apr_uint32_t fetches;     /* attempts, successful or not */
+    apr_uint32_t failures;
+} ojw_slot_state_t;
+
+typedef struct {
+    long refresh_interval;    /* refetch after this many seconds */
+    long min_interval;        /* never attempt more often than this */
+    long fetch_timeout;       /* a fetch older than this is presumed dead */
+    long max_stale;           /* use keys this long after refresh is due */
+} ojw_refresh_policy_t;
+
+typedef enum {
+    OJW_USE,          /* use the document in the slot */
+    OJW_FETCH,        /* this caller must fetch (the slot is claimed) */
+    OJW_WAIT,         /* another process is fetching and there is no doc */
+    OJW_UNAVAILABLE   /* no usable document; do not fetch now */
+} ojw_decision_t;
+
+/* The pure decision: what to do with a slot in state s at time now. */
+ojw_decision_t ojw_refresh_decide(const ojw_slot_state_t *s, long long now,
+                                  const ojw_refresh_policy_t *policy,
+                                  int force);
+
+/* Seconds until a fetch may be attempted again (at least 1). */
+long ojw_retry_after(const ojw_slot_state_t *s, long long now,
+                     const ojw_refresh_policy_t *policy);
+
+typedef struct ojw_cache ojw_cache_t;
+
+/* Bytes of shared memory for nslots slots of doc_max bytes each. */
+apr_size_t ojw_cache_size(int nslots, apr_size_t doc_max);
+
+/* Lays out (init=1, in the parent) or adopts (init=0) the segment at base. */
+ojw_cache_t *ojw_cache_attach(void *base, apr_size_t size, int nslots,
+                              apr_size_t doc_max, apr_global_mutex_t *mutex,
+                              int init, apr_pool_t *pool);
+
+/* Binds slot idx to url (parent, at startup). */
+apr_status_t ojw_cache_set_url(ojw_cache_t *c, int idx, const char *url);
+
+/* Looks at slot idx under the lock and decides; on OJW_FETCH the slot is
+ * marked as being fetched by the caller, who must call store() or fail(). */
+apr_status_t ojw_cache_begin(ojw_cache_t *c, int idx, long long now,
+                             const ojw_refresh_policy_t *policy, int force,
+                             ojw_decision_t *decision, ojw_slot_state_t *state);
+
+/* Copies the document out if its generation differs from known_gen. */
+apr_status_t ojw_cache_read(ojw_cache_t *c, int idx, apr_uint64_t known_gen,
+                            apr_pool_t *pool, char **doc, apr_size_t *len,
+                            ojw_slot_state_t *state);
+
+/* Ends a fetch with a good document (generation bumped if it changed). */
+apr_status_t ojw_cache_store(ojw_cache_t *c, int idx, long long now,
+                             const char *doc, apr_size_t len);
+
+/* Ends a fetch that failed; the previous document stays. */
+apr_status_t ojw_cache_fail(ojw_cache_t *c, int idx, long long now,
+                            const char *error);
+
+/* The last fetch error of slot idx (copied into buf), "" if none. */
+apr_status_t ojw_cache_last_error(ojw_cache_t *c, int idx, char *buf,
+                                  apr_size_t buflen);
+
+#endif

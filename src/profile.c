@@ -1,0 +1,202 @@
+/* OrdsJwtProfile argument parser (see profile.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <apr_strings.h>
+#include "profile.h"
+#include "claims.h"
+
+/* Next word: key=value, key="quoted value", or a bare NAME. Returns NULL
+ * at the end; sets *error on an unterminated quote. */
+static char *next_word(apr_pool_t *pool, const char **s, const char **error)
+{
+    const char *p = *s;
+    char *out, *o;
+
+    while (isspace((unsigned char)*p)) {
+        p++;
+    }
+    if (*p == '\0') {
+        *s = p;
+        return NULL;
+    }
+    out = o = apr_palloc(pool, strlen(p) + 1);
+    while (*p && !isspace((unsigned char)*p)) {
+        if (*p == '"') {
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && (p[1] == '"' || p[1] == '\\')) {
+                    p++;
+                }
+                *o++ = *p;
+            }
+            if (*p != '"') {
+                *error = "unterminated double quote";
+                return NULL;
+            }
+            p++;
+        }
+        else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    *s = p;
+    return out;
+}
+
+static const char *parse_seconds(const char *key, const char *value,
+                                 long *out, apr_pool_t *pool)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(value, &end, 10);
+    if (*value == '\0' || *end != '\0' || errno == ERANGE
+        || v < -86400L * 3650 || v > 86400L * 3650) {
+        return apr_psprintf(pool, "%s=%s is not a number of seconds", key,
+                            value);
+    }
+    *out = v;
+    return NULL;
+}
+
+static const char *set_url(ojw_profile_t *p, const char *value,
+                           apr_pool_t *pool)
+{
+    p->jwk_url = value;
+    if (strncmp(value, "https://", 8) == 0 && value[8] != '\0') {
+        return NULL;
+    }
+    if (strncmp(value, "file://", 7) == 0 && value[7] == '/') {
+        p->jwk_file = value + 7;
+        return NULL;
+    }
+    return apr_psprintf(pool, "jwk_url=%s must start with https:// (or be "
+                        "file:///absolute/path.json for static keys)", value);
+}
+
+static const char *set_key(ojw_profile_t *p, const char *key,
+                           const char *value, apr_pool_t *pool)
+{
+    const char *err = NULL;
+
+    if (strcmp(key, "issuer") == 0) {
+        p->issuer = value;
+    }
+    else if (strcmp(key, "audience") == 0) {
+        p->audience = value;
+    }
+    else if (strcmp(key, "jwk_url") == 0) {
+        err = set_url(p, value, pool);
+    }
+    else if (strcmp(key, "allowed_skew") == 0) {
+        p->skew_set = 1;
+        err = parse_seconds(key, value, &p->allowed_skew, pool);
+        if (!err && p->allowed_skew > OJW_SKEW_MAX) {
+            err = apr_psprintf(pool, "allowed_skew=%ld is more than %d seconds",
+                               p->allowed_skew, OJW_SKEW_MAX);
+        }
+    }
+    else if (strcmp(key, "allowed_age") == 0) {
+        p->age_set = 1;
+        err = parse_seconds(key, value, &p->allowed_age, pool);
+    }
+    else if (strcmp(key, "role_claim_name") == 0) {
+        p->role_claim_name = value;
+        if (!ojw_json_pointer_valid(value) || *value == '\0') {
+            err = apr_psprintf(pool, "role_claim_name=%s is not a JSON pointer "
+                               "(RFC 6901), e.g. /groups or /realm_access/roles",
+                               value);
+        }
+    }
+    else if (strcmp(key, "description") == 0) {
+        p->description = value;
+    }
+    else {
+        err = apr_psprintf(pool, "unknown key \"%s\" (known: issuer, audience, "
+                           "jwk_url, allowed_skew, allowed_age, "
+                           "role_claim_name, description)", key);
+    }
+    return err;
+}
+
+static int valid_name(const char *name)
+{
+    const char *c;
+
+    for (c = name; *c; c++) {
+        if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-'
+            && *c != '.') {
+            return 0;
+        }
+    }
+    return *name != '\0';
+}
+
+static const char *parse_pairs(ojw_profile_t *p, const char *rest,
+                               apr_pool_t *pool)
+{
+    const char *err = NULL;
+    char *word, *eq;
+
+    while ((word = next_word(pool, &rest, &err)) != NULL) {
+        eq = strchr(word, '=');
+        if (eq == NULL || eq == word) {
+            return apr_psprintf(pool, "\"%s\" is not key=value", word);
+        }
+        *eq = '\0';
+        if (eq[1] == '\0') {
+            return apr_psprintf(pool, "%s has an empty value", word);
+        }
+        if ((err = set_key(p, word, eq + 1, pool)) != NULL) {
+            return err;
+        }
+    }
+    if (err) {
+        return err;
+    }
+    if (!p->issuer || !p->audience || !p->jwk_url) {
+        return apr_psprintf(pool, "missing %s%s%s(issuer, audience and jwk_url "
+                            "are required)", p->issuer ? "" : "issuer ",
+                            p->audience ? "" : "audience ",
+                            p->jwk_url ? "" : "jwk_url ");
+    }
+    return NULL;
+}
+
+ojw_profile_t *ojw_profile_parse(const char *args, apr_pool_t *pool,
+                                 const char **error)
+{
+    ojw_profile_t *p = apr_pcalloc(pool, sizeof(*p));
+    const char *rest = args ? args : "";
+    const char *err = NULL;
+
+    p->slot = -1;
+    p->name = next_word(pool, &rest, &err);
+    if (p->name == NULL || !valid_name(p->name)) {
+        *error = err ? err : "needs a profile NAME (letters, digits, _ - .) "
+                 "followed by key=value pairs";
+        return NULL;
+    }
+    if ((err = parse_pairs(p, rest, pool)) != NULL) {
+        *error = err;
+        return NULL;
+    }
+    return p;
+}
+
+long ojw_profile_skew(const ojw_profile_t *p, long default_skew)
+{
+    long skew = p->skew_set ? p->allowed_skew : default_skew;
+
+    return skew > 0 ? skew : 0;
+}
+
+long ojw_profile_age(const ojw_profile_t *p, long default_age)
+{
+    long age = p->age_set ? p->allowed_age : default_age;
+
+    return age > 0 ? age : 0;
+}

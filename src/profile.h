@@ -1,0 +1,40 @@
+/*
+ * An ORDS JWT profile, parsed from the arguments of
+ *   OrdsJwtProfile NAME key=value ...
+ * with the keys of ORDS_SECURITY.CREATE_JWT_PROFILE: issuer, audience,
+ * jwk_url, allowed_skew, allowed_age, role_claim_name, description.
+ */
+#ifndef OJW_PROFILE_H
+#define OJW_PROFILE_H
+
+#include <apr_pools.h>
+#include "jwks.h"
+
+#define OJW_SKEW_MAX 60
+
+typedef struct {
+    const char *name;
+    const char *issuer;
+    const char *audience;
+    const char *jwk_url;
+    const char *jwk_file;         /* file: URL -> absolute path, else NULL */
+    const char *role_claim_name;  /* RFC 6901 pointer, or NULL */
+    const char *description;
+    long allowed_skew;
+    long allowed_age;
+    int skew_set;
+    int age_set;
+    ojw_keyset_t *static_keys;    /* file: JWKS, loaded at startup */
+    int slot;                     /* https: shared-memory slot, -1 if none */
+} ojw_profile_t;
+
+/* Parses "NAME key=value ..." (values may be "double quoted"); on error
+ * returns NULL with a message naming the key and what is wrong. */
+ojw_profile_t *ojw_profile_parse(const char *args, apr_pool_t *pool,
+                                 const char **error);
+
+/* The effective skew/age: the profile's when set, else the default. */
+long ojw_profile_skew(const ojw_profile_t *p, long default_skew);
+long ojw_profile_age(const ojw_profile_t *p, long default_age);
+
+#endif

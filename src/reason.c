@@ -1,0 +1,59 @@
+/* Refusal reasons: names for logs, descriptions for clients. */
+#include <stdarg.h>
+#include <stdio.h>
+#include "reason.h"
+
+typedef struct {
+    const char *name;
+    const char *description;
+} reason_text_t;
+
+static const reason_text_t reason_texts[OJW_REASON_COUNT] = {
+    [OJW_OK]                   = { "ok", "token accepted" },
+    [OJW_ERR_MALFORMED]        = { "malformed", "token is malformed" },
+    [OJW_ERR_TOO_LARGE]        = { "too_large", "token is too large" },
+    [OJW_ERR_ALG]              = { "alg", "signing algorithm not accepted" },
+    [OJW_ERR_CRIT]             = { "crit", "unsupported critical header" },
+    [OJW_ERR_KID]              = { "kid", "signing key not found" },
+    [OJW_ERR_SIGNATURE]        = { "signature", "signature is invalid" },
+    [OJW_ERR_EXPIRED]          = { "expired", "token has expired" },
+    [OJW_ERR_NOT_YET_VALID]    = { "nbf", "token is not yet valid" },
+    [OJW_ERR_IAT_FUTURE]       = { "iat_future", "token issued in the future" },
+    [OJW_ERR_TOO_OLD]          = { "too_old", "token is too old" },
+    [OJW_ERR_EXP_MISSING]      = { "exp_missing", "token has no valid exp claim" },
+    [OJW_ERR_IAT_MISSING]      = { "iat_missing", "token has no valid iat claim" },
+    [OJW_ERR_ISSUER]           = { "issuer", "issuer not accepted" },
+    [OJW_ERR_AUDIENCE]         = { "audience", "audience not accepted" },
+    [OJW_ERR_SUBJECT]          = { "subject", "token has no subject" },
+    [OJW_ERR_KEYS_UNAVAILABLE] = { "keys_unavailable", "signing keys unavailable" },
+};
+
+ojw_reason_t ojw_fail(ojw_error_t *err, ojw_reason_t reason,
+                      const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err) {
+        err->reason = reason;
+        va_start(ap, fmt);
+        vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
+        va_end(ap);
+    }
+    return reason;
+}
+
+const char *ojw_reason_description(ojw_reason_t reason)
+{
+    if ((unsigned)reason >= OJW_REASON_COUNT) {
+        return "token refused";
+    }
+    return reason_texts[reason].description;
+}
+
+const char *ojw_reason_name(ojw_reason_t reason)
+{
+    if ((unsigned)reason >= OJW_REASON_COUNT) {
+        return "unknown";
+    }
+    return reason_texts[reason].name;
+}

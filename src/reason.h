@@ -1,0 +1,4 @@
+#ifndef OJW_REASON_H
+#define OJW_REASON_H
+#include "ojw.h"
+#endif

@@ -1,0 +1,272 @@
+/* Compact JWS parse and verification (see token.h). */
+#include <stdio.h>
+#include <string.h>
+#include <apr_strings.h>
+#include <cjose/jws.h>
+#include "token.h"
+#include "b64url.h"
+
+static apr_status_t json_cleanup(void *data)
+{
+    json_decref((json_t *)data);
+    return APR_SUCCESS;
+}
+
+json_t *ojw_json_object_load(const char *buf, size_t len, apr_pool_t *pool,
+                             char *errbuf, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+
+    if (v == NULL) {
+        snprintf(errbuf, errlen, "%s (position %d)", jerr.text, jerr.position);
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        snprintf(errbuf, errlen, "not a JSON object");
+        json_decref(v);
+        return NULL;
+    }
+    apr_pool_cleanup_register(pool, v, json_cleanup, apr_pool_cleanup_null);
+    return v;
+}
+
+/* Splits into exactly three base64url segments; returns the dot offsets. */
+static ojw_reason_t split_segments(const char *s, size_t len, size_t dots[2],
+                                   ojw_error_t *err)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '.') {
+            if (n == 2) {
+                return ojw_fail(err, OJW_ERR_MALFORMED, "more than three "
+                                "segments (a JWE has five; only a compact "
+                                "JWS is accepted)");
+            }
+            dots[n++] = i;
+        }
+    }
+    if (n != 2) {
+        return ojw_fail(err, OJW_ERR_MALFORMED, "%zu segment(s), a compact JWS "
+                        "has three", n + 1);
+    }
+    if (dots[0] == 0 || dots[1] == dots[0] + 1 || dots[1] + 1 == len) {
+        return ojw_fail(err, OJW_ERR_MALFORMED, "empty segment");
+    }
+    if (!ojw_b64url_valid(s, dots[0])
+        || !ojw_b64url_valid(s + dots[0] + 1, dots[1] - dots[0] - 1)
+        || !ojw_b64url_valid(s + dots[1] + 1, len - dots[1] - 1)) {
+        return ojw_fail(err, OJW_ERR_MALFORMED, "a segment is not canonical "
+                        "unpadded base64url");
+    }
+    return OJW_OK;
+}
+
+/* RFC 7515 4.1.11: we implement no extension, so any crit refuses. */
+static ojw_reason_t check_extensions(json_t *header, ojw_error_t *err)
+{
+    json_t *crit = json_object_get(header, "crit");
+    json_t *b64 = json_object_get(header, "b64");
+
+    if (crit != NULL) {
+        return ojw_fail(err, OJW_ERR_CRIT, "header lists critical extensions "
+                        "(\"crit\"); none is supported");
+    }
+    if (b64 != NULL && !json_is_true(b64)) {
+        return ojw_fail(err, OJW_ERR_CRIT, "unencoded payload (\"b64\") is "
+                        "not supported");
+    }
+    return OJW_OK;
+}
+
+static ojw_reason_t parse_header(ojw_token_t *t, const char *seg, size_t len,
+                                 apr_pool_t *pool, ojw_error_t *err)
+{
+    unsigned char *raw;
+    size_t rawlen;
+    char why[160];
+    json_t *alg, *kid;
+    ojw_reason_t rc;
+
+    if (ojw_b64url_decode(pool, seg, len, &raw, &rawlen) != 0) {
+        return ojw_fail(err, OJW_ERR_MALFORMED, "header is not base64url");
+    }
+    t->header = ojw_json_object_load((const char *)raw, rawlen, pool, why,
+                                     sizeof(why));
+    if (t->header == NULL) {
+        return ojw_fail(err, OJW_ERR_MALFORMED, "header: %s", why);
+    }
+    alg = json_object_get(t->header, "alg");
+    if (!json_is_string(alg)) {
+        return ojw_fail(err, OJW_ERR_ALG, "header has no \"alg\" string");
+    }
+    t->alg = ojw_alg_find(json_string_value(alg));
+    if (t->alg == NULL) {
+        return ojw_fail(err, OJW_ERR_ALG, "alg \"%.32s\" is not accepted "
+                        "(RS256/384/512, PS256/384/512, ES256/384/512 only)",
+                        json_string_value(alg));
+    }
+    kid = json_object_get(t->header, "kid");
+    if (kid != NULL && !json_is_string(kid)) {
+        return ojw_fail(err, OJW_ERR_MALFORMED, "\"kid\" is not a string");
+    }
+    t->kid = kid ? json_string_value(kid) : NULL;
+    if ((rc = check_extensions(t->header, err)) != OJW_OK) {
+        return rc;
+    }
+    return OJW_OK;
+}
+
+ojw_reason_t ojw_token_parse(ojw_token_t **out, const char *compact,
+                             size_t len, size_t max_len, apr_pool_t *pool,
+                             ojw_error_t *err)
+{
+    ojw_token_t *t;
+    size_t dots[2];
+    unsigned char *payload;
+    ojw_reason_t rc;
+
+    *out = NULL;
+    if (len > max_len) {
+        return ojw_fail(err, OJW_ERR_TOO_LARGE, "token of %zu bytes exceeds "
+                        "the limit of %zu", len, max_len);
+    }
+    if ((rc = split_segments(compact, len, dots, err)) != OJW_OK) {
+        return rc;
+    }
+    t = apr_pcalloc(pool, sizeof(*t));
+    t->compact = apr_pstrmemdup(pool, compact, len);
+    t->len = len;
+    if ((rc = parse_header(t, compact, dots[0], pool, err)) != OJW_OK) {
+        return rc;
+    }
+    if (ojw_b64url_decode(pool, compact + dots[0] + 1, dots[1] - dots[0] - 1,
+                          &payload, &t->payload_len) != 0) {
+        return ojw_fail(err, OJW_ERR_MALFORMED, "payload is not base64url");
+    }
+    t->payload_raw = (const char *)payload;
+    /* base64url without padding: 4 chars -> 3 bytes, remainder 2 -> 1, 3 -> 2 */
+    t->sig_len = (len - dots[1] - 1) / 4 * 3
+                 + ((len - dots[1] - 1) % 4 ? (len - dots[1] - 1) % 4 - 1 : 0);
+    *out = t;
+    return OJW_OK;
+}
+
+const char *ojw_token_peek_issuer(const ojw_token_t *t, apr_pool_t *pool)
+{
+    char why[160];
+    json_t *claims = ojw_json_object_load(t->payload_raw, t->payload_len,
+                                          pool, why, sizeof(why));
+    json_t *iss = claims ? json_object_get(claims, "iss") : NULL;
+
+    return json_is_string(iss) ? json_string_value(iss) : NULL;
+}
+
+/* Bytes a signature must have for this alg and key. */
+static size_t expected_sig_len(const ojw_alg_t *alg, const ojw_key_t *key)
+{
+    if (alg->kty == OJW_KTY_EC) {
+        return alg->ec_sig_len;
+    }
+    return ((size_t)key->bits + 7) / 8;
+}
+
+static ojw_reason_t check_key(const ojw_token_t *t, const ojw_key_t *key,
+                              ojw_error_t *err)
+{
+    char why[160];
+
+    if (!ojw_key_fits_alg(key, t->alg, why, sizeof(why))) {
+        return ojw_fail(err, OJW_ERR_ALG, "key kid=%s: %s",
+                        key->kid ? key->kid : "(none)", why);
+    }
+    if (t->sig_len != expected_sig_len(t->alg, key)) {
+        return ojw_fail(err, OJW_ERR_SIGNATURE, "signature of %zu bytes, "
+                        "%s with this key needs %zu", t->sig_len,
+                        t->alg->name, expected_sig_len(t->alg, key));
+    }
+    return OJW_OK;
+}
+
+static int cjose_verifies(const ojw_token_t *t, const ojw_key_t *key,
+                          char *why, size_t whylen)
+{
+    cjose_err cerr;
+    cjose_jws_t *jws = cjose_jws_import(t->compact, t->len, &cerr);
+    int ok;
+
+    if (jws == NULL) {
+        snprintf(why, whylen, "cjose cannot import the token: %s",
+                 cerr.message ? cerr.message : "unknown error");
+        return 0;
+    }
+    ok = cjose_jws_verify(jws, key->jwk, &cerr) ? 1 : 0;
+    if (!ok) {
+        snprintf(why, whylen, "%s", cerr.message ? cerr.message : "mismatch");
+    }
+    cjose_jws_release(jws);
+    return ok;
+}
+
+/* Without a kid, any key that fits the alg may verify. */
+static ojw_reason_t verify_without_kid(ojw_token_t *t, const ojw_keyset_t *ks,
+                                       ojw_error_t *err)
+{
+    char why[160];
+    int i, tried = 0;
+
+    for (i = 0; i < ks->nkeys; i++) {
+        const ojw_key_t *key = &ks->keys[i];
+
+        if (check_key(t, key, NULL) != OJW_OK) {
+            continue;
+        }
+        tried++;
+        if (cjose_verifies(t, key, why, sizeof(why))) {
+            t->key = key;
+            return OJW_OK;
+        }
+    }
+    if (tried == 0) {
+        return ojw_fail(err, OJW_ERR_KID, "the token has no kid and no key "
+                        "in the JWKS fits alg %s", t->alg->name);
+    }
+    return ojw_fail(err, OJW_ERR_SIGNATURE, "the token has no kid and none "
+                    "of the %d keys fitting %s verifies it", tried,
+                    t->alg->name);
+}
+
+ojw_reason_t ojw_token_verify(ojw_token_t *t, const ojw_keyset_t *ks,
+                              apr_pool_t *pool, ojw_error_t *err)
+{
+    const ojw_key_t *key;
+    char why[160];
+    ojw_reason_t rc;
+
+    if (t->kid == NULL) {
+        rc = verify_without_kid(t, ks, err);
+    }
+    else if ((key = ojw_keyset_find(ks, t->kid)) == NULL) {
+        rc = ojw_fail(err, OJW_ERR_KID, "no key with kid \"%.64s\" in the "
+                      "JWKS", t->kid);
+    }
+    else if ((rc = check_key(t, key, err)) == OJW_OK) {
+        if (cjose_verifies(t, key, why, sizeof(why))) {
+            t->key = key;
+        }
+        else {
+            rc = ojw_fail(err, OJW_ERR_SIGNATURE, "%s signature does not "
+                          "verify with key kid=%.64s", t->alg->name, t->kid);
+        }
+    }
+    if (rc != OJW_OK) {
+        return rc;
+    }
+    t->claims = ojw_json_object_load(t->payload_raw, t->payload_len, pool,
+                                     why, sizeof(why));
+    if (t->claims == NULL) {
+        return ojw_fail(err, OJW_ERR_MALFORMED, "payload: %s", why);
+    }
+    return OJW_OK;
+}

@@ -1,0 +1,47 @@
+/*
+ * Compact JWS: parse, check, verify.
+ *
+ * ojw_token_parse() validates every byte before cjose sees it (segments,
+ * base64url, header JSON with duplicate members refused, alg, crit, b64);
+ * ojw_token_verify() picks the key, checks that it fits the alg and the
+ * signature length, verifies with cjose and only then parses the claims.
+ */
+#ifndef OJW_TOKEN_H
+#define OJW_TOKEN_H
+
+#include <jansson.h>
+#include "ojw.h"
+#include "jwks.h"
+
+typedef struct {
+    const char *compact;          /* the token as received (pool copy) */
+    size_t len;
+    json_t *header;               /* protected header (decref'd by pool) */
+    const ojw_alg_t *alg;
+    const char *kid;              /* NULL when the header has none */
+    const char *payload_raw;      /* decoded payload bytes, not yet trusted */
+    size_t payload_len;
+    size_t sig_len;               /* decoded signature length */
+    json_t *claims;               /* set by ojw_token_verify() only */
+    const ojw_key_t *key;         /* the key that verified */
+} ojw_token_t;
+
+/* Parses and checks a compact JWS of at most max_len bytes. */
+ojw_reason_t ojw_token_parse(ojw_token_t **tok, const char *compact,
+                             size_t len, size_t max_len, apr_pool_t *pool,
+                             ojw_error_t *err);
+
+/* The "iss" of the not yet verified payload, to choose among profiles;
+ * NULL when absent or not a string. Never trust it for anything else. */
+const char *ojw_token_peek_issuer(const ojw_token_t *tok, apr_pool_t *pool);
+
+/* Verifies the signature with a key of ks and then parses the claims. */
+ojw_reason_t ojw_token_verify(ojw_token_t *tok, const ojw_keyset_t *ks,
+                              apr_pool_t *pool, ojw_error_t *err);
+
+/* Parses JSON with duplicate members refused into an object whose
+ * reference is dropped when pool is cleared; NULL with errbuf set. */
+json_t *ojw_json_object_load(const char *buf, size_t len, apr_pool_t *pool,
+                             char *errbuf, size_t errlen);
+
+#endif

@@ -1,0 +1,216 @@
+/* Claim checks, scopes, JSON pointers. */
+#include <string.h>
+#include "unit.h"
+#include "claims.h"
+
+#define NOW 1700000000LL
+
+static ojw_claim_policy_t policy = { "https://issuer/", "ords/hr/", 0, 0 };
+
+static ojw_reason_t check_json(const char *json, const ojw_claim_policy_t *p)
+{
+    json_error_t jerr;
+    json_t *claims = json_loads(json, 0, &jerr);
+    const char *sub;
+    ojw_error_t err;
+    ojw_reason_t rc;
+
+    ck_assert_msg(claims != NULL, "bad test JSON: %s", json);
+    rc = ojw_claims_check(claims, p, NOW, &sub, &err);
+    json_decref(claims);
+    return rc;
+}
+
+#define BASE "\"iss\":\"https://issuer/\",\"aud\":\"ords/hr/\",\"sub\":\"u\""
+
+START_TEST(accepts_honest)
+{
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":1700000100}", &policy),
+                     OJW_OK);
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":1700000100.5,"
+                                "\"nbf\":1699999999,\"iat\":1699999999}",
+                                &policy), OJW_OK);
+}
+END_TEST
+
+START_TEST(issuer_exact)
+{
+    ck_assert_int_eq(check_json("{\"iss\":\"https://issuer\",\"aud\":\"ords/hr/\","
+                                "\"sub\":\"u\",\"exp\":1700000100}", &policy),
+                     OJW_ERR_ISSUER);
+    ck_assert_int_eq(check_json("{\"aud\":\"ords/hr/\",\"sub\":\"u\","
+                                "\"exp\":1700000100}", &policy),
+                     OJW_ERR_ISSUER);
+    ck_assert_int_eq(check_json("{\"iss\":[\"https://issuer/\"],\"aud\":"
+                                "\"ords/hr/\",\"sub\":\"u\",\"exp\":1700000100}",
+                                &policy), OJW_ERR_ISSUER);
+}
+END_TEST
+
+START_TEST(audience_string_or_array)
+{
+    const char *ok[] = {
+        "{\"iss\":\"https://issuer/\",\"aud\":[\"x\",\"ords/hr/\"],\"sub\":\"u\",\"exp\":1700000100}",
+    };
+    const char *bad[] = {
+        "{\"iss\":\"https://issuer/\",\"aud\":\"ords/hr\",\"sub\":\"u\",\"exp\":1700000100}",
+        "{\"iss\":\"https://issuer/\",\"aud\":[],\"sub\":\"u\",\"exp\":1700000100}",
+        "{\"iss\":\"https://issuer/\",\"aud\":{\"a\":\"ords/hr/\"},\"sub\":\"u\",\"exp\":1700000100}",
+        "{\"iss\":\"https://issuer/\",\"aud\":7,\"sub\":\"u\",\"exp\":1700000100}",
+        "{\"iss\":\"https://issuer/\",\"aud\":[7,\"ords/hr/\"],\"sub\":\"u\",\"exp\":1700000100}",
+        "{\"iss\":\"https://issuer/\",\"sub\":\"u\",\"exp\":1700000100}",
+    };
+    size_t i;
+
+    ck_assert_int_eq(check_json(ok[0], &policy), OJW_OK);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(check_json(bad[i], &policy) == OJW_ERR_AUDIENCE,
+                      "accepted %s", bad[i]);
+    }
+}
+END_TEST
+
+START_TEST(exp_required_numeric)
+{
+    ck_assert_int_eq(check_json("{" BASE "}", &policy), OJW_ERR_EXP_MISSING);
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":\"1700000100\"}", &policy),
+                     OJW_ERR_EXP_MISSING);
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":true}", &policy),
+                     OJW_ERR_EXP_MISSING);
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":-5}", &policy),
+                     OJW_ERR_EXPIRED);
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":1700000100,\"nbf\":\"0\"}",
+                                &policy), OJW_ERR_MALFORMED);
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":1700000100,\"iat\":null}",
+                                &policy), OJW_ERR_IAT_MISSING);
+}
+END_TEST
+
+START_TEST(times_with_skew)
+{
+    ojw_claim_policy_t skew30 = policy;
+
+    skew30.allowed_skew = 30;
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":1700000000}", &policy),
+                     OJW_ERR_EXPIRED);
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":1699999990}", &skew30),
+                     OJW_OK);
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":1699999960}", &skew30),
+                     OJW_ERR_EXPIRED);
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":1700000100,"
+                                "\"nbf\":1700000010}", &policy),
+                     OJW_ERR_NOT_YET_VALID);
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":1700000100,"
+                                "\"nbf\":1700000010}", &skew30), OJW_OK);
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":1700000100,"
+                                "\"iat\":1700000010}", &policy),
+                     OJW_ERR_IAT_FUTURE);
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":1700000100,"
+                                "\"iat\":1700000010}", &skew30), OJW_OK);
+}
+END_TEST
+
+START_TEST(allowed_age)
+{
+    ojw_claim_policy_t aged = policy;
+
+    aged.allowed_age = 60;
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":1700009999,"
+                                "\"iat\":1699999950}", &aged), OJW_OK);
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":1700009999,"
+                                "\"iat\":1699999880}", &aged), OJW_ERR_TOO_OLD);
+    ck_assert_int_eq(check_json("{" BASE ",\"exp\":1700009999}", &aged),
+                     OJW_ERR_IAT_MISSING);
+}
+END_TEST
+
+START_TEST(subject_required)
+{
+    ck_assert_int_eq(check_json("{\"iss\":\"https://issuer/\",\"aud\":\"ords/hr/\","
+                                "\"exp\":1700000100}", &policy), OJW_ERR_SUBJECT);
+    ck_assert_int_eq(check_json("{\"iss\":\"https://issuer/\",\"aud\":\"ords/hr/\","
+                                "\"sub\":\"\",\"exp\":1700000100}", &policy),
+                     OJW_ERR_SUBJECT);
+    ck_assert_int_eq(check_json("{\"iss\":\"https://issuer/\",\"aud\":\"ords/hr/\","
+                                "\"sub\":\"a\\nb\",\"exp\":1700000100}", &policy),
+                     OJW_ERR_SUBJECT);
+}
+END_TEST
+
+static int scope_check(const char *json, const char *scope)
+{
+    json_t *c = json_loads(json, 0, NULL);
+    int r = ojw_claims_has_any_scope(c, &scope, 1);
+
+    json_decref(c);
+    return r;
+}
+
+START_TEST(scopes)
+{
+    ck_assert(scope_check("{\"scope\":\"a hr.read b\"}", "hr.read"));
+    ck_assert(scope_check("{\"scope\":\"hr.read\"}", "hr.read"));
+    ck_assert(!scope_check("{\"scope\":\"hr.readx hr\"}", "hr.read"));
+    ck_assert(!scope_check("{\"scope\":\"ords/hr/hr.read\"}", "hr.read"));
+    ck_assert(scope_check("{\"scp\":\"x hr.read\"}", "hr.read"));
+    ck_assert(scope_check("{\"scp\":[\"x\",\"hr.read\"]}", "hr.read"));
+    ck_assert(!scope_check("{\"scp\":[\"x hr.read\"]}", "hr.read"));
+    ck_assert(!scope_check("{\"scope\":[\"hr.read\"]}", "hr.read"));
+    ck_assert(!scope_check("{}", "hr.read"));
+}
+END_TEST
+
+START_TEST(json_pointer)
+{
+    json_t *c = json_loads("{\"a\":{\"b/c\":[\"x\",{\"~k\":1}]},\"\":2}", 0,
+                           NULL);
+
+    ck_assert_ptr_eq(ojw_json_pointer(c, ""), c);
+    ck_assert_int_eq(json_integer_value(ojw_json_pointer(c, "/")), 2);
+    ck_assert_str_eq(json_string_value(ojw_json_pointer(c, "/a/b~1c/0")), "x");
+    ck_assert_int_eq(json_integer_value(ojw_json_pointer(c, "/a/b~1c/1/~0k")),
+                     1);
+    ck_assert_ptr_null(ojw_json_pointer(c, "/a/b~1c/01"));
+    ck_assert_ptr_null(ojw_json_pointer(c, "/a/b~1c/2"));
+    ck_assert_ptr_null(ojw_json_pointer(c, "/a/b~1c/-"));
+    ck_assert_ptr_null(ojw_json_pointer(c, "a"));
+    ck_assert_ptr_null(ojw_json_pointer(c, "/a~2"));
+    ck_assert(!ojw_json_pointer_valid("x"));
+    ck_assert(ojw_json_pointer_valid("/realm_access/roles"));
+    json_decref(c);
+}
+END_TEST
+
+START_TEST(roles)
+{
+    json_t *c = json_loads("{\"realm_access\":{\"roles\":[\"a\",\"admin\"]},"
+                           "\"grp\":\"admin\",\"n\":[1]}", 0, NULL);
+    const char *admin = "admin", *two[] = { "x", "admin" };
+
+    ck_assert(ojw_claims_has_any_role(c, "/realm_access/roles", &admin, 1));
+    ck_assert(ojw_claims_has_any_role(c, "/grp", two, 2));
+    ck_assert(!ojw_claims_has_any_role(c, "/grp", two, 1));
+    ck_assert(!ojw_claims_has_any_role(c, "/n", &admin, 1));
+    ck_assert(!ojw_claims_has_any_role(c, "/missing", &admin, 1));
+    json_decref(c);
+}
+END_TEST
+
+Suite *claims_suite(void)
+{
+    Suite *s = suite_create("claims");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, accepts_honest);
+    tcase_add_test(tc, issuer_exact);
+    tcase_add_test(tc, audience_string_or_array);
+    tcase_add_test(tc, exp_required_numeric);
+    tcase_add_test(tc, times_with_skew);
+    tcase_add_test(tc, allowed_age);
+    tcase_add_test(tc, subject_required);
+    tcase_add_test(tc, scopes);
+    tcase_add_test(tc, json_pointer);
+    tcase_add_test(tc, roles);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,140 @@
+/* Shared-memory slots and the refresh decision, with a fake clock. */
+#include <string.h>
+#include <apr_shm.h>
+#include "unit.h"
+#include "jwks_cache.h"
+
+static const ojw_refresh_policy_t pol = { 3600, 10, 6, 86400 };
+
+START_TEST(decide_first_fetch_and_backoff)
+{
+    ojw_slot_state_t s;
+
+    memset(&s, 0, sizeof(s));
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1000, &pol, 0), OJW_FETCH);
+    s.attempted_at = 1000;
+    s.fetch_started = 1000;
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1002, &pol, 0), OJW_WAIT);
+    /* the fetch failed: no keys, no new attempt within min_interval */
+    s.fetch_started = 0;
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1005, &pol, 0), OJW_UNAVAILABLE);
+    ck_assert_int_eq(ojw_retry_after(&s, 1005, &pol), 5);
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1010, &pol, 0), OJW_FETCH);
+    /* a fetch presumed dead after fetch_timeout */
+    s.fetch_started = 1010;
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1016, &pol, 0), OJW_WAIT);
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1020, &pol, 0), OJW_FETCH);
+}
+END_TEST
+
+START_TEST(decide_refresh_and_stale)
+{
+    ojw_slot_state_t s;
+
+    memset(&s, 0, sizeof(s));
+    s.generation = 1;
+    s.fetched_at = s.attempted_at = 1000;
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1000 + 3599, &pol, 0), OJW_USE);
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1000 + 3600, &pol, 0), OJW_FETCH);
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1005, &pol, 1), OJW_USE);
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1010, &pol, 1), OJW_FETCH);
+    /* while another process fetches, the old keys are used */
+    s.fetch_started = 4600;
+    ck_assert_int_eq(ojw_refresh_decide(&s, 4601, &pol, 0), OJW_USE);
+    /* refetch failed just now: keep using stale keys */
+    s.fetch_started = 0;
+    s.attempted_at = 4601;
+    ck_assert_int_eq(ojw_refresh_decide(&s, 4605, &pol, 0), OJW_USE);
+    /* beyond max_stale with the last attempt recent: unavailable */
+    s.attempted_at = 1000 + 3600 + 86400;
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1000 + 3600 + 86401, &pol, 0),
+                     OJW_UNAVAILABLE);
+}
+END_TEST
+
+static ojw_cache_t *make_cache(int nslots, apr_size_t doc_max)
+{
+    apr_shm_t *shm;
+    apr_global_mutex_t *mutex;
+    apr_size_t size = ojw_cache_size(nslots, doc_max);
+
+    ck_assert_int_eq(apr_shm_create(&shm, size, NULL, test_pool), APR_SUCCESS);
+    ck_assert_int_eq(apr_global_mutex_create(&mutex, NULL, APR_LOCK_DEFAULT,
+                                             test_pool), APR_SUCCESS);
+    return ojw_cache_attach(apr_shm_baseaddr_get(shm), size, nslots, doc_max,
+                            mutex, 1, test_pool);
+}
+
+START_TEST(slots_store_read_generation)
+{
+    ojw_cache_t *c = make_cache(2, 64);
+    ojw_slot_state_t st;
+    ojw_decision_t d;
+    char *doc;
+    apr_size_t len;
+    char big[65];
+
+    ck_assert_int_eq(ojw_cache_set_url(c, 0, "https://a/"), APR_SUCCESS);
+    ck_assert_int_eq(ojw_cache_set_url(c, 2, "https://c/"), APR_EINVAL);
+    ck_assert_int_eq(ojw_cache_begin(c, 0, 100, &pol, 0, &d, &st), APR_SUCCESS);
+    ck_assert_int_eq(d, OJW_FETCH);
+    ck_assert_uint_eq(st.fetches, 1);
+    /* single flight: the second caller must not fetch */
+    ojw_cache_begin(c, 0, 100, &pol, 0, &d, &st);
+    ck_assert_int_eq(d, OJW_WAIT);
+    ck_assert_int_eq(ojw_cache_store(c, 0, 101, "{\"keys\":1}", 10), APR_SUCCESS);
+    ojw_cache_read(c, 0, 0, test_pool, &doc, &len, &st);
+    ck_assert_str_eq(doc, "{\"keys\":1}");
+    ck_assert_uint_eq(st.generation, 1);
+    /* the same generation is not copied again */
+    ojw_cache_read(c, 0, 1, test_pool, &doc, &len, &st);
+    ck_assert_ptr_null(doc);
+    /* an unchanged document keeps its generation; a new one bumps it */
+    ojw_cache_store(c, 0, 5000, "{\"keys\":1}", 10);
+    ojw_cache_read(c, 0, 0, test_pool, &doc, &len, &st);
+    ck_assert_uint_eq(st.generation, 1);
+    ck_assert_int_eq(st.fetched_at, 5000);
+    ojw_cache_store(c, 0, 5001, "{\"keys\":2}", 10);
+    ojw_cache_read(c, 0, 1, test_pool, &doc, &len, &st);
+    ck_assert_uint_eq(st.generation, 2);
+    ck_assert_str_eq(doc, "{\"keys\":2}");
+    /* the other slot is untouched; oversize refused */
+    ojw_cache_read(c, 1, 0, test_pool, &doc, &len, &st);
+    ck_assert_uint_eq(st.generation, 0);
+    memset(big, 'x', sizeof(big));
+    ck_assert_int_eq(ojw_cache_store(c, 1, 1, big, sizeof(big)), APR_EINVAL);
+}
+END_TEST
+
+START_TEST(fail_keeps_document)
+{
+    ojw_cache_t *c = make_cache(1, 64);
+    ojw_slot_state_t st;
+    char *doc;
+    apr_size_t len;
+    char buf[64];
+
+    ojw_cache_store(c, 0, 100, "{}", 2);
+    ojw_cache_fail(c, 0, 200, "HTTP status 500");
+    ojw_cache_read(c, 0, 0, test_pool, &doc, &len, &st);
+    ck_assert_str_eq(doc, "{}");
+    ck_assert_uint_eq(st.failures, 1);
+    ck_assert_int_eq(st.attempted_at, 200);
+    ojw_cache_last_error(c, 0, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "HTTP status 500");
+}
+END_TEST
+
+Suite *jwks_cache_suite(void)
+{
+    Suite *s = suite_create("jwks_cache");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
+    tcase_add_test(tc, decide_first_fetch_and_backoff);
+    tcase_add_test(tc, decide_refresh_and_stale);
+    tcase_add_test(tc, slots_store_read_generation);
+    tcase_add_test(tc, fail_keeps_document);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,54 @@
+/* libcurl fetch: refusals that need no server, and hints. */
+#include <string.h>
+#include "unit.h"
+#include "jwks_fetch.h"
+
+static const ojw_fetch_opts_t opts = { NULL, 2000, 1024 };
+
+START_TEST(https_only)
+{
+    ojw_fetch_result_t res;
+
+    ck_assert_int_ne(ojw_fetch("http://127.0.0.1:1/jwks", &opts, &res,
+                               test_pool), APR_SUCCESS);
+    ck_assert_msg(strstr(res.error, "nsupported protocol") != NULL, "%s",
+                  res.error);
+    ck_assert_ptr_nonnull(res.hint);
+}
+END_TEST
+
+START_TEST(connection_refused)
+{
+    ojw_fetch_result_t res;
+
+    ck_assert_int_ne(ojw_fetch("https://127.0.0.1:1/jwks", &opts, &res,
+                               test_pool), APR_SUCCESS);
+    ck_assert_int_eq(res.http_status, 0);
+    ck_assert(res.error[0] != '\0');
+}
+END_TEST
+
+START_TEST(hints)
+{
+    ck_assert_ptr_nonnull(strstr(ojw_fetch_hint(
+        "https://idcs-1.identity.oraclecloud.com/admin/v1/SigningCert/jwk", 401),
+        "Configure client access"));
+    ck_assert_ptr_null(strstr(ojw_fetch_hint("https://x/jwks", 401),
+                              "Configure client access"));
+    ck_assert_ptr_null(ojw_fetch_hint("https://x/jwks", 500));
+}
+END_TEST
+
+Suite *jwks_fetch_suite(void)
+{
+    Suite *s = suite_create("jwks_fetch");
+    TCase *tc = tcase_create("core");
+
+    ojw_fetch_global_init();
+    tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
+    tcase_add_test(tc, https_only);
+    tcase_add_test(tc, connection_refused);
+    tcase_add_test(tc, hints);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,89 @@
+/* OrdsJwtProfile argument parsing. */
+#include <string.h>
+#include "unit.h"
+#include "profile.h"
+
+static const char *parse_error(const char *args)
+{
+    const char *err = NULL;
+
+    ck_assert_ptr_null(ojw_profile_parse(args, test_pool, &err));
+    ck_assert_ptr_nonnull(err);
+    return err;
+}
+
+START_TEST(parses_full_profile)
+{
+    const char *err = NULL;
+    ojw_profile_t *p = ojw_profile_parse(
+        "hr issuer=https://identity.oraclecloud.com/ audience=ords/hr/ "
+        "jwk_url=https://idcs-1.example/admin/v1/SigningCert/jwk "
+        "allowed_skew=30 allowed_age=3600 role_claim_name=/iam_group "
+        "description=\"HR \\\"API\\\" v1\"", test_pool, &err);
+
+    ck_assert_msg(p != NULL, "%s", err);
+    ck_assert_str_eq(p->name, "hr");
+    ck_assert_str_eq(p->issuer, "https://identity.oraclecloud.com/");
+    ck_assert_str_eq(p->audience, "ords/hr/");
+    ck_assert_int_eq(p->allowed_skew, 30);
+    ck_assert_int_eq(p->allowed_age, 3600);
+    ck_assert_str_eq(p->role_claim_name, "/iam_group");
+    ck_assert_str_eq(p->description, "HR \"API\" v1");
+    ck_assert_ptr_null(p->jwk_file);
+    ck_assert_int_eq(p->slot, -1);
+    ck_assert_int_eq(ojw_profile_skew(p, 5), 30);
+}
+END_TEST
+
+START_TEST(defaults_and_file_url)
+{
+    const char *err = NULL;
+    ojw_profile_t *p = ojw_profile_parse(
+        "s issuer=i audience=a jwk_url=file:///etc/keys.json allowed_skew=-3",
+        test_pool, &err);
+
+    ck_assert_msg(p != NULL, "%s", err);
+    ck_assert_str_eq(p->jwk_file, "/etc/keys.json");
+    ck_assert_int_eq(ojw_profile_skew(p, 20), 0);
+    ck_assert_int_eq(ojw_profile_age(p, 20), 20);
+}
+END_TEST
+
+START_TEST(reports_mistakes)
+{
+    ck_assert_ptr_nonnull(strstr(parse_error(""), "NAME"));
+    ck_assert_ptr_nonnull(strstr(parse_error("a issuer=i audience=a"),
+                                 "jwk_url"));
+    ck_assert_ptr_nonnull(strstr(parse_error(
+        "a issuer=i audience=a jwk_url=http://x/"), "https://"));
+    ck_assert_ptr_nonnull(strstr(parse_error(
+        "a issuer=i audience=a jwk_url=file:rel.json"), "https://"));
+    ck_assert_ptr_nonnull(strstr(parse_error(
+        "a issuer=i audience=a jwk_url=https://x/ allowed_skew=61"), "60"));
+    ck_assert_ptr_nonnull(strstr(parse_error(
+        "a issuer=i audience=a jwk_url=https://x/ allowed_age=1h"), "seconds"));
+    ck_assert_ptr_nonnull(strstr(parse_error(
+        "a issuer=i audience=a jwk_url=https://x/ colour=red"), "unknown key"));
+    ck_assert_ptr_nonnull(strstr(parse_error(
+        "a issuer=i audience=a jwk_url=https://x/ role_claim_name=groups"),
+        "JSON pointer"));
+    ck_assert_ptr_nonnull(strstr(parse_error(
+        "a issuer=i audience=a jwk_url=https://x/ description=\"open"),
+        "quote"));
+    ck_assert_ptr_nonnull(strstr(parse_error("a issuer= audience=a"), "empty"));
+    ck_assert_ptr_nonnull(strstr(parse_error("a b"), "key=value"));
+}
+END_TEST
+
+Suite *profile_suite(void)
+{
+    Suite *s = suite_create("profile");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
+    tcase_add_test(tc, parses_full_profile);
+    tcase_add_test(tc, defaults_and_file_url);
+    tcase_add_test(tc, reports_mistakes);
+    suite_add_tcase(s, tc);
+    return s;
+}

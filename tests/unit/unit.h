@@ -1,0 +1,32 @@
+/* Unit tests of the core (src/) with Check: one suite per unit. */
+#ifndef OJW_UNIT_H
+#define OJW_UNIT_H
+
+#include <check.h>
+#include <apr_pools.h>
+#include <cjose/jwk.h>
+
+extern apr_pool_t *test_pool;   /* fresh for every test (fixture) */
+void pool_setup(void);
+void pool_teardown(void);
+
+/* Test keys and tokens (tests/unit/main.c). */
+cjose_jwk_t *test_rsa_key(void);          /* 2048-bit, made once */
+cjose_jwk_t *test_ec_key(cjose_jwk_ec_curve crv);
+/* {"keys":[pub...]} with the given kids (NULL: no kid member). */
+char *test_jwks(apr_pool_t *p, int n, cjose_jwk_t **keys, const char **kids);
+/* A compact JWS signed by key; header_json is the full protected header. */
+char *test_sign(apr_pool_t *p, cjose_jwk_t *key, const char *header_json,
+                const char *payload);
+/* base64url of s without padding. */
+char *test_b64(apr_pool_t *p, const char *s, size_t len);
+
+Suite *b64url_suite(void);
+Suite *token_suite(void);
+Suite *claims_suite(void);
+Suite *jwks_suite(void);
+Suite *jwks_cache_suite(void);
+Suite *jwks_fetch_suite(void);
+Suite *profile_suite(void);
+
+#endif
