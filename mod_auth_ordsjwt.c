@@ -7,7 +7,7 @@
  * (RFC 6750). The logic lives in src/ and knows nothing of httpd.
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
- * reused. The next free id is ORDSJWT00045.
+ * reused. The next free id is ORDSJWT00021.
  */
 #include <string.h>
 
@@ -89,6 +89,16 @@ typedef struct {
 
 /* The main server's configuration, for lookups while parsing. */
 static srv_conf_t *main_conf;
+
+/* A "Require ords-role" line of the configuration, checked after parsing
+ * against the profiles of its section. */
+typedef struct {
+    ap_conf_vector_t *section;
+    const char *file;
+    int line;
+} role_require_t;
+
+static apr_array_header_t *role_requires;
 
 /* ------------------------------------------------------------------ */
 /* per-process state: shared memory, mutex, parsed keys                */
@@ -235,7 +245,7 @@ static const char *cmd_profile(cmd_parms *cmd, void *dconf, const char *args)
     (void)dconf;
     p = ojw_profile_parse(args, cmd->pool, &error);
     if (p == NULL) {
-        return apr_psprintf(cmd->pool, "OrdsJwtProfile: %s", error);
+        return apr_psprintf(cmd->pool, "OrdsJwtProfile %s", error);
     }
     if (apr_hash_get(sc->profiles, p->name, APR_HASH_KEY_STRING)) {
         return apr_psprintf(cmd->pool, "OrdsJwtProfile %s: a profile of that "
@@ -347,7 +357,7 @@ static ojw_profile_t *find_profile(server_rec *s, const char *name)
  */
 static void send_forbidden_on_failure(cmd_parms *cmd)
 {
-    module *authz_core = NULL;
+    module *authz_core = ap_top_module;     /* the search starts here */
     const command_rec *c;
     cmd_parms sub;
     void *conf;
@@ -405,6 +415,40 @@ static const command_rec ordsjwt_cmds[] = {
 };
 
 /* ------------------------------------------------------------------ */
+/* checks after parsing                                                */
+
+/* Warns about each Require ords-role whose profile has no role_claim_name:
+ * it can never succeed for tokens of that profile. */
+static void warn_roles_without_claim(server_rec *s)
+{
+    int i, j;
+
+    for (i = 0; role_requires && i < role_requires->nelts; i++) {
+        role_require_t *rr = &APR_ARRAY_IDX(role_requires, i, role_require_t);
+        dir_conf_t *dc = ap_get_module_config(rr->section,
+                                              &auth_ordsjwt_module);
+
+        for (j = 0; dc && dc->profiles && j < dc->profiles->nelts; j++) {
+            ojw_profile_t *p = APR_ARRAY_IDX(dc->profiles, j, ojw_profile_t *);
+
+            if (p->role_claim_name == NULL) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "ORDSJWT00020: "
+                             "%s:%d: Require ords-role can never succeed for "
+                             "profile %s: it has no role_claim_name (add e.g. "
+                             "role_claim_name=/groups to its OrdsJwtProfile)",
+                             rr->file, rr->line, p->name);
+            }
+        }
+    }
+}
+
+static void test_config(apr_pool_t *pconf, server_rec *s)
+{
+    (void)pconf;
+    warn_roles_without_claim(s);
+}
+
+/* ------------------------------------------------------------------ */
 /* shared memory and mutex                                             */
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
@@ -412,6 +456,7 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     (void)plog;
     (void)ptemp;
     main_conf = NULL;
+    role_requires = apr_array_make(pconf, 4, sizeof(role_require_t));
     return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0)
            == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
@@ -493,9 +538,12 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     shared.cache = NULL;
     shared.nslots = 0;
     assign_slots(s, pconf);
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG
-        || shared.nslots == 0) {
-        return OK;      /* nothing to share, or just the first dry run */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;      /* the first dry run: nothing to set up yet */
+    }
+    warn_roles_without_claim(s);
+    if (shared.nslots == 0) {
+        return OK;      /* only static keys: nothing to share */
     }
     set_fetch_policy(s);
     if (ojw_fetch_global_init() != 0) {
@@ -840,6 +888,26 @@ static const char *claim_text(const json_t *claims, const char *name)
     return json_is_string(v) ? json_string_value(v) : "-";
 }
 
+/* The profile for the log: the chosen one, else the candidates. */
+static const char *profile_label(request_rec *r, const req_conf_t *rq)
+{
+    const dir_conf_t *dc = ap_get_module_config(r->per_dir_config,
+                                                &auth_ordsjwt_module);
+    const char *label = NULL;
+    int i;
+
+    if (rq->profile) {
+        return rq->profile->name;
+    }
+    for (i = 0; dc->profiles && i < dc->profiles->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(dc->profiles, i,
+                                         const ojw_profile_t *)->name;
+
+        label = label ? apr_pstrcat(r->pool, label, "|", name, NULL) : name;
+    }
+    return label ? label : "-";
+}
+
 static int refuse(request_rec *r, req_conf_t *rq, const ojw_token_t *tok,
                   const ojw_error_t *err)
 {
@@ -851,7 +919,7 @@ static int refuse(request_rec *r, req_conf_t *rq, const ojw_token_t *tok,
                   "(%s): %s [profile %s, kid %s, iss %s, sub %s]",
                   ojw_reason_name(err->reason),
                   ap_escape_logitem(r->pool, err->detail),
-                  rq->profile ? rq->profile->name : "-",
+                  profile_label(r, rq),
                   ap_escape_logitem(r->pool, tok && tok->kid ? tok->kid : "-"),
                   ap_escape_logitem(r->pool, claim_text(claims, "iss")),
                   ap_escape_logitem(r->pool, claim_text(claims, "sub")));
@@ -1031,8 +1099,25 @@ static const authz_provider scope_provider = {
     authz_scope, parse_require_args
 };
 
+/* Like parse_require_args, and remembers where the line is so that a
+ * profile without role_claim_name can be reported after parsing. */
+static const char *parse_role_require_args(cmd_parms *cmd, const char *line,
+                                           const void **parsed)
+{
+    role_require_t *rr;
+
+    if (role_requires && cmd->directive
+        && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_RUN_MPM) {
+        rr = apr_array_push(role_requires);
+        rr->section = cmd->context;
+        rr->file = cmd->directive->filename;
+        rr->line = cmd->directive->line_num;
+    }
+    return parse_require_args(cmd, line, parsed);
+}
+
 static const authz_provider role_provider = {
-    authz_role, parse_require_args
+    authz_role, parse_role_require_args
 };
 
 /* ------------------------------------------------------------------ */
@@ -1041,6 +1126,7 @@ static void register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_test_config(test_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);

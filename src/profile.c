@@ -181,7 +181,7 @@ ojw_profile_t *ojw_profile_parse(const char *args, apr_pool_t *pool,
         return NULL;
     }
     if ((err = parse_pairs(p, rest, pool)) != NULL) {
-        *error = err;
+        *error = apr_psprintf(pool, "%s: %s", p->name, err);
         return NULL;
     }
     return p;

@@ -51,7 +51,8 @@ static ojw_reason_t split_segments(const char *s, size_t len, size_t dots[2],
         return ojw_fail(err, OJW_ERR_MALFORMED, "%zu segment(s), a compact JWS "
                         "has three", n + 1);
     }
-    if (dots[0] == 0 || dots[1] == dots[0] + 1 || dots[1] + 1 == len) {
+    /* an empty signature is refused once alg is known (alg "none") */
+    if (dots[0] == 0 || dots[1] == dots[0] + 1) {
         return ojw_fail(err, OJW_ERR_MALFORMED, "empty segment");
     }
     if (!ojw_b64url_valid(s, dots[0])
@@ -149,6 +150,9 @@ ojw_reason_t ojw_token_parse(ojw_token_t **out, const char *compact,
     /* base64url without padding: 4 chars -> 3 bytes, remainder 2 -> 1, 3 -> 2 */
     t->sig_len = (len - dots[1] - 1) / 4 * 3
                  + ((len - dots[1] - 1) % 4 ? (len - dots[1] - 1) % 4 - 1 : 0);
+    if (t->sig_len == 0) {
+        return ojw_fail(err, OJW_ERR_SIGNATURE, "empty signature");
+    }
     *out = t;
     return OJW_OK;
 }

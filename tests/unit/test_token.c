@@ -194,7 +194,7 @@ START_TEST(malformed_shapes)
     ojw_error_t err;
     const char *bad[] = { "", "a", "e30.e30", "e30.e30.AAAA.AAAA",
                           "e30.e30.AAAA.AAAA.AAAA", ".e30.AAAA", "e30..AAAA",
-                          "e30.e30.", "A===.e30.AAAA", "e30=.e30.AAAA",
+                          "A===.e30.AAAA", "e30=.e30.AAAA",
                           "e30.e3 0.AAAA", "e30.e30.AA+A", " e30.e30.AAAA" };
     size_t i;
 
@@ -202,6 +202,18 @@ START_TEST(malformed_shapes)
         ck_assert_msg(check(bad[i], rsa_jwks(), &tok, &err)
                       == OJW_ERR_MALFORMED, "accepted \"%s\"", bad[i]);
     }
+}
+END_TEST
+
+START_TEST(empty_signature_refused_after_alg)
+{
+    ojw_token_t *tok;
+    ojw_error_t err;
+    const char *none = "eyJhbGciOiJub25lIn0.e30.";          /* {"alg":"none"} */
+    const char *rs = "eyJhbGciOiJSUzI1NiJ9.e30.";          /* {"alg":"RS256"} */
+
+    ck_assert_int_eq(check(none, rsa_jwks(), &tok, &err), OJW_ERR_ALG);
+    ck_assert_int_eq(check(rs, rsa_jwks(), &tok, &err), OJW_ERR_SIGNATURE);
 }
 END_TEST
 
@@ -277,6 +289,7 @@ Suite *token_suite(void)
     tcase_add_test(tc, signature_length_checked);
     tcase_add_test(tc, crit_and_b64_refused);
     tcase_add_test(tc, malformed_shapes);
+    tcase_add_test(tc, empty_signature_refused_after_alg);
     tcase_add_test(tc, header_json_checked);
     tcase_add_test(tc, payload_duplicates_refused);
     tcase_add_test(tc, size_cap);

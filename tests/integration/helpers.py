@@ -1,0 +1,94 @@
+"""HTTP client for the httpd under test and assertions on its answers."""
+
+import re
+
+import requests
+
+REALM = 'Bearer realm="ORDS"'
+INVALID_PREFIX = 'Bearer realm="ORDS", error="invalid_token", error_description="'
+LOG_ID = re.compile(r"ORDSJWT\d{5}:")
+
+
+class Client:
+    """Sends requests to one httpd; remembers tokens so that the log check
+    can prove none of them was written to the error log."""
+
+    def __init__(self, httpd):
+        self.httpd = httpd
+        self.tokens = []
+        self.log_start = httpd.log_offset()
+
+    def get(self, path, token=None, scheme="Bearer", authorization=None,
+            timeout=30):
+        headers = {"Connection": "close"}
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        elif token is not None:
+            headers["Authorization"] = "%s %s" % (scheme, token)
+            self.tokens.append(token)
+        return requests.get(self.httpd.url(path), headers=headers,
+                            timeout=timeout, allow_redirects=False)
+
+    def new_log(self):
+        return self.httpd.read_log(self.log_start)
+
+    def assert_refusal_logged(self, profile=None):
+        """An info line with an ORDSJWT id (naming profile, if given) was
+        logged since the client was made; returns the matching lines."""
+        word = re.compile(r"(?<![\w.-])%s(?![\w.-])" % re.escape(profile or ""))
+        lines = [l for l in self.new_log().splitlines()
+                 if "[auth_ordsjwt:info]" in l and LOG_ID.search(l)
+                 and (profile is None or word.search(l))]
+        assert lines, ("no [auth_ordsjwt:info] ORDSJWTnnnnn: line%s in the error log:\n%s"
+                       % (" naming profile %r" % profile if profile else "",
+                          self.new_log()))
+        return lines
+
+
+def assert_ok(resp, sub="alice"):
+    assert resp.status_code == 200, _show(resp)
+    assert resp.headers.get("X-Remote-User") == sub, _show(resp)
+
+
+def assert_no_token(resp):
+    assert resp.status_code == 401, _show(resp)
+    assert resp.headers.get("WWW-Authenticate") == REALM, _show(resp)
+
+
+def assert_invalid_token(resp, description=None, token=None):
+    """401 invalid_token; description: exact text, or a tuple of accepted
+    texts, or None for any non-empty text."""
+    assert resp.status_code == 401, _show(resp)
+    www = resp.headers.get("WWW-Authenticate", "")
+    assert www.startswith(INVALID_PREFIX) and www.endswith('"'), _show(resp)
+    desc = www[len(INVALID_PREFIX):-1]
+    assert desc, _show(resp)
+    assert '"' not in desc and "\\" not in desc, _show(resp)
+    if token:
+        assert token not in www
+        for part in token.split("."):
+            if len(part) >= 8:
+                assert part not in www, "token part echoed to the client"
+    if isinstance(description, str):
+        assert desc == description, _show(resp)
+    elif description is not None:
+        assert desc in description, _show(resp)
+    return desc
+
+
+def assert_insufficient_scope(resp, scope=None):
+    assert resp.status_code == 403, _show(resp)
+    want = 'Bearer realm="ORDS", error="insufficient_scope"'
+    if scope is not None:
+        want += ', scope="%s"' % scope
+    assert resp.headers.get("WWW-Authenticate") == want, _show(resp)
+
+
+def assert_unavailable(resp):
+    assert resp.status_code == 503, _show(resp)
+    retry = resp.headers.get("Retry-After", "")
+    assert retry.strip().isdigit() and int(retry) > 0, _show(resp)
+
+
+def _show(resp):
+    return "HTTP %d, headers %r" % (resp.status_code, dict(resp.headers))

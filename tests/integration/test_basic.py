@@ -1,0 +1,37 @@
+"""Honest tokens, the Authorization header, 401 without a token."""
+
+import pytest
+
+from helpers import assert_no_token, assert_ok
+from tokens import claims, mint
+
+
+@pytest.mark.parametrize("kid", ["rsa1", "ps1", "ec1"], ids=["RS256", "PS256", "ES256"])
+def test_honest_token_sets_remote_user(client, keys, kid):
+    token = mint(claims(sub="alice-" + kid), key=keys[kid])
+    assert_ok(client.get("/hr/", token), sub="alice-" + kid)
+
+
+def test_valid_user_location(client, keys):
+    assert_ok(client.get("/any/", mint(claims(scope="x"), key=keys["rsa1"])))
+
+
+def test_no_token(client):
+    r = client.get("/hr/")
+    assert_no_token(r)
+    assert "error=" not in r.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "BeArEr"])
+def test_scheme_is_case_insensitive(client, keys, scheme):
+    assert_ok(client.get("/hr/", mint(claims(), key=keys["rsa1"]), scheme=scheme))
+
+
+def test_basic_scheme_is_no_token(client):
+    assert_no_token(client.get("/hr/", authorization="Basic YWxpY2U6c2VjcmV0"))
+
+
+def test_token_in_query_is_ignored(client, keys):
+    token = mint(claims(), key=keys["rsa1"])
+    client.tokens.append(token)
+    assert_no_token(client.get("/hr/?access_token=" + token))
