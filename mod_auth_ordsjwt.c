@@ -7,9 +7,10 @@
  * (RFC 6750). The logic lives in src/ and knows nothing of httpd.
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
- * reused. The next free id is ORDSJWT00021.
+ * reused. The next free id is ORDSJWT00024.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "httpd.h"
 #include "http_config.h"
@@ -41,6 +42,7 @@
 #define MIN_INTERVAL_S      10
 #define MAX_STALE_S         86400
 #define REFRESH_DEFAULT_S   3600
+#define RETRY_AFTER_NO_SHM  10
 #define WAIT_STEP           apr_time_from_msec(50)
 
 module AP_MODULE_DECLARE_DATA auth_ordsjwt_module;
@@ -55,11 +57,13 @@ typedef struct {
     long skew;
     long age;
     long refresh;
+    long min_refresh;
+    long max_stale;
+    long fetch_timeout;
     apr_size_t token_max;
     const char *ca_file;
     unsigned int skew_set:1;
     unsigned int age_set:1;
-    unsigned int refresh_set:1;
     unsigned int token_max_set:1;
     unsigned int ca_file_set:1;
 } srv_conf_t;
@@ -113,10 +117,11 @@ typedef struct {
 } keyref_t;
 
 static struct {
-    apr_global_mutex_t *gmutex;
+    apr_global_mutex_t *gmutex;     /* made once, for the parent's life */
     const char *gmutex_file;
-    apr_shm_t *shm;
+    apr_shm_t *shm;                 /* kept across graceful restarts */
     ojw_cache_t *cache;
+    int active;                     /* this generation fetches JWKS */
     int nslots;
     const char **slot_urls;
     ojw_refresh_policy_t policy;
@@ -134,6 +139,9 @@ static void *create_srv_conf(apr_pool_t *p, server_rec *s)
 
     c->profiles = apr_hash_make(p);
     c->refresh = REFRESH_DEFAULT_S;
+    c->min_refresh = MIN_INTERVAL_S;
+    c->max_stale = MAX_STALE_S;
+    c->fetch_timeout = FETCH_TIMEOUT_S;
     c->token_max = OJW_TOKEN_MAX_DEFAULT;
     if (!s->is_virtual) {
         main_conf = c;
@@ -151,8 +159,10 @@ static void *merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->skew_set = add->skew_set || base->skew_set;
     c->age = add->age_set ? add->age : base->age;
     c->age_set = add->age_set || base->age_set;
-    c->refresh = add->refresh_set ? add->refresh : base->refresh;
-    c->refresh_set = add->refresh_set || base->refresh_set;
+    c->refresh = base->refresh;         /* global only: the main server's */
+    c->min_refresh = base->min_refresh;
+    c->max_stale = base->max_stale;
+    c->fetch_timeout = base->fetch_timeout;
     c->token_max = add->token_max_set ? add->token_max : base->token_max;
     c->token_max_set = add->token_max_set || base->token_max_set;
     c->ca_file = add->ca_file_set ? add->ca_file : base->ca_file;
@@ -200,39 +210,59 @@ static void note_skipped_key(void *baton, ojw_note_level_t level, int index,
     }
 }
 
-/* Reads and parses a file: JWKS now, so that configtest reports it. */
-static const char *load_static_keys(cmd_parms *cmd, ojw_profile_t *p)
+/* Reads a whole file of at most OJW_JWKS_MAX bytes into *doc. */
+static const char *read_key_file(cmd_parms *cmd, const char *path, char **doc,
+                                 apr_size_t *len)
 {
-    char *doc;
-    apr_size_t len = 0;
     apr_file_t *f;
     apr_finfo_t fi;
-    char errbuf[512];
     apr_status_t rv;
 
-    rv = apr_file_open(&f, p->jwk_file, APR_FOPEN_READ, 0, cmd->temp_pool);
+    *len = 0;
+    rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, cmd->temp_pool);
     if (rv == APR_SUCCESS) {
         rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+        if (rv == APR_SUCCESS && fi.size > OJW_JWKS_MAX) {
+            apr_file_close(f);
+            return apr_psprintf(cmd->pool, "%s is larger than %d bytes", path,
+                                OJW_JWKS_MAX);
+        }
     }
-    if (rv != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "cannot read %s: %pm", p->jwk_file, &rv);
-    }
-    if (fi.size > OJW_JWKS_MAX) {
+    if (rv == APR_SUCCESS) {
+        *doc = apr_palloc(cmd->temp_pool, (apr_size_t)fi.size + 1);
+        rv = apr_file_read_full(f, *doc, (apr_size_t)fi.size, len);
         apr_file_close(f);
-        return apr_psprintf(cmd->pool, "%s is larger than %d bytes",
-                            p->jwk_file, OJW_JWKS_MAX);
     }
-    doc = apr_palloc(cmd->temp_pool, (apr_size_t)fi.size + 1);
-    rv = apr_file_read_full(f, doc, (apr_size_t)fi.size, &len);
-    apr_file_close(f);
     if (rv != APR_SUCCESS && rv != APR_EOF) {
-        return apr_psprintf(cmd->pool, "cannot read %s: %pm", p->jwk_file, &rv);
+        return apr_psprintf(cmd->pool, "cannot read %s: %pm", path, &rv);
     }
+    return NULL;
+}
+
+/* Loads a profile's static keys (file: JWKS or pem_file) now, so that
+ * configtest reports a bad file; they never touch the network. */
+static const char *load_static_keys(cmd_parms *cmd, ojw_profile_t *p)
+{
+    const char *path = p->jwk_file ? p->jwk_file : p->pem_file;
+    char *doc = NULL;
+    apr_size_t len;
+    char errbuf[512];
+    const char *err = read_key_file(cmd, path, &doc, &len);
+
+    if (err) {
+        return err;
+    }
+    if (p->pem_file
+        && ojw_jwks_from_pem(&doc, doc, len, p->pem_kid, cmd->temp_pool, errbuf,
+                             sizeof(errbuf)) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: %s", path, errbuf);
+    }
+    len = p->pem_file ? strlen(doc) : len;
     if (ojw_jwks_parse(&p->static_keys, doc, len, cmd->pool, note_skipped_key,
-                       (void *)p->jwk_url, errbuf, sizeof(errbuf))
-        != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: %s", p->jwk_file, errbuf);
+                       (void *)path, errbuf, sizeof(errbuf)) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: %s", path, errbuf);
     }
+    p->static_keys->any_kid = p->pem_file && p->pem_kid == NULL;
     return NULL;
 }
 
@@ -251,9 +281,10 @@ static const char *cmd_profile(cmd_parms *cmd, void *dconf, const char *args)
         return apr_psprintf(cmd->pool, "OrdsJwtProfile %s: a profile of that "
                             "name is already defined in this server", p->name);
     }
-    if (p->jwk_file && (error = load_static_keys(cmd, p)) != NULL) {
-        return apr_psprintf(cmd->pool, "OrdsJwtProfile %s: jwk_url: %s",
-                            p->name, error);
+    if ((p->jwk_file || p->pem_file)
+        && (error = load_static_keys(cmd, p)) != NULL) {
+        return apr_psprintf(cmd->pool, "OrdsJwtProfile %s: %s: %s", p->name,
+                            p->pem_file ? "pem_file" : "jwk_url", error);
     }
     apr_hash_set(sc->profiles, p->name, APR_HASH_KEY_STRING, p);
     return NULL;
@@ -300,8 +331,25 @@ static const char *cmd_refresh(cmd_parms *cmd, void *dconf, const char *arg)
     if (err) {
         return err;
     }
-    sc->refresh_set = 1;
-    return parse_long(cmd, arg, MIN_INTERVAL_S, 86400L * 7, &sc->refresh);
+    return parse_long(cmd, arg, 1, 86400L * 7, &sc->refresh);
+}
+
+/* A global-only number of seconds stored at offset cmd->info of srv_conf_t. */
+static const char *cmd_global_seconds(cmd_parms *cmd, void *dconf,
+                                      const char *arg)
+{
+    srv_conf_t *sc = srv_conf(cmd->server);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    long max = strcmp(cmd->cmd->name, "OrdsJwtJwksFetchTimeout") == 0
+               ? 60 : 86400L * 30;
+    long min = strcmp(cmd->cmd->name, "OrdsJwtJwksMaxStale") == 0 ? 0 : 1;
+
+    (void)dconf;
+    if (err) {
+        return err;
+    }
+    return parse_long(cmd, arg, min, max,
+                      (long *)((char *)sc + (apr_size_t)cmd->info));
 }
 
 static const char *cmd_token_max(cmd_parms *cmd, void *dconf, const char *arg)
@@ -405,6 +453,17 @@ static const command_rec ordsjwt_cmds[] = {
         "not checked)"),
     AP_INIT_TAKE1("OrdsJwtJwksRefreshInterval", cmd_refresh, NULL, RSRC_CONF,
         "seconds fetched keys are used before a refetch (default 3600)"),
+    AP_INIT_TAKE1("OrdsJwtJwksMinRefreshInterval", cmd_global_seconds,
+        (void *)APR_OFFSETOF(srv_conf_t, min_refresh), RSRC_CONF,
+        "fewest seconds between two fetches of one JWK URL, across all "
+        "processes (default 10)"),
+    AP_INIT_TAKE1("OrdsJwtJwksMaxStale", cmd_global_seconds,
+        (void *)APR_OFFSETOF(srv_conf_t, max_stale), RSRC_CONF,
+        "seconds the last good keys are still used after a refresh was due "
+        "and failed (default 86400)"),
+    AP_INIT_TAKE1("OrdsJwtJwksFetchTimeout", cmd_global_seconds,
+        (void *)APR_OFFSETOF(srv_conf_t, fetch_timeout), RSRC_CONF,
+        "seconds a JWKS fetch may take (default 5, at most 60)"),
     AP_INIT_TAKE1("OrdsJwtMaxTokenSize", cmd_token_max, NULL, RSRC_CONF,
         "largest accepted token in bytes (default 16384)"),
     AP_INIT_TAKE1("OrdsJwtCACertificateFile", cmd_ca_file, NULL, RSRC_CONF,
@@ -474,7 +533,7 @@ static void assign_slots(server_rec *s, apr_pool_t *p)
             ojw_profile_t *prof = apr_hash_this_val(hi);
             int *idx;
 
-            if (prof->jwk_file) {
+            if (prof->static_keys) {
                 continue;
             }
             idx = apr_hash_get(urls, prof->jwk_url, APR_HASH_KEY_STRING);
@@ -491,17 +550,40 @@ static void assign_slots(server_rec *s, apr_pool_t *p)
     shared.slot_urls = (const char **)order->elts;
 }
 
-static apr_status_t create_shm(server_rec *s, apr_pool_t *pconf)
+/* 1 when the cache's slots are bound to exactly this generation's URLs. */
+static int cache_fits(ojw_cache_t *c)
+{
+    int i;
+
+    if (c == NULL || ojw_cache_nslots(c) != shared.nslots) {
+        return 0;
+    }
+    for (i = 0; i < shared.nslots; i++) {
+        if (ojw_cache_find(c, shared.slot_urls[i]) != i) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A new segment for this generation's URLs, keeping the documents of the
+ * URLs the previous one had; the previous segment is then released (old
+ * children keep their own mapping until they exit). */
+static apr_status_t replace_shm(server_rec *s, apr_pool_t *pp)
 {
     apr_size_t size = ojw_cache_size(shared.nslots, OJW_JWKS_MAX);
-    const char *file;
+    apr_shm_t *shm;
+    ojw_cache_t *cache;
+    const char *file = NULL;
     apr_status_t rv;
+    int i, j;
 
-    rv = apr_shm_create(&shared.shm, size, NULL, pconf);
+    rv = apr_shm_create(&shm, size, NULL, pp);
     if (rv == APR_ENOTIMPL) {
-        file = ap_runtime_dir_relative(pconf, "ordsjwt-jwks.shm");
-        apr_shm_remove(file, pconf);
-        rv = apr_shm_create(&shared.shm, size, file, pconf);
+        file = ap_runtime_dir_relative(pp, apr_psprintf(pp, "ordsjwt-jwks-%"
+                                       APR_PID_T_FMT ".shm", getpid()));
+        apr_shm_remove(file, pp);
+        rv = apr_shm_create(&shm, size, file, pp);
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "ORDSJWT00003: cannot "
@@ -509,10 +591,48 @@ static apr_status_t create_shm(server_rec *s, apr_pool_t *pconf)
                      "%d JWKS slot(s)", size, shared.nslots);
         return rv;
     }
-    shared.cache = ojw_cache_attach(apr_shm_baseaddr_get(shared.shm), size,
-                                    shared.nslots, OJW_JWKS_MAX, shared.gmutex,
-                                    1, pconf);
+    cache = ojw_cache_attach(apr_shm_baseaddr_get(shm), size, shared.nslots,
+                             OJW_JWKS_MAX, shared.gmutex, 1, pp);
+    for (i = 0; i < shared.nslots; i++) {
+        if (ojw_cache_set_url(cache, i, shared.slot_urls[i]) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ORDSJWT00006: jwk_url "
+                         "%s is longer than %d bytes", shared.slot_urls[i],
+                         OJW_URL_MAX - 1);
+            apr_shm_destroy(shm);
+            return APR_EINVAL;
+        }
+        if (shared.cache && (j = ojw_cache_find(shared.cache,
+                                                shared.slot_urls[i])) >= 0) {
+            ojw_cache_copy_slot(cache, i, shared.cache, j);
+        }
+    }
+    if (shared.shm) {
+        apr_shm_destroy(shared.shm);
+    }
+    shared.shm = shm;
+    shared.cache = cache;
     return APR_SUCCESS;
+}
+
+/* The mutex (once) and a segment fitting this generation's URLs. */
+static apr_status_t setup_shared(server_rec *s)
+{
+    apr_pool_t *pp = s->process->pool;
+    apr_status_t rv;
+
+    if (shared.gmutex == NULL) {
+        rv = ap_global_mutex_create(&shared.gmutex, &shared.gmutex_file,
+                                    MUTEX_TYPE, NULL, s, pp, 0);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "ORDSJWT00005: cannot "
+                         "create the global mutex \"%s\"", MUTEX_TYPE);
+            return rv;
+        }
+    }
+    if (cache_fits(shared.cache)) {
+        return APR_SUCCESS;     /* graceful restart: the keys stay */
+    }
+    return replace_shm(s, pp);
 }
 
 static void set_fetch_policy(server_rec *s)
@@ -520,22 +640,28 @@ static void set_fetch_policy(server_rec *s)
     srv_conf_t *sc = srv_conf(s);
 
     shared.policy.refresh_interval = sc->refresh;
-    shared.policy.min_interval = MIN_INTERVAL_S;
-    shared.policy.fetch_timeout = FETCH_TIMEOUT_S + 1;
-    shared.policy.max_stale = MAX_STALE_S;
+    shared.policy.min_interval = sc->min_refresh;
+    shared.policy.fetch_timeout = sc->fetch_timeout + 1;
+    shared.policy.max_stale = sc->max_stale;
     shared.fetch.ca_file = sc->ca_file;
-    shared.fetch.timeout_ms = FETCH_TIMEOUT_S * 1000L;
+    shared.fetch.timeout_ms = sc->fetch_timeout * 1000L;
     shared.fetch.max_size = OJW_JWKS_MAX;
+    if (sc->refresh < sc->min_refresh) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "ORDSJWT00021: "
+                     "OrdsJwtJwksRefreshInterval %ld is shorter than "
+                     "OrdsJwtJwksMinRefreshInterval %ld; keys are refreshed "
+                     "every %ld s", sc->refresh, sc->min_refresh,
+                     sc->min_refresh);
+        shared.policy.refresh_interval = sc->min_refresh;
+    }
 }
 
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
-    apr_status_t rv;
-    int i;
-
     (void)plog;
-    shared.cache = NULL;
+    (void)ptemp;
+    shared.active = 0;
     shared.nslots = 0;
     assign_slots(s, pconf);
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
@@ -551,26 +677,10 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      "global initialisation failed");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    rv = ap_global_mutex_create(&shared.gmutex, &shared.gmutex_file,
-                                MUTEX_TYPE, NULL, s, pconf, 0);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "ORDSJWT00005: cannot "
-                     "create the global mutex \"%s\"", MUTEX_TYPE);
+    if (setup_shared(s) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (create_shm(s, pconf) != APR_SUCCESS) {
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    for (i = 0; i < shared.nslots; i++) {
-        if (ojw_cache_set_url(shared.cache, i, shared.slot_urls[i])
-            != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ORDSJWT00006: jwk_url "
-                         "%s is longer than %d bytes", shared.slot_urls[i],
-                         OJW_URL_MAX - 1);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-    (void)ptemp;
+    shared.active = 1;
     return OK;
 }
 
@@ -578,7 +688,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv;
 
-    if (shared.cache == NULL) {
+    if (!shared.active) {
         return;
     }
     rv = apr_global_mutex_child_init(&shared.gmutex, shared.gmutex_file,
@@ -674,56 +784,92 @@ static void log_fetch_failure(request_rec *r, const char *url,
                               const ojw_fetch_result_t *res,
                               const char *cause, int stale)
 {
+    const char *hint = res->hint;
+
+    if (hint == NULL && res->content_type
+        && ap_strcasestr(res->content_type, "html")) {
+        hint = "the JWK URL answered with an HTML page (a login page, a proxy "
+               "or an error page?): use the issuer's jwks_uri";
+    }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00009: JWKS fetch "
-                  "from %s failed: %s%s%s; %s", url, cause,
-                  res->hint ? "; hint: " : "", res->hint ? res->hint : "",
+                  "from %s failed: %s%s%s%s%s; %s", url, cause,
+                  res->content_type ? " (Content-Type " : "",
+                  res->content_type ? res->content_type : "",
+                  res->content_type ? ")" : "",
+                  hint ? apr_pstrcat(r->pool, "; hint: ", hint, NULL) : "",
                   stale ? "keeping the previous keys"
                         : "no keys: tokens of this issuer get 503");
+}
+
+/* Checks a fetched document; logs and records a failure. */
+static int fetched_keys_usable(request_rec *r, int slot, ojw_fetch_result_t *res,
+                               int have_doc, apr_pool_t *tmp)
+{
+    const char *url = shared.slot_urls[slot];
+    ojw_keyset_t *ks;
+    char errbuf[512];
+
+    if (ojw_jwks_parse(&ks, res->body, res->len, tmp, note_skipped_key,
+                       (void *)url, errbuf, sizeof(errbuf)) != APR_SUCCESS) {
+        log_fetch_failure(r, url, res, errbuf, have_doc);
+        ojw_cache_fail(shared.cache, slot, apr_time_sec(apr_time_now()),
+                       errbuf);
+        return 0;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00010: fetched JWKS "
+                  "from %s: %" APR_SIZE_T_FMT " bytes, %d usable key(s)", url,
+                  res->len, ks->nkeys);
+    return 1;
 }
 
 /* Fetches the slot's URL (this process claimed it) and stores the result. */
 static void fetch_slot(request_rec *r, int slot, int have_doc)
 {
     const char *url = shared.slot_urls[slot];
+    ojw_fetch_opts_t opts = shared.fetch;
     ojw_fetch_result_t res;
-    ojw_keyset_t *ks;
-    char errbuf[512];
+    char etag[OJW_ETAG_MAX];
     apr_pool_t *tmp;
-    long long now;
+    long fresh;
 
     apr_pool_create(&tmp, r->pool);
-    if (ojw_fetch(url, &shared.fetch, &res, tmp) != APR_SUCCESS) {
+    if (ojw_cache_etag(shared.cache, slot, etag, sizeof(etag)) == APR_SUCCESS
+        && etag[0]) {
+        opts.if_none_match = etag;
+    }
+    if (ojw_fetch(url, &opts, &res, tmp) != APR_SUCCESS) {
         log_fetch_failure(r, url, &res, res.error, have_doc);
         ojw_cache_fail(shared.cache, slot, apr_time_sec(apr_time_now()),
                        res.error);
     }
-    else if (ojw_jwks_parse(&ks, res.body, res.len, tmp, note_skipped_key,
-                            (void *)url, errbuf, sizeof(errbuf))
-             != APR_SUCCESS) {
-        log_fetch_failure(r, url, &res, errbuf, have_doc);
-        ojw_cache_fail(shared.cache, slot, apr_time_sec(apr_time_now()),
-                       errbuf);
+    else if (res.not_modified) {
+        fresh = ojw_fresh_for(res.max_age, &shared.policy);
+        ojw_cache_not_modified(shared.cache, slot,
+                               apr_time_sec(apr_time_now()), fresh);
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00022: JWKS of "
+                      "%s not modified; fresh for %ld s", url, fresh);
     }
-    else {
-        now = apr_time_sec(apr_time_now());
-        ojw_cache_store(shared.cache, slot, now, res.body, res.len);
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00010: fetched "
-                      "JWKS from %s: %" APR_SIZE_T_FMT " bytes, %d usable "
-                      "key(s)", url, res.len, ks->nkeys);
+    else if (fetched_keys_usable(r, slot, &res, have_doc, tmp)) {
+        ojw_cache_store(shared.cache, slot, apr_time_sec(apr_time_now()),
+                        res.body, res.len, res.etag,
+                        ojw_fresh_for(res.max_age, &shared.policy));
     }
     apr_pool_destroy(tmp);
 }
 
 /*
  * Keys for a profile: static ones, or the shared document of its JWK URL
- * (fetched here when due, by one process at a time). NULL means no keys
- * can be had now; *retry_after says when to try again.
+ * (fetched here when due, by one process at a time). force asks for a
+ * refetch (a kid the keys do not have), granted at most once per
+ * OrdsJwtJwksMinRefreshInterval. NULL means no keys can be had now;
+ * *retry_after says when to try again.
  */
 static const ojw_keyset_t *profile_keys(request_rec *r,
-                                        const ojw_profile_t *p,
+                                        const ojw_profile_t *p, int force,
                                         long *retry_after)
 {
-    apr_time_t give_up = apr_time_now() + apr_time_from_sec(FETCH_TIMEOUT_S + 1);
+    apr_time_t give_up = apr_time_now()
+                         + apr_time_from_sec(shared.policy.fetch_timeout);
     ojw_decision_t decision;
     ojw_slot_state_t state;
     keyref_t *k;
@@ -732,18 +878,19 @@ static const ojw_keyset_t *profile_keys(request_rec *r,
     if (p->static_keys) {
         return p->static_keys;
     }
-    if (shared.cache == NULL || p->slot < 0 || shared.current == NULL) {
-        *retry_after = MIN_INTERVAL_S;
+    if (!shared.active || p->slot < 0 || shared.current == NULL) {
+        *retry_after = RETRY_AFTER_NO_SHM;
         return NULL;
     }
     for (;;) {
         now = apr_time_sec(apr_time_now());
-        if (ojw_cache_begin(shared.cache, p->slot, now, &shared.policy, 0,
+        if (ojw_cache_begin(shared.cache, p->slot, now, &shared.policy, force,
                             &decision, &state) != APR_SUCCESS) {
             decision = OJW_UNAVAILABLE;
         }
         if (decision == OJW_FETCH) {
             fetch_slot(r, p->slot, state.generation != 0);
+            force = 0;
             continue;   /* look again: use what the fetch left */
         }
         if (decision != OJW_WAIT || apr_time_now() >= give_up) {
@@ -939,6 +1086,27 @@ static int keys_unavailable(request_rec *r, req_conf_t *rq, long retry_after)
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
+/* After an unknown kid: the issuer may have added a key. Refetch (at most
+ * once per min interval, across processes) and verify once more. */
+static int verify_after_refresh(request_rec *r, const ojw_profile_t *p,
+                                ojw_token_t *tok, const ojw_keyset_t *ks,
+                                ojw_error_t *err)
+{
+    const ojw_keyset_t *fresh;
+    long retry_after;
+
+    if (err->reason != OJW_ERR_KID || p->static_keys) {
+        return 0;
+    }
+    fresh = profile_keys(r, p, 1, &retry_after);
+    if (fresh == NULL || fresh == ks) {
+        return 0;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00023: unknown kid: "
+                  "verifying again with the refetched keys of %s", p->jwk_url);
+    return ojw_token_verify(tok, fresh, r->pool, err) == OJW_OK;
+}
+
 static int check_authn(request_rec *r)
 {
     dir_conf_t *dc = ap_get_module_config(r->per_dir_config,
@@ -976,10 +1144,11 @@ static int check_authn(request_rec *r)
     if ((rq->profile = choose_profile(r, dc->profiles, tok, &err)) == NULL) {
         return refuse(r, rq, tok, &err);
     }
-    if ((ks = profile_keys(r, rq->profile, &retry_after)) == NULL) {
+    if ((ks = profile_keys(r, rq->profile, 0, &retry_after)) == NULL) {
         return keys_unavailable(r, rq, retry_after);
     }
-    if (ojw_token_verify(tok, ks, r->pool, &err) != OJW_OK) {
+    if (ojw_token_verify(tok, ks, r->pool, &err) != OJW_OK
+        && !verify_after_refresh(r, rq->profile, tok, ks, &err)) {
         return refuse(r, rq, tok, &err);
     }
     policy.issuer = rq->profile->issuer;

@@ -3,6 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <apr_strings.h>
+#include <cjose/base64.h>
+#include <cjose/util.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include "jwks.h"
 #include "b64url.h"
 
@@ -470,4 +477,128 @@ apr_status_t ojw_jwks_parse(ojw_keyset_t **out, const char *doc, size_t len,
         *out = ks;
     }
     return rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* PEM -> JWKS                                                         */
+
+/* base64url of the big-endian bytes of bn, left-padded to width bytes
+ * (0: no padding); NULL when it does not fit. */
+static const char *bn_b64url(apr_pool_t *pool, const BIGNUM *bn, int width)
+{
+    int n = width ? width : BN_num_bytes(bn);
+    unsigned char *bin = apr_palloc(pool, (apr_size_t)n + 1);
+    char *out = NULL, *copy;
+    size_t outlen = 0;
+    cjose_err cerr;
+
+    if ((width ? BN_bn2binpad(bn, bin, width) : BN_bn2bin(bn, bin)) != n
+        || !cjose_base64url_encode(bin, (size_t)n, &out, &outlen, &cerr)) {
+        return NULL;
+    }
+    copy = apr_pstrmemdup(pool, out, outlen);
+    cjose_get_dealloc()(out);
+    return copy;
+}
+
+static EVP_PKEY *read_pem_key(const char *pem, size_t len)
+{
+    BIO *bio = BIO_new_mem_buf(pem, (int)len);
+    EVP_PKEY *pkey;
+    X509 *cert;
+
+    if (bio == NULL) {
+        return NULL;
+    }
+    pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    if (pkey == NULL) {
+        (void)BIO_reset(bio);
+        cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        if (cert) {
+            pkey = X509_get_pubkey(cert);
+            X509_free(cert);
+        }
+    }
+    BIO_free(bio);
+    return pkey;
+}
+
+/* Sets name to the base64url of pkey's BIGNUM parameter param. */
+static int set_bn_member(apr_pool_t *pool, json_t *jwk, const char *name,
+                         EVP_PKEY *pkey, const char *param, int width)
+{
+    BIGNUM *bn = NULL;
+    const char *v = NULL;
+
+    if (EVP_PKEY_get_bn_param(pkey, param, &bn) == 1) {
+        v = bn_b64url(pool, bn, width);
+    }
+    BN_free(bn);
+    if (v == NULL) {
+        return 0;
+    }
+    json_object_set_new(jwk, name, json_string(v));
+    return 1;
+}
+
+static int ec_members(apr_pool_t *pool, json_t *jwk, EVP_PKEY *pkey)
+{
+    static const struct { const char *group, *crv; int width; } groups[] = {
+        { "prime256v1", "P-256", 32 },
+        { "secp384r1", "P-384", 48 },
+        { "secp521r1", "P-521", 66 },
+    };
+    char group[64];
+    size_t i;
+
+    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
+                                       group, sizeof(group), NULL) != 1) {
+        return 0;
+    }
+    for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+        if (strcmp(group, groups[i].group) == 0) {
+            json_object_set_new(jwk, "kty", json_string("EC"));
+            json_object_set_new(jwk, "crv", json_string(groups[i].crv));
+            return set_bn_member(pool, jwk, "x", pkey,
+                                 OSSL_PKEY_PARAM_EC_PUB_X, groups[i].width)
+                && set_bn_member(pool, jwk, "y", pkey,
+                                 OSSL_PKEY_PARAM_EC_PUB_Y, groups[i].width);
+        }
+    }
+    return 0;
+}
+
+apr_status_t ojw_jwks_from_pem(char **doc, const char *pem, size_t len,
+                               const char *kid, apr_pool_t *pool,
+                               char *errbuf, size_t errlen)
+{
+    EVP_PKEY *pkey = read_pem_key(pem, len);
+    json_t *jwk = json_object(), *root;
+    int ok = 0;
+    char *text;
+
+    *doc = NULL;
+    if (pkey && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) {
+        json_object_set_new(jwk, "kty", json_string("RSA"));
+        ok = set_bn_member(pool, jwk, "n", pkey, OSSL_PKEY_PARAM_RSA_N, 0)
+             && set_bn_member(pool, jwk, "e", pkey, OSSL_PKEY_PARAM_RSA_E, 0);
+    }
+    else if (pkey && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC) {
+        ok = ec_members(pool, jwk, pkey);
+    }
+    EVP_PKEY_free(pkey);
+    if (!ok) {
+        json_decref(jwk);
+        return jwks_error(errbuf, errlen, "no RSA or EC (P-256/384/521) "
+                          "public key or certificate in the PEM data");
+    }
+    if (kid) {
+        json_object_set_new(jwk, "kid", json_string(kid));
+    }
+    root = json_pack("{s:[o]}", "keys", jwk);
+    text = json_dumps(root, JSON_COMPACT);
+    *doc = apr_pstrdup(pool, text);
+    free(text);
+    json_decref(root);
+    return APR_SUCCESS;
 }

@@ -24,6 +24,7 @@ typedef struct {
 
 typedef struct {
     int nkeys;
+    int any_kid;              /* keys are tried whatever the token's kid */
     ojw_key_t keys[OJW_JWKS_MAX_KEYS];
 } ojw_keyset_t;
 
@@ -44,6 +45,15 @@ typedef void ojw_jwks_note_fn(void *baton, ojw_note_level_t level, int index,
 apr_status_t ojw_jwks_parse(ojw_keyset_t **ks, const char *doc, size_t len,
                             apr_pool_t *pool, ojw_jwks_note_fn *note,
                             void *baton, char *errbuf, size_t errlen);
+
+/*
+ * A JWKS document holding the one public key of a PEM file (a PUBLIC KEY
+ * or a CERTIFICATE), with "kid" when kid is not NULL. APR_EINVAL with a
+ * message in errbuf when the PEM holds no RSA or EC P-256/384/521 key.
+ */
+apr_status_t ojw_jwks_from_pem(char **doc, const char *pem, size_t len,
+                               const char *kid, apr_pool_t *pool,
+                               char *errbuf, size_t errlen);
 
 /* The key with this kid, or NULL. */
 const ojw_key_t *ojw_keyset_find(const ojw_keyset_t *ks, const char *kid);

@@ -8,6 +8,7 @@ typedef struct {
     char url[OJW_URL_MAX];
     ojw_slot_state_t state;
     char last_error[OJW_ERROR_MAX];
+    char etag[OJW_ETAG_MAX];
     apr_size_t doc_len;
 } slot_header_t;
 
@@ -39,10 +40,20 @@ static int may_attempt(const ojw_slot_state_t *s, long long now,
            || now < s->attempted_at;    /* the clock went backwards */
 }
 
+long ojw_fresh_for(long max_age, const ojw_refresh_policy_t *p)
+{
+    if (max_age < 0 || max_age >= p->refresh_interval) {
+        return p->refresh_interval;
+    }
+    return max_age < p->min_interval ? p->min_interval : max_age;
+}
+
 ojw_decision_t ojw_refresh_decide(const ojw_slot_state_t *s, long long now,
                                   const ojw_refresh_policy_t *p, int force)
 {
     long long age = now - s->fetched_at;
+    long long fresh = s->refresh_after > 0 ? s->refresh_after
+                                           : p->refresh_interval;
 
     if (fetch_in_flight(s, now, p)) {
         return have_document(s) ? OJW_USE : OJW_WAIT;
@@ -50,10 +61,10 @@ ojw_decision_t ojw_refresh_decide(const ojw_slot_state_t *s, long long now,
     if (!have_document(s)) {
         return may_attempt(s, now, p) ? OJW_FETCH : OJW_UNAVAILABLE;
     }
-    if ((force || age >= p->refresh_interval) && may_attempt(s, now, p)) {
+    if ((force || age >= fresh) && may_attempt(s, now, p)) {
         return OJW_FETCH;
     }
-    if (age >= p->refresh_interval + p->max_stale) {
+    if (age >= fresh + p->max_stale) {
         return OJW_UNAVAILABLE;
     }
     return OJW_USE;
@@ -102,6 +113,44 @@ ojw_cache_t *ojw_cache_attach(void *base, apr_size_t size, int nslots,
         memset(base, 0, ojw_cache_size(nslots, doc_max));
     }
     return c;
+}
+
+int ojw_cache_nslots(const ojw_cache_t *c)
+{
+    return c->nslots;
+}
+
+int ojw_cache_find(ojw_cache_t *c, const char *url)
+{
+    int i;
+
+    for (i = 0; i < c->nslots; i++) {
+        if (strcmp(slot_at(c, i)->url, url) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+apr_status_t ojw_cache_copy_slot(ojw_cache_t *dst, int di, ojw_cache_t *src,
+                                 int si)
+{
+    slot_header_t *d = slot_at(dst, di), *from = slot_at(src, si);
+    char url[OJW_URL_MAX];
+    apr_status_t rv;
+
+    if (d == NULL || from == NULL || from->doc_len > dst->doc_max
+        || dst->mutex != src->mutex) {
+        return APR_EINVAL;
+    }
+    if ((rv = apr_global_mutex_lock(src->mutex)) != APR_SUCCESS) {
+        return rv;
+    }
+    memcpy(url, d->url, sizeof(url));
+    memcpy(d, from, sizeof(*d) + from->doc_len);
+    memcpy(d->url, url, sizeof(url));
+    d->state.fetch_started = 0;
+    return apr_global_mutex_unlock(src->mutex);
 }
 
 apr_status_t ojw_cache_set_url(ojw_cache_t *c, int idx, const char *url)
@@ -162,7 +211,8 @@ apr_status_t ojw_cache_read(ojw_cache_t *c, int idx, apr_uint64_t known_gen,
 }
 
 apr_status_t ojw_cache_store(ojw_cache_t *c, int idx, long long now,
-                             const char *doc, apr_size_t len)
+                             const char *doc, apr_size_t len,
+                             const char *etag, long fresh_for)
 {
     slot_header_t *s = slot_at(c, idx);
     char *bytes;
@@ -183,7 +233,45 @@ apr_status_t ojw_cache_store(ojw_cache_t *c, int idx, long long now,
     }
     s->state.fetched_at = now;
     s->state.fetch_started = 0;
+    s->state.refresh_after = fresh_for;
     s->last_error[0] = '\0';
+    apr_cpystrn(s->etag, etag && strlen(etag) < sizeof(s->etag) ? etag : "",
+                sizeof(s->etag));
+    return apr_global_mutex_unlock(c->mutex);
+}
+
+apr_status_t ojw_cache_not_modified(ojw_cache_t *c, int idx, long long now,
+                                    long fresh_for)
+{
+    slot_header_t *s = slot_at(c, idx);
+    apr_status_t rv;
+
+    if (s == NULL) {
+        return APR_EINVAL;
+    }
+    if ((rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
+        return rv;
+    }
+    s->state.fetched_at = now;
+    s->state.fetch_started = 0;
+    s->state.refresh_after = fresh_for;
+    s->last_error[0] = '\0';
+    return apr_global_mutex_unlock(c->mutex);
+}
+
+apr_status_t ojw_cache_etag(ojw_cache_t *c, int idx, char *buf,
+                            apr_size_t buflen)
+{
+    slot_header_t *s = slot_at(c, idx);
+    apr_status_t rv;
+
+    if (s == NULL || buflen == 0) {
+        return APR_EINVAL;
+    }
+    if ((rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
+        return rv;
+    }
+    apr_cpystrn(buf, s->state.generation ? s->etag : "", buflen);
     return apr_global_mutex_unlock(c->mutex);
 }
 

@@ -14,6 +14,7 @@
 
 #define OJW_URL_MAX     2048
 #define OJW_ERROR_MAX   512
+#define OJW_ETAG_MAX    256
 
 /* What a slot's bookkeeping says; times in seconds since the epoch. */
 typedef struct {
@@ -21,6 +22,7 @@ typedef struct {
     apr_int64_t fetched_at;   /* last successful fetch, 0 if none */
     apr_int64_t attempted_at; /* last fetch attempt, 0 if none */
     apr_int64_t fetch_started;/* a fetch is under way since, 0 if none */
+    apr_int64_t refresh_after;/* seconds the document is fresh, 0: policy */
     apr_uint32_t fetches;     /* attempts, successful or not */
     apr_uint32_t failures;
 } ojw_slot_state_t;
@@ -31,6 +33,11 @@ typedef struct {
     long fetch_timeout;       /* a fetch older than this is presumed dead */
     long max_stale;           /* use keys this long after refresh is due */
 } ojw_refresh_policy_t;
+
+/* How long a fetched document stays fresh: the issuer's Cache-Control
+ * max-age when it is shorter than refresh_interval, but never less than
+ * min_interval; max_age < 0 means the issuer said nothing. */
+long ojw_fresh_for(long max_age, const ojw_refresh_policy_t *policy);
 
 typedef enum {
     OJW_USE,          /* use the document in the slot */
@@ -58,6 +65,16 @@ ojw_cache_t *ojw_cache_attach(void *base, apr_size_t size, int nslots,
                               apr_size_t doc_max, apr_global_mutex_t *mutex,
                               int init, apr_pool_t *pool);
 
+/* Number of slots; the slot bound to url, or -1. */
+int ojw_cache_nslots(const ojw_cache_t *c);
+int ojw_cache_find(ojw_cache_t *c, const char *url);
+
+/* Copies slot si of src (document, state, ETag) into slot di of dst, as
+ * when the set of URLs changes on a graceful restart. dst and src must
+ * share one mutex. */
+apr_status_t ojw_cache_copy_slot(ojw_cache_t *dst, int di, ojw_cache_t *src,
+                                 int si);
+
 /* Binds slot idx to url (parent, at startup). */
 apr_status_t ojw_cache_set_url(ojw_cache_t *c, int idx, const char *url);
 
@@ -72,9 +89,19 @@ apr_status_t ojw_cache_read(ojw_cache_t *c, int idx, apr_uint64_t known_gen,
                             apr_pool_t *pool, char **doc, apr_size_t *len,
                             ojw_slot_state_t *state);
 
-/* Ends a fetch with a good document (generation bumped if it changed). */
+/* Ends a fetch with a good document (generation bumped if it changed),
+ * fresh for fresh_for seconds; etag may be NULL. */
 apr_status_t ojw_cache_store(ojw_cache_t *c, int idx, long long now,
-                             const char *doc, apr_size_t len);
+                             const char *doc, apr_size_t len,
+                             const char *etag, long fresh_for);
+
+/* Ends a fetch answered 304 Not Modified: the document is fresh again. */
+apr_status_t ojw_cache_not_modified(ojw_cache_t *c, int idx, long long now,
+                                    long fresh_for);
+
+/* The ETag of the slot's document (copied into buf), "" if none. */
+apr_status_t ojw_cache_etag(ojw_cache_t *c, int idx, char *buf,
+                            apr_size_t buflen);
 
 /* Ends a fetch that failed; the previous document stays. */
 apr_status_t ojw_cache_fail(ojw_cache_t *c, int idx, long long now,

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include <curl/curl.h>
+#include <apr_strings.h>
 #include "jwks_fetch.h"
 
 typedef struct {
@@ -14,6 +15,7 @@ typedef struct {
     size_t max;               /* refuse beyond this */
     int too_big;
     long max_age;
+    const char *etag;
 } body_t;
 
 int ojw_fetch_global_init(void)
@@ -50,26 +52,64 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
-/* Picks max-age out of a Cache-Control response header. */
+/* max-age=N of a Cache-Control value, or -1; no-cache/no-store is 0. */
+static long cache_control_max_age(const char *value)
+{
+    const char *p;
+    long v;
+
+    for (p = value; *p; p++) {
+        if (strncasecmp(p, "no-cache", 8) == 0
+            || strncasecmp(p, "no-store", 8) == 0) {
+            return 0;
+        }
+    }
+    for (p = value; *p; p++) {
+        if (strncasecmp(p, "max-age=", 8) == 0) {
+            v = strtol(p + 8, NULL, 10);
+            return v < 0 ? 0 : v;
+        }
+    }
+    return -1;
+}
+
+/* The value of header line data (size n) if its name is name, else NULL;
+ * trailing CR/LF and surrounding blanks removed. */
+static char *header_value(apr_pool_t *pool, const char *data, size_t n,
+                          const char *name)
+{
+    size_t len = strlen(name);
+    const char *v, *end = data + n;
+
+    if (n <= len || strncasecmp(data, name, len) != 0 || data[len] != ':') {
+        return NULL;
+    }
+    for (v = data + len + 1; v < end && (*v == ' ' || *v == '\t'); v++) {
+    }
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '
+                       || end[-1] == '\t')) {
+        end--;
+    }
+    return apr_pstrmemdup(pool, v, (apr_size_t)(end - v));
+}
+
+/* Picks Cache-Control max-age and ETag out of the response headers; a
+ * redirect's headers are replaced by the final response's. */
 static size_t on_header(char *data, size_t size, size_t nitems, void *userp)
 {
     body_t *b = userp;
     size_t n = size * nitems;
-    static const char name[] = "cache-control:";
-    char line[256];
-    const char *p;
+    const char *v;
 
-    if (n < sizeof(name) - 1 || n >= sizeof(line)
-        || strncasecmp(data, name, sizeof(name) - 1) != 0) {
-        return n;
+    if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        b->max_age = -1;
+        b->etag = NULL;
     }
-    memcpy(line, data, n);
-    line[n] = '\0';
-    for (p = line; *p; p++) {
-        if (strncasecmp(p, "max-age=", 8) == 0) {
-            b->max_age = strtol(p + 8, NULL, 10);
-            break;
-        }
+    else if (n < 1024 && (v = header_value(b->pool, data, n, "cache-control"))) {
+        b->max_age = cache_control_max_age(v);
+    }
+    else if (n < 1024 && (v = header_value(b->pool, data, n, "etag"))) {
+        b->etag = *v ? v : NULL;
     }
     return n;
 }
@@ -160,8 +200,9 @@ apr_status_t ojw_fetch(const char *url, const ojw_fetch_opts_t *opts,
                        ojw_fetch_result_t *res, apr_pool_t *pool)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
-    body_t b = { pool, NULL, 0, 0, opts->max_size, 0, -1 };
-    struct curl_slist *accept;
+    body_t b = { pool, NULL, 0, 0, opts->max_size, 0, -1, NULL };
+    struct curl_slist *headers;
+    char *ctype = NULL;
     CURL *h;
     CURLcode cc;
     apr_status_t rv = APR_EGENERAL;
@@ -173,13 +214,28 @@ apr_status_t ojw_fetch(const char *url, const ojw_fetch_opts_t *opts,
         return rv;
     }
     set_options(h, url, opts, &b, errbuf);
-    accept = curl_slist_append(NULL, "Accept: application/json, "
-                               "application/jwk-set+json");
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, accept);
+    headers = curl_slist_append(NULL, "Accept: application/json, "
+                                "application/jwk-set+json");
+    if (opts->if_none_match && *opts->if_none_match) {
+        headers = curl_slist_append(headers, apr_pstrcat(pool, "If-None-Match: ",
+                                                         opts->if_none_match,
+                                                         NULL));
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     cc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->http_status);
+    if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK
+        && ctype) {
+        res->content_type = apr_pstrdup(pool, ctype);
+    }
+    res->max_age = b.max_age;
+    res->etag = b.etag;
     if (cc != CURLE_OK) {
         describe_curl_error(h, cc, errbuf, &b, res, opts);
+    }
+    else if (res->http_status == 304 && opts->if_none_match) {
+        res->not_modified = 1;
+        rv = APR_SUCCESS;
     }
     else if (res->http_status != 200) {
         snprintf(res->error, sizeof(res->error), "HTTP status %ld",
@@ -192,10 +248,9 @@ apr_status_t ojw_fetch(const char *url, const ojw_fetch_opts_t *opts,
     else {
         res->body = b.buf;
         res->len = b.len;
-        res->max_age = b.max_age;
         rv = APR_SUCCESS;
     }
-    curl_slist_free_all(accept);
+    curl_slist_free_all(headers);
     curl_easy_cleanup(h);
     return rv;
 }

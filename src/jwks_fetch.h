@@ -12,12 +12,16 @@ typedef struct {
     const char *ca_file;      /* CA bundle, NULL for the system store */
     long timeout_ms;          /* whole transfer */
     size_t max_size;          /* body cap in bytes */
+    const char *if_none_match;/* ETag of the document held, or NULL */
 } ojw_fetch_opts_t;
 
 typedef struct {
     char *body;               /* pool memory, NUL-terminated */
     size_t len;
     long http_status;         /* 0 when no response was received */
+    int not_modified;         /* 304 to our If-None-Match: keep the doc */
+    const char *etag;         /* the response's ETag, or NULL */
+    const char *content_type; /* the response's Content-Type, or NULL */
     long max_age;             /* Cache-Control max-age, -1 when absent */
     char error[512];          /* why it failed (empty on success) */
     const char *hint;         /* what to do about it, or NULL */
@@ -26,7 +30,8 @@ typedef struct {
 /* Global libcurl initialisation; call once per process before threads. */
 int ojw_fetch_global_init(void);
 
-/* Fetches url; APR_SUCCESS only for HTTP 200 with a body within the cap. */
+/* Fetches url; APR_SUCCESS only for HTTP 200 with a body within the cap,
+ * or 304 (not_modified set) when opts->if_none_match was sent. */
 apr_status_t ojw_fetch(const char *url, const ojw_fetch_opts_t *opts,
                        ojw_fetch_result_t *res, apr_pool_t *pool);
 

@@ -114,10 +114,21 @@ static const char *set_key(ojw_profile_t *p, const char *key,
     else if (strcmp(key, "description") == 0) {
         p->description = value;
     }
+    else if (strcmp(key, "pem_file") == 0) {
+        p->pem_file = value;
+        if (*value != '/') {
+            err = apr_psprintf(pool, "pem_file=%s must be an absolute path",
+                               value);
+        }
+    }
+    else if (strcmp(key, "pem_kid") == 0) {
+        p->pem_kid = value;
+    }
     else {
         err = apr_psprintf(pool, "unknown key \"%s\" (known: issuer, audience, "
                            "jwk_url, allowed_skew, allowed_age, "
-                           "role_claim_name, description)", key);
+                           "role_claim_name, description, pem_file, pem_kid)",
+                           key);
     }
     return err;
 }
@@ -157,11 +168,19 @@ static const char *parse_pairs(ojw_profile_t *p, const char *rest,
     if (err) {
         return err;
     }
-    if (!p->issuer || !p->audience || !p->jwk_url) {
+    if (!p->issuer || !p->audience || (!p->jwk_url && !p->pem_file)) {
         return apr_psprintf(pool, "missing %s%s%s(issuer, audience and jwk_url "
-                            "are required)", p->issuer ? "" : "issuer ",
+                            "or pem_file are required)",
+                            p->issuer ? "" : "issuer ",
                             p->audience ? "" : "audience ",
-                            p->jwk_url ? "" : "jwk_url ");
+                            p->jwk_url || p->pem_file ? "" : "jwk_url ");
+    }
+    if (p->jwk_url && p->pem_file) {
+        return "jwk_url and pem_file exclude each other: a profile takes its "
+               "keys from one place";
+    }
+    if (p->pem_kid && !p->pem_file) {
+        return "pem_kid needs pem_file";
     }
     return NULL;
 }

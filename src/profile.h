@@ -2,7 +2,8 @@
  * An ORDS JWT profile, parsed from the arguments of
  *   OrdsJwtProfile NAME key=value ...
  * with the keys of ORDS_SECURITY.CREATE_JWT_PROFILE: issuer, audience,
- * jwk_url, allowed_skew, allowed_age, role_claim_name, description.
+ * jwk_url, allowed_skew, allowed_age, role_claim_name, description; and,
+ * instead of jwk_url, pem_file (one static public key) with pem_kid.
  */
 #ifndef OJW_PROFILE_H
 #define OJW_PROFILE_H
@@ -18,6 +19,8 @@ typedef struct {
     const char *audience;
     const char *jwk_url;
     const char *jwk_file;         /* file: URL -> absolute path, else NULL */
+    const char *pem_file;         /* one static public key (PEM), or NULL */
+    const char *pem_kid;          /* its kid; NULL: any kid is accepted */
     const char *role_claim_name;  /* RFC 6901 pointer, or NULL */
     const char *description;
     long allowed_skew;

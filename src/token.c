@@ -248,7 +248,7 @@ ojw_reason_t ojw_token_verify(ojw_token_t *t, const ojw_keyset_t *ks,
     char why[160];
     ojw_reason_t rc;
 
-    if (t->kid == NULL) {
+    if (t->kid == NULL || ks->any_kid) {
         rc = verify_without_kid(t, ks, err);
     }
     else if ((key = ojw_keyset_find(ks, t->kid)) == NULL) {

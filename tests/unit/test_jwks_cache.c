@@ -82,7 +82,7 @@ START_TEST(slots_store_read_generation)
     /* single flight: the second caller must not fetch */
     ojw_cache_begin(c, 0, 100, &pol, 0, &d, &st);
     ck_assert_int_eq(d, OJW_WAIT);
-    ck_assert_int_eq(ojw_cache_store(c, 0, 101, "{\"keys\":1}", 10), APR_SUCCESS);
+    ck_assert_int_eq(ojw_cache_store(c, 0, 101, "{\"keys\":1}", 10, NULL, 0), APR_SUCCESS);
     ojw_cache_read(c, 0, 0, test_pool, &doc, &len, &st);
     ck_assert_str_eq(doc, "{\"keys\":1}");
     ck_assert_uint_eq(st.generation, 1);
@@ -90,11 +90,11 @@ START_TEST(slots_store_read_generation)
     ojw_cache_read(c, 0, 1, test_pool, &doc, &len, &st);
     ck_assert_ptr_null(doc);
     /* an unchanged document keeps its generation; a new one bumps it */
-    ojw_cache_store(c, 0, 5000, "{\"keys\":1}", 10);
+    ojw_cache_store(c, 0, 5000, "{\"keys\":1}", 10, NULL, 0);
     ojw_cache_read(c, 0, 0, test_pool, &doc, &len, &st);
     ck_assert_uint_eq(st.generation, 1);
     ck_assert_int_eq(st.fetched_at, 5000);
-    ojw_cache_store(c, 0, 5001, "{\"keys\":2}", 10);
+    ojw_cache_store(c, 0, 5001, "{\"keys\":2}", 10, NULL, 0);
     ojw_cache_read(c, 0, 1, test_pool, &doc, &len, &st);
     ck_assert_uint_eq(st.generation, 2);
     ck_assert_str_eq(doc, "{\"keys\":2}");
@@ -102,7 +102,7 @@ START_TEST(slots_store_read_generation)
     ojw_cache_read(c, 1, 0, test_pool, &doc, &len, &st);
     ck_assert_uint_eq(st.generation, 0);
     memset(big, 'x', sizeof(big));
-    ck_assert_int_eq(ojw_cache_store(c, 1, 1, big, sizeof(big)), APR_EINVAL);
+    ck_assert_int_eq(ojw_cache_store(c, 1, 1, big, sizeof(big), NULL, 0), APR_EINVAL);
 }
 END_TEST
 
@@ -114,7 +114,7 @@ START_TEST(fail_keeps_document)
     apr_size_t len;
     char buf[64];
 
-    ojw_cache_store(c, 0, 100, "{}", 2);
+    ojw_cache_store(c, 0, 100, "{}", 2, NULL, 0);
     ojw_cache_fail(c, 0, 200, "HTTP status 500");
     ojw_cache_read(c, 0, 0, test_pool, &doc, &len, &st);
     ck_assert_str_eq(doc, "{}");
@@ -122,6 +122,87 @@ START_TEST(fail_keeps_document)
     ck_assert_int_eq(st.attempted_at, 200);
     ojw_cache_last_error(c, 0, buf, sizeof(buf));
     ck_assert_str_eq(buf, "HTTP status 500");
+}
+END_TEST
+
+START_TEST(max_age_bounds_freshness)
+{
+    ojw_slot_state_t s;
+
+    ck_assert_int_eq(ojw_fresh_for(-1, &pol), 3600);
+    ck_assert_int_eq(ojw_fresh_for(600, &pol), 600);
+    ck_assert_int_eq(ojw_fresh_for(2, &pol), 10);       /* min interval */
+    ck_assert_int_eq(ojw_fresh_for(0, &pol), 10);       /* no-cache */
+    ck_assert_int_eq(ojw_fresh_for(99999, &pol), 3600); /* refresh interval */
+    memset(&s, 0, sizeof(s));
+    s.generation = 1;
+    s.fetched_at = s.attempted_at = 1000;
+    s.refresh_after = 600;
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1599, &pol, 0), OJW_USE);
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1600, &pol, 0), OJW_FETCH);
+    /* stale keys last max_stale beyond the document's own freshness */
+    s.attempted_at = 1600 + 86395;
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1600 + 86399, &pol, 0), OJW_USE);
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1600 + 86400, &pol, 0),
+                     OJW_UNAVAILABLE);
+}
+END_TEST
+
+START_TEST(etag_and_not_modified)
+{
+    ojw_cache_t *c = make_cache(1, 64);
+    ojw_slot_state_t st;
+    ojw_decision_t d;
+    char etag[OJW_ETAG_MAX];
+    char *doc;
+    apr_size_t len;
+
+    ojw_cache_etag(c, 0, etag, sizeof(etag));
+    ck_assert_str_eq(etag, "");
+    ojw_cache_store(c, 0, 100, "{}", 2, "\"v1\"", 600);
+    ojw_cache_etag(c, 0, etag, sizeof(etag));
+    ck_assert_str_eq(etag, "\"v1\"");
+    ojw_cache_begin(c, 0, 700, &pol, 0, &d, &st);
+    ck_assert_int_eq(d, OJW_FETCH);
+    ojw_cache_not_modified(c, 0, 701, 300);
+    ojw_cache_read(c, 0, 0, test_pool, &doc, &len, &st);
+    ck_assert_str_eq(doc, "{}");
+    ck_assert_uint_eq(st.generation, 1);
+    ck_assert_int_eq(st.fetched_at, 701);
+    ck_assert_int_eq(st.refresh_after, 300);
+    ck_assert_int_eq(st.fetch_started, 0);
+}
+END_TEST
+
+START_TEST(copy_slot_keeps_document_across_layouts)
+{
+    apr_global_mutex_t *mutex;
+    apr_shm_t *a, *b;
+    apr_size_t size = ojw_cache_size(2, 64);
+    ojw_cache_t *old, *cur;
+    ojw_slot_state_t st;
+    char *doc;
+    apr_size_t len;
+
+    apr_global_mutex_create(&mutex, NULL, APR_LOCK_DEFAULT, test_pool);
+    apr_shm_create(&a, size, NULL, test_pool);
+    apr_shm_create(&b, size, NULL, test_pool);
+    old = ojw_cache_attach(apr_shm_baseaddr_get(a), size, 2, 64, mutex, 1,
+                           test_pool);
+    cur = ojw_cache_attach(apr_shm_baseaddr_get(b), size, 2, 64, mutex, 1,
+                           test_pool);
+    ojw_cache_set_url(old, 0, "https://a/");
+    ojw_cache_set_url(old, 1, "https://b/");
+    ojw_cache_store(old, 1, 100, "{\"b\":1}", 7, NULL, 0);
+    ojw_cache_set_url(cur, 0, "https://b/");
+    ojw_cache_set_url(cur, 1, "https://c/");
+    ck_assert_int_eq(ojw_cache_find(old, "https://b/"), 1);
+    ck_assert_int_eq(ojw_cache_find(old, "https://c/"), -1);
+    ck_assert_int_eq(ojw_cache_copy_slot(cur, 0, old, 1), APR_SUCCESS);
+    ojw_cache_read(cur, 0, 0, test_pool, &doc, &len, &st);
+    ck_assert_str_eq(doc, "{\"b\":1}");
+    ck_assert_int_eq(ojw_cache_find(cur, "https://b/"), 0);
+    ck_assert_int_eq(ojw_cache_nslots(cur), 2);
 }
 END_TEST
 
@@ -135,6 +216,9 @@ Suite *jwks_cache_suite(void)
     tcase_add_test(tc, decide_refresh_and_stale);
     tcase_add_test(tc, slots_store_read_generation);
     tcase_add_test(tc, fail_keeps_document);
+    tcase_add_test(tc, max_age_bounds_freshness);
+    tcase_add_test(tc, etag_and_not_modified);
+    tcase_add_test(tc, copy_slot_keeps_document_across_layouts);
     suite_add_tcase(s, tc);
     return s;
 }

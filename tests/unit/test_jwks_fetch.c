@@ -3,7 +3,7 @@
 #include "unit.h"
 #include "jwks_fetch.h"
 
-static const ojw_fetch_opts_t opts = { NULL, 2000, 1024 };
+static const ojw_fetch_opts_t opts = { NULL, 2000, 1024, NULL };
 
 START_TEST(https_only)
 {

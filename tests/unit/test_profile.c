@@ -1,7 +1,11 @@
 /* OrdsJwtProfile argument parsing. */
 #include <string.h>
+#include <apr_strings.h>
 #include "unit.h"
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include "profile.h"
+#include "jwks.h"
 
 static const char *parse_error(const char *args)
 {
@@ -75,6 +79,71 @@ START_TEST(reports_mistakes)
 }
 END_TEST
 
+START_TEST(pem_keys_and_exclusions)
+{
+    const char *err = NULL;
+    ojw_profile_t *p = ojw_profile_parse(
+        "s issuer=i audience=a pem_file=/etc/k.pem pem_kid=k1", test_pool, &err);
+
+    ck_assert_msg(p != NULL, "%s", err);
+    ck_assert_str_eq(p->pem_file, "/etc/k.pem");
+    ck_assert_str_eq(p->pem_kid, "k1");
+    ck_assert_ptr_null(p->jwk_url);
+    ck_assert_ptr_nonnull(strstr(parse_error(
+        "a issuer=i audience=a jwk_url=https://x/ pem_file=/k.pem"), "exclude"));
+    ck_assert_ptr_nonnull(strstr(parse_error(
+        "a issuer=i audience=a jwk_url=https://x/ pem_kid=k"), "pem_file"));
+    ck_assert_ptr_nonnull(strstr(parse_error(
+        "a issuer=i audience=a pem_file=k.pem"), "absolute"));
+}
+END_TEST
+
+/* PEM text of a fresh public key of this type ("RSA" bits / "EC" curve). */
+static char *fresh_pem(const char *type, const char *param)
+{
+    EVP_PKEY *k = strcmp(type, "RSA") == 0
+        ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048)
+        : EVP_PKEY_Q_keygen(NULL, NULL, "EC", param);
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data, *out;
+    long len;
+
+    ck_assert_ptr_nonnull(k);
+    ck_assert(PEM_write_bio_PUBKEY(bio, k));
+    len = BIO_get_mem_data(bio, &data);
+    out = apr_pstrmemdup(test_pool, data, (apr_size_t)len);
+    BIO_free(bio);
+    EVP_PKEY_free(k);
+    return out;
+}
+
+START_TEST(pem_to_jwks)
+{
+    const char *pems[] = { fresh_pem("RSA", NULL), fresh_pem("EC", "P-256"),
+                           fresh_pem("EC", "P-521") };
+    ojw_keyset_t *ks;
+    char errbuf[256], *doc;
+    size_t i;
+
+    for (i = 0; i < 3; i++) {
+        ck_assert_int_eq(ojw_jwks_from_pem(&doc, pems[i], strlen(pems[i]),
+                                           i ? NULL : "k1", test_pool, errbuf,
+                                           sizeof(errbuf)), APR_SUCCESS);
+        ck_assert_int_eq(ojw_jwks_parse(&ks, doc, strlen(doc), test_pool, NULL,
+                                        NULL, errbuf, sizeof(errbuf)),
+                         APR_SUCCESS);
+        ck_assert_int_eq(ks->nkeys, 1);
+    }
+    ck_assert_str_eq(ks->keys[0].crv, "P-521");
+    ck_assert_ptr_null(ks->keys[0].kid);
+    ck_assert_int_eq(ojw_jwks_from_pem(&doc, "not a pem", 9, NULL, test_pool,
+                                       errbuf, sizeof(errbuf)), APR_EINVAL);
+    doc = fresh_pem("EC", "secp256k1");
+    ck_assert_int_eq(ojw_jwks_from_pem(&doc, doc, strlen(doc), NULL, test_pool,
+                                       errbuf, sizeof(errbuf)), APR_EINVAL);
+}
+END_TEST
+
 Suite *profile_suite(void)
 {
     Suite *s = suite_create("profile");
@@ -84,6 +153,8 @@ Suite *profile_suite(void)
     tcase_add_test(tc, parses_full_profile);
     tcase_add_test(tc, defaults_and_file_url);
     tcase_add_test(tc, reports_mistakes);
+    tcase_add_test(tc, pem_keys_and_exclusions);
+    tcase_add_test(tc, pem_to_jwks);
     suite_add_tcase(s, tc);
     return s;
 }
