@@ -43,6 +43,7 @@
 #define MAX_STALE_S         86400
 #define REFRESH_DEFAULT_S   3600
 #define RETRY_AFTER_NO_SHM  10
+#define RETAINED_KEY        "mod_auth_ordsjwt-shared"
 #define WAIT_STEP           apr_time_from_msec(50)
 
 module AP_MODULE_DECLARE_DATA auth_ordsjwt_module;
@@ -615,7 +616,7 @@ static apr_status_t replace_shm(server_rec *s, apr_pool_t *pp)
 }
 
 /* The mutex (once) and a segment fitting this generation's URLs. */
-static apr_status_t setup_shared(server_rec *s)
+static apr_status_t setup_mutex_and_shm(server_rec *s)
 {
     apr_pool_t *pp = s->process->pool;
     apr_status_t rv;
@@ -633,6 +634,37 @@ static apr_status_t setup_shared(server_rec *s)
         return APR_SUCCESS;     /* graceful restart: the keys stay */
     }
     return replace_shm(s, pp);
+}
+
+/* What outlives a restart: httpd unloads and reloads this module on
+ * every (graceful) restart, so statics start afresh; this does not. */
+typedef struct {
+    apr_global_mutex_t *gmutex;
+    const char *gmutex_file;
+    apr_shm_t *shm;
+    ojw_cache_t *cache;
+} retained_t;
+
+/* The mutex (once) and a segment fitting this generation's URLs, both
+ * kept for the life of the parent process. */
+static apr_status_t setup_shared(server_rec *s)
+{
+    retained_t *kept = ap_retained_data_get(RETAINED_KEY);
+    apr_status_t rv;
+
+    if (kept == NULL) {
+        kept = ap_retained_data_create(RETAINED_KEY, sizeof(*kept));
+    }
+    shared.gmutex = kept->gmutex;
+    shared.gmutex_file = kept->gmutex_file;
+    shared.shm = kept->shm;
+    shared.cache = kept->cache;
+    rv = setup_mutex_and_shm(s);
+    kept->gmutex = shared.gmutex;
+    kept->gmutex_file = shared.gmutex_file;
+    kept->shm = shared.shm;
+    kept->cache = shared.cache;
+    return rv;
 }
 
 static void set_fetch_policy(server_rec *s)

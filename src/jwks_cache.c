@@ -56,7 +56,8 @@ ojw_decision_t ojw_refresh_decide(const ojw_slot_state_t *s, long long now,
                                            : p->refresh_interval;
 
     if (fetch_in_flight(s, now, p)) {
-        return have_document(s) ? OJW_USE : OJW_WAIT;
+        /* a forced caller wants the new keys: it waits for that fetch */
+        return have_document(s) && !force ? OJW_USE : OJW_WAIT;
     }
     if (!have_document(s)) {
         return may_attempt(s, now, p) ? OJW_FETCH : OJW_UNAVAILABLE;

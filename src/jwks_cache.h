@@ -46,7 +46,9 @@ typedef enum {
     OJW_UNAVAILABLE   /* no usable document; do not fetch now */
 } ojw_decision_t;
 
-/* The pure decision: what to do with a slot in state s at time now. */
+/* The pure decision: what to do with a slot in state s at time now.
+ * force (the keys lack a kid) asks for a fetch if the min interval allows,
+ * and waits for a fetch already under way rather than use the old keys. */
 ojw_decision_t ojw_refresh_decide(const ojw_slot_state_t *s, long long now,
                                   const ojw_refresh_policy_t *policy,
                                   int force);

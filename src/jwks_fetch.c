@@ -139,7 +139,7 @@ static void describe_curl_error(CURL *h, CURLcode cc, const char *errbuf,
 {
     long verify = 0;
 
-    if (b->too_big) {
+    if (b->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
         snprintf(res->error, sizeof(res->error), "the response is larger "
                  "than the %zu byte limit", opts->max_size);
         return;

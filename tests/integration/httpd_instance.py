@@ -106,6 +106,7 @@ class Httpd:
         self.error_log = os.path.join(directory, "logs", "error.log")
         self.access_log = os.path.join(directory, "logs", "access.log")
         self.pid = None
+        self.mpm_extra = ""     # MPM directives appended to the defaults
 
     def url(self, path="/"):
         return "http://127.0.0.1:%d%s" % (self.port, path)
@@ -121,7 +122,8 @@ class Httpd:
         load = ("LoadModule auth_ordsjwt_module %s" % self.module) if self.module else ""
         text = BASE_CONF.format(dir=self.dir, port=self.port, user=user,
                                 loglevel=self.loglevel, mods=MODULES_DIR,
-                                mpm=MPM_CONF[self.mpm].format(mods=MODULES_DIR),
+                                mpm=MPM_CONF[self.mpm].format(mods=MODULES_DIR)
+                                + self.mpm_extra,
                                 load_module=load, site=self.site)
         with open(self.conf, "w") as f:
             f.write(text)

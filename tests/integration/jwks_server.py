@@ -20,11 +20,13 @@ _UNSET = object()
 
 
 class _Response:
-    def __init__(self, status=200, body=b"", content_type="application/json", delay=0.0):
+    def __init__(self, status=200, body=b"", content_type="application/json", delay=0.0,
+                 headers=None):
         self.status = status
         self.body = body
         self.content_type = content_type
         self.delay = delay
+        self.headers = dict(headers or {})
 
 
 def _as_bytes(body):
@@ -42,13 +44,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         owner = self.server.owner
         path = self.path.split("?", 1)[0]
-        resp = owner._hit(path)
+        resp = owner._hit(path, self.headers.get("If-None-Match"))
         if resp.delay:
             time.sleep(resp.delay)
         try:
             self.send_response(resp.status)
             if resp.content_type:
                 self.send_header("Content-Type", resp.content_type)
+            for name, value in resp.headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(resp.body)))
             self.send_header("Connection", "close")
             self.end_headers()
@@ -97,6 +101,7 @@ class JwksServer:
         self._defaults = {}
         self._overrides = {}
         self._counts = {}
+        self._conditional = {}
         self._httpd = None
         self._thread = None
 
@@ -138,12 +143,15 @@ class JwksServer:
         self.set_response(path, status=200, body=document, content_type=content_type)
 
     def set_response(self, path, status=_UNSET, body=_UNSET, content_type=_UNSET,
-                     delay=_UNSET):
-        """Overrides parts of the response of path until reset()."""
+                     delay=_UNSET, headers=_UNSET):
+        """Overrides parts of the response of path until reset(). headers
+        (a dict) are sent as given; an "ETag" among them makes a request
+        whose If-None-Match matches it get 304 (counted as a fetch)."""
         with self._lock:
             base = self._overrides.get(path) or self._defaults.get(path) \
                 or _Response(404, b'{"error":"not found"}')
-            resp = _Response(base.status, base.body, base.content_type, base.delay)
+            resp = _Response(base.status, base.body, base.content_type, base.delay,
+                             base.headers)
             if status is not _UNSET:
                 resp.status = status
             if body is not _UNSET:
@@ -152,6 +160,8 @@ class JwksServer:
                 resp.content_type = content_type
             if delay is not _UNSET:
                 resp.delay = delay
+            if headers is not _UNSET:
+                resp.headers = dict(headers)
             self._overrides[path] = resp
 
     def reset(self):
@@ -159,16 +169,28 @@ class JwksServer:
         with self._lock:
             self._overrides.clear()
             self._counts.clear()
+            self._conditional.clear()
 
     def fetch_count(self, path):
         with self._lock:
             return self._counts.get(path, 0)
 
-    def _hit(self, path):
+    def _hit(self, path, if_none_match=None):
         with self._lock:
             self._counts[path] = self._counts.get(path, 0) + 1
-            return (self._overrides.get(path) or self._defaults.get(path)
+            self._conditional[path] = self._conditional.get(path, 0) + \
+                (1 if if_none_match else 0)
+            resp = (self._overrides.get(path) or self._defaults.get(path)
                     or _Response(404, b'{"error":"not found"}'))
+            etag = resp.headers.get("ETag")
+            if etag and if_none_match == etag and resp.status == 200:
+                return _Response(304, b"", None, resp.delay, resp.headers)
+            return resp
+
+    def conditional_count(self, path):
+        """How many requests for path carried If-None-Match."""
+        with self._lock:
+            return self._conditional.get(path, 0)
 
 
 def free_port(host="127.0.0.1"):

@@ -41,6 +41,8 @@ START_TEST(decide_refresh_and_stale)
     /* while another process fetches, the old keys are used */
     s.fetch_started = 4600;
     ck_assert_int_eq(ojw_refresh_decide(&s, 4601, &pol, 0), OJW_USE);
+    /* ... but an unknown kid waits for the new ones */
+    ck_assert_int_eq(ojw_refresh_decide(&s, 4601, &pol, 1), OJW_WAIT);
     /* refetch failed just now: keep using stale keys */
     s.fetch_started = 0;
     s.attempted_at = 4601;

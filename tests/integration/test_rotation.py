@@ -1,0 +1,328 @@
+"""Signing keys through rotation, outages and load (the JWKS lifecycle).
+
+These tests run their own httpd with short intervals:
+OrdsJwtJwksMinRefreshInterval 1 (one fetch per URL per second at most),
+OrdsJwtJwksFetchTimeout 2, so that refresh, back-off and outages can be
+shown in seconds. Every JWK URL is its own path on the loopback HTTPS JWKS
+server, which counts the fetches.
+"""
+
+import os
+import random
+import string
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from helpers import Client, assert_invalid_token, assert_ok, assert_unavailable
+from httpd_instance import Httpd, bad_lines
+from tokens import claims, mint
+
+FETCH_FAILED = "ORDSJWT00009"
+MIN_INTERVAL = 1
+FETCH_TIMEOUT = 2
+
+# profile name -> JWK URL path; each gets a Location /<name>/
+PATHS = ("rot", "remove", "stale", "maxage", "etag", "nokeys", "slow", "flood",
+         "redirhttp", "redirhttps", "target", "load", "graceful",
+         "garbage", "html", "huge", "empty", "notkeys", "toomany", "dupkid")
+
+
+def site(pki, jwks):
+    out = ["OrdsJwtCACertificateFile %s" % pki["ca"],
+           "OrdsJwtJwksRefreshInterval 3600",
+           "OrdsJwtJwksMinRefreshInterval %d" % MIN_INTERVAL,
+           "OrdsJwtJwksFetchTimeout %d" % FETCH_TIMEOUT,
+           "OrdsJwtJwksMaxStale 3600"]
+    for name in PATHS:
+        out.append("OrdsJwtProfile %s issuer=https://issuer.example/ "
+                   "audience=ords/hr/ jwk_url=%s" % (name, jwks.url("/lc-" + name)))
+        out.append('<Location /%s/>\n    AuthType ords-jwt\n    AuthName "ORDS"\n'
+                   '    AuthOrdsJwtProfile %s\n    Require valid-user\n'
+                   '</Location>' % (name, name))
+    return "\n".join(out) + "\n"
+
+
+def make_httpd(workdir, pki, jwks, mpm, name):
+    directory = os.path.join(workdir, name)
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    os.chmod(directory, 0o755)
+    return Httpd(directory, mpm, site(pki, jwks))
+
+
+@pytest.fixture(scope="module", params=("event", "prefork"))
+def lc_httpd(request, workdir, pki, jwks, keys):
+    for name in PATHS:
+        jwks.publish("/lc-" + name, keys.jwks("rsa1"))
+    server = make_httpd(workdir, pki, jwks, request.param,
+                        "lifecycle-" + request.param).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def lc(lc_httpd, jwks, keys, request):
+    """A client of the lifecycle httpd; checks its error log afterwards."""
+    client = Client(lc_httpd)
+    client.acknowledged = []
+    offset = lc_httpd.log_offset()
+    yield client
+    bad = bad_lines(lc_httpd.read_log(offset), client.acknowledged)
+    assert not bad, "unexpected lines in the error log:\n" + "\n".join(bad)
+
+
+def fetches(jwks, name):
+    return jwks.fetch_count("/lc-" + name)
+
+
+def wait_min_interval():
+    time.sleep(MIN_INTERVAL + 0.2)
+
+
+def test_new_key_accepted_on_first_request(lc, jwks, keys):
+    assert_ok(lc.get("/rot/", mint(claims(), key=keys["rsa1"])))
+    assert fetches(jwks, "rot") == 1
+    jwks.set_document("/lc-rot", keys.jwks("rsa1", "ec1"))
+    wait_min_interval()
+    # ec1 is unknown to the cached keys: one refetch, then accepted
+    assert_ok(lc.get("/rot/", mint(claims(), key=keys["ec1"])))
+    assert fetches(jwks, "rot") == 2
+    assert_ok(lc.get("/rot/", mint(claims(), key=keys["rsa1"])))
+    assert fetches(jwks, "rot") == 2
+
+
+def test_removed_key_refused_after_refetch_in_every_process(lc, jwks, keys):
+    jwks.set_document("/lc-remove", keys.jwks("rsa1", "ec1"))
+    ec_token = mint(claims(), key=keys["ec1"])
+    assert_ok(lc.get("/remove/", ec_token))
+    # the issuer drops ec1 and adds ps1; a ps1 token makes the module refetch
+    jwks.set_document("/lc-remove", keys.jwks("rsa1", "ps1"))
+    wait_min_interval()
+    assert_ok(lc.get("/remove/", mint(claims(), key=keys["ps1"])))
+    assert fetches(jwks, "remove") == 2
+    # no process verifies with ec1 any more (new connection each time)
+    for _ in range(12):
+        assert_invalid_token(lc.get("/remove/", ec_token), "signing key not found")
+
+
+def test_outage_keeps_stale_keys(lc, jwks, keys):
+    lc.acknowledged.append(FETCH_FAILED)
+    jwks.set_response("/lc-stale", headers={"Cache-Control": "max-age=1"})
+    token = mint(claims(), key=keys["rsa1"])
+    assert_ok(lc.get("/stale/", token))
+    jwks.set_response("/lc-stale", status=500, body="down")
+    time.sleep(MIN_INTERVAL + 0.3)
+    assert_ok(lc.get("/stale/", token))        # refetch fails, keys stay
+    assert fetches(jwks, "stale") == 2
+    assert "HTTP status 500" in lc.new_log() and "keeping the previous keys" in lc.new_log()
+    start = time.monotonic()
+    for _ in range(10):
+        assert_ok(lc.get("/stale/", token))
+    # retried no more often than the min interval
+    assert fetches(jwks, "stale") <= 2 + int((time.monotonic() - start) / MIN_INTERVAL)
+
+
+def test_max_age_triggers_refresh(lc, jwks, keys):
+    jwks.set_response("/lc-maxage", headers={"Cache-Control": "public, max-age=1"})
+    token = mint(claims(), key=keys["rsa1"])
+    assert_ok(lc.get("/maxage/", token))
+    assert_ok(lc.get("/maxage/", token))
+    assert fetches(jwks, "maxage") == 1
+    time.sleep(1.3)
+    assert_ok(lc.get("/maxage/", token))
+    assert fetches(jwks, "maxage") == 2
+
+
+def test_etag_revalidation(lc, jwks, keys):
+    jwks.set_response("/lc-etag", headers={"Cache-Control": "max-age=1",
+                                           "ETag": '"v1"'})
+    token = mint(claims(), key=keys["rsa1"])
+    assert_ok(lc.get("/etag/", token))
+    time.sleep(1.3)
+    assert_ok(lc.get("/etag/", token))
+    assert fetches(jwks, "etag") == 2
+    assert jwks.conditional_count("/lc-etag") == 1     # answered 304
+    assert_ok(lc.get("/etag/", token))
+
+
+def test_no_keys_at_all_is_503_with_retry_after(lc, jwks, keys):
+    lc.acknowledged.append(FETCH_FAILED)
+    jwks.set_response("/lc-nokeys", status=503, body="maintenance")
+    token = mint(claims(), key=keys["rsa1"])
+    r = lc.get("/nokeys/", token)
+    assert_unavailable(r)
+    assert int(r.headers["Retry-After"]) <= MIN_INTERVAL
+    # the issuer comes back: after the back-off the keys are fetched
+    jwks.set_response("/lc-nokeys", status=200, body=keys.jwks("rsa1"))
+    wait_min_interval()
+    assert_ok(lc.get("/nokeys/", token))
+
+
+def test_slow_issuer_bounded_latency(lc, jwks, keys):
+    lc.acknowledged.append(FETCH_FAILED)
+    jwks.set_response("/lc-slow", delay=FETCH_TIMEOUT + 2)
+    token = mint(claims(), key=keys["rsa1"])
+    start = time.monotonic()
+    r = lc.get("/slow/", token)
+    assert_unavailable(r)
+    assert time.monotonic() - start < FETCH_TIMEOUT + 1.5
+    assert "Timeout" in lc.new_log() or "timed out" in lc.new_log()
+
+
+@pytest.mark.parametrize("case,body,ctype,logged", [
+    ("garbage", b"\x00\xff\xfe garbage", "application/octet-stream", "not valid JSON"),
+    ("html", b"<html><body>Sign in</body></html>", "text/html", "HTML page"),
+    ("huge", b'{"keys":[' + b" " * (300 * 1024) + b"]}", "application/json",
+     "larger than"),
+    ("empty", b"", "application/json", "empty response body"),
+    ("notkeys", b'{"keys":"none"}', "application/json", '"keys" array'),
+    ("dupkid", None, "application/json", "several keys with kid"),
+    ("toomany", None, "application/json", "more than the limit of 64"),
+], ids=lambda v: v if isinstance(v, str) and len(v) < 20 else "")
+def test_bad_bodies_never_become_keys(lc, jwks, keys, case, body, ctype, logged):
+    lc.acknowledged.append(FETCH_FAILED)
+    if case == "dupkid":
+        doc = keys.jwks("rsa1")
+        doc["keys"].append(dict(keys["ec1"].public_jwk(), kid="rsa1"))
+        body = doc
+    elif case == "toomany":
+        doc = keys.jwks("rsa1")
+        doc["keys"] = [dict(doc["keys"][0], kid="k%d" % i) for i in range(65)]
+        body = doc
+    jwks.set_response("/lc-" + case, body=body, content_type=ctype)
+    assert_unavailable(lc.get("/%s/" % case, mint(claims(), key=keys["rsa1"])))
+    log = lc.new_log()
+    assert logged in log and "/lc-" + case in log, log
+
+
+def test_redirect_to_http_refused(lc, jwks, keys):
+    lc.acknowledged.append(FETCH_FAILED)
+    jwks.set_response("/lc-redirhttp", status=302, body="",
+                      headers={"Location": "http://127.0.0.1:%d/lc-target" % jwks.port})
+    assert_unavailable(lc.get("/redirhttp/", mint(claims(), key=keys["rsa1"])))
+    assert "every redirect must use https" in lc.new_log(), lc.new_log()
+    assert fetches(jwks, "target") == 0
+
+
+def test_redirect_to_https_followed(lc, jwks, keys):
+    jwks.set_response("/lc-redirhttps", status=302, body="",
+                      headers={"Location": jwks.url("/lc-target")})
+    assert_ok(lc.get("/redirhttps/", mint(claims(), key=keys["rsa1"])))
+    assert fetches(jwks, "target") == 1
+
+
+def random_kid():
+    return "".join(random.choice(string.ascii_letters) for _ in range(12))
+
+
+def test_random_kid_flood_fetches_at_most_once_per_interval(lc, jwks, keys):
+    assert_ok(lc.get("/flood/", mint(claims(), key=keys["rsa1"])))
+    start = time.monotonic()
+
+    def flood(_):
+        codes = []
+        while time.monotonic() - start < 3.5 * MIN_INTERVAL:
+            token = mint(claims(), key=keys["attacker"],
+                         header={"kid": random_kid()})
+            codes.append(lc.get("/flood/", token).status_code)
+        return codes
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = sum(pool.map(flood, range(8)), [])
+    elapsed = time.monotonic() - start
+    assert len(codes) > 50 and set(codes) == {401}
+    # the first fetch, then at most one per interval
+    allowed = 1 + int(elapsed / MIN_INTERVAL) + 1
+    assert 2 <= fetches(jwks, "flood") <= allowed, (fetches(jwks, "flood"), elapsed)
+    print("random-kid flood: %d requests, %d fetches in %.1f s"
+          % (len(codes), fetches(jwks, "flood"), elapsed))
+
+
+@pytest.fixture(scope="module")
+def prefork8(workdir, pki, jwks, keys):
+    """prefork with 8 children for the load tests."""
+    for name in PATHS:
+        jwks.publish("/lc-" + name, keys.jwks("rsa1"))
+    server = make_httpd(workdir, pki, jwks, "prefork", "prefork8")
+    server.mpm_extra = ("StartServers 8\nMinSpareServers 8\n"
+                        "MaxSpareServers 12\n")
+    server.start()
+    yield server
+    server.stop()
+
+
+def hammer(url, tokens_of, stop, results):
+    """Sends requests until stop is set; tokens_of() picks the token."""
+    while not stop.is_set():
+        token = tokens_of()
+        try:
+            r = requests.get(url, timeout=10,
+                             headers={"Authorization": "Bearer " + token,
+                                      "Connection": "close"})
+            results.append(r.status_code)
+        except requests.RequestException as e:
+            results.append(repr(e))
+
+
+def test_rotation_under_load_prefork8(prefork8, jwks, keys):
+    offset = prefork8.log_offset()
+    old = mint(claims(), key=keys["rsa1"])
+    new = mint(claims(), key=keys["ec1"])
+    current = [old]
+    stop = threading.Event()
+    results = []
+    threads = [threading.Thread(target=hammer,
+                                args=(prefork8.url("/load/"),
+                                      lambda: random.choice(current), stop,
+                                      results))
+               for _ in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)
+    # rotation: the issuer publishes ec1 beside rsa1, clients start using it
+    jwks.set_document("/lc-load", keys.jwks("rsa1", "ec1"))
+    time.sleep(MIN_INTERVAL + 0.2)
+    current.append(new)
+    time.sleep(2.5)
+    stop.set()
+    for t in threads:
+        t.join(15)
+    wrong = [r for r in results if r != 200]
+    print("rotation under load (prefork, 8 children): %d requests, %d fetches"
+          % (len(results), fetches(jwks, "load")))
+    assert len(results) > 100
+    assert not wrong, "wrongful answers: %r" % wrong[:10]
+    assert fetches(jwks, "load") == 2
+    assert not bad_lines(prefork8.read_log(offset))
+
+
+def test_graceful_restart_under_load_keeps_keys(prefork8, jwks, keys):
+    offset = prefork8.log_offset()
+    token = mint(claims(), key=keys["rsa1"])
+    assert requests.get(prefork8.url("/graceful/"), timeout=10,
+                        headers={"Authorization": "Bearer " + token}).status_code == 200
+    before = fetches(jwks, "graceful")
+    stop = threading.Event()
+    results = []
+    threads = [threading.Thread(target=hammer,
+                                args=(prefork8.url("/graceful/"),
+                                      lambda: token, stop, results))
+               for _ in range(6)]
+    for t in threads:
+        t.start()
+    time.sleep(1)
+    prefork8.graceful()
+    time.sleep(2)
+    stop.set()
+    for t in threads:
+        t.join(15)
+    print("graceful under load: %d requests, JWKS fetches before %d after %d"
+          % (len(results), before, fetches(jwks, "graceful")))
+    assert results and all(r == 200 for r in results), \
+        [r for r in results if r != 200][:10]
+    # the shared keys survived the restart: the new children did not refetch
+    assert fetches(jwks, "graceful") == before == 1
+    assert not bad_lines(prefork8.read_log(offset), ("AH00493",))
