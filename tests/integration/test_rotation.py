@@ -31,7 +31,20 @@ PATHS = ("rot", "remove", "stale", "maxage", "etag", "nokeys", "slow", "flood",
          "garbage", "html", "huge", "empty", "notkeys", "toomany", "dupkid")
 
 
-def site(pki, jwks):
+# OCI IAM identity domains publish their keys here, readable without
+# signing in only when "Configure client access" is on
+OCI_PATH = "/lc-oci/admin/v1/SigningCert/jwk"
+
+
+def pem_files(workdir, keys):
+    path = os.path.join(workdir, "static1.pem")
+    with open(path, "wb") as f:
+        f.write(keys["static1"].public_pem())
+    os.chmod(path, 0o644)
+    return path
+
+
+def site(pki, jwks, pem):
     out = ["OrdsJwtCACertificateFile %s" % pki["ca"],
            "OrdsJwtJwksRefreshInterval 3600",
            "OrdsJwtJwksMinRefreshInterval %d" % MIN_INTERVAL,
@@ -43,21 +56,31 @@ def site(pki, jwks):
         out.append('<Location /%s/>\n    AuthType ords-jwt\n    AuthName "ORDS"\n'
                    '    AuthOrdsJwtProfile %s\n    Require valid-user\n'
                    '</Location>' % (name, name))
+    out.append("OrdsJwtProfile oci issuer=https://identity.oraclecloud.com/ "
+               "audience=ords/hr/ jwk_url=%s" % jwks.url(OCI_PATH))
+    out.append("OrdsJwtProfile pem issuer=https://static.example/ "
+               "audience=ords/hr/ pem_file=%s" % pem)
+    out.append("OrdsJwtProfile pemkid issuer=https://static.example/ "
+               "audience=ords/hr/ pem_file=%s pem_kid=static1" % pem)
+    for name in ("oci", "pem", "pemkid"):
+        out.append('<Location /%s/>\n    AuthType ords-jwt\n    AuthName "ORDS"\n'
+                   '    AuthOrdsJwtProfile %s\n    Require valid-user\n'
+                   '</Location>' % (name, name))
     return "\n".join(out) + "\n"
 
 
-def make_httpd(workdir, pki, jwks, mpm, name):
+def make_httpd(workdir, pki, jwks, keys, mpm, name):
     directory = os.path.join(workdir, name)
     os.makedirs(directory, mode=0o755, exist_ok=True)
     os.chmod(directory, 0o755)
-    return Httpd(directory, mpm, site(pki, jwks))
+    return Httpd(directory, mpm, site(pki, jwks, pem_files(workdir, keys)))
 
 
 @pytest.fixture(scope="module", params=("event", "prefork"))
 def lc_httpd(request, workdir, pki, jwks, keys):
     for name in PATHS:
         jwks.publish("/lc-" + name, keys.jwks("rsa1"))
-    server = make_httpd(workdir, pki, jwks, request.param,
+    server = make_httpd(workdir, pki, jwks, keys, request.param,
                         "lifecycle-" + request.param).start()
     yield server
     server.stop()
@@ -214,6 +237,31 @@ def test_redirect_to_https_followed(lc, jwks, keys):
     assert fetches(jwks, "target") == 1
 
 
+def test_oci_domain_without_client_access_gets_the_hint(lc, jwks, keys):
+    lc.acknowledged.append(FETCH_FAILED)
+    jwks.set_response(OCI_PATH, status=401, body='{"detail":"unauthorized"}')
+    assert_unavailable(lc.get("/oci/", mint(claims(
+        iss="https://identity.oraclecloud.com/"), key=keys["rsa1"])))
+    log = lc.new_log()
+    assert "HTTP status 401" in log and "Configure client access" in log, log
+
+
+def test_static_pem_key_never_touches_the_network(lc, jwks, keys):
+    token = mint(claims(iss="https://static.example/"), key=keys["static1"])
+    assert_ok(lc.get("/pem/", token))
+    assert_ok(lc.get("/pemkid/", token))
+    # without pem_kid any kid is accepted; with it, only that kid
+    other_kid = mint(claims(iss="https://static.example/"), key=keys["static1"],
+                     header={"kid": "whatever"})
+    assert_ok(lc.get("/pem/", other_kid))
+    assert_invalid_token(lc.get("/pemkid/", other_kid), "signing key not found")
+    assert_invalid_token(lc.get("/pem/", mint(claims(iss="https://static.example/"),
+                                              key=keys["ec1"])),
+                         "signature is invalid")
+    # no JWKS was fetched to serve these requests
+    assert "ORDSJWT00010" not in lc.new_log() and "ORDSJWT00009" not in lc.new_log()
+
+
 def random_kid():
     return "".join(random.choice(string.ascii_letters) for _ in range(12))
 
@@ -246,7 +294,7 @@ def prefork8(workdir, pki, jwks, keys):
     """prefork with 8 children for the load tests."""
     for name in PATHS:
         jwks.publish("/lc-" + name, keys.jwks("rsa1"))
-    server = make_httpd(workdir, pki, jwks, "prefork", "prefork8")
+    server = make_httpd(workdir, pki, jwks, keys, "prefork", "prefork8")
     server.mpm_extra = ("StartServers 8\nMinSpareServers 8\n"
                         "MaxSpareServers 12\n")
     server.start()
