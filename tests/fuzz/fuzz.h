@@ -1,0 +1,69 @@
+/*
+ * Shared set-up of the libFuzzer targets (tests/fuzz/README.md).
+ *
+ * Every input gets a fresh APR pool, destroyed afterwards, so that a leak
+ * or a use after the pool is gone shows up under ASan/LSan.
+ */
+#ifndef OJW_FUZZ_H
+#define OJW_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* apr_initialize() once; the process-wide pool for fixtures. */
+static inline apr_pool_t *fuzz_global_pool(void)
+{
+    static apr_pool_t *global;
+
+    if (global == NULL) {
+        if (apr_initialize() != APR_SUCCESS
+            || apr_pool_create(&global, NULL) != APR_SUCCESS) {
+            fprintf(stderr, "fuzz: cannot initialise APR\n");
+            abort();
+        }
+    }
+    return global;
+}
+
+/* A NUL-terminated pool copy of the input. */
+static inline char *fuzz_cstring(apr_pool_t *pool, const uint8_t *data, size_t size)
+{
+    return apr_pstrmemdup(pool, (const char *)data, size);
+}
+
+/* Reads FUZZ_DATA/name into global pool memory; aborts if it cannot. */
+static inline char *fuzz_read_fixture(const char *name, size_t *len)
+{
+    char path[1024];
+    FILE *f;
+    char *buf;
+    long n;
+
+    snprintf(path, sizeof(path), "%s/%s", FUZZ_DATA, name);
+    f = fopen(path, "rb");
+    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0
+        || fseek(f, 0, SEEK_SET) != 0) {
+        fprintf(stderr, "fuzz: cannot read %s\n", path);
+        abort();
+    }
+    buf = apr_palloc(fuzz_global_pool(), (apr_size_t)n + 1);
+    if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        fprintf(stderr, "fuzz: short read of %s\n", path);
+        abort();
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *len = (size_t)n;
+    return buf;
+}
+
+#endif

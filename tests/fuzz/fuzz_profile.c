@@ -1,0 +1,53 @@
+/*
+ * libFuzzer target: the arguments of an OrdsJwtProfile directive
+ * (ojw_profile_parse), as httpd hands them over: one NUL-terminated line.
+ */
+#include "fuzz.h"
+#include "profile.h"
+#include "claims.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    (void)fuzz_global_pool();
+    return 0;
+}
+
+static void check_profile(const ojw_profile_t *p)
+{
+    if (p->name == NULL || *p->name == '\0' || p->issuer == NULL
+        || p->audience == NULL || (p->jwk_url == NULL && p->pem_file == NULL)) {
+        abort();    /* accepted without what is required */
+    }
+    if (p->skew_set && p->allowed_skew > OJW_SKEW_MAX) {
+        abort();
+    }
+    if (p->role_claim_name && !ojw_json_pointer_valid(p->role_claim_name)) {
+        abort();
+    }
+    if (p->jwk_url && strncmp(p->jwk_url, "https://", 8) != 0
+        && (p->jwk_file == NULL || *p->jwk_file != '/')) {
+        abort();    /* neither https nor an absolute file: URL */
+    }
+    (void)ojw_profile_skew(p, 5);
+    (void)ojw_profile_age(p, 60);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    apr_pool_t *pool;
+    const char *error = NULL;
+    ojw_profile_t *p;
+
+    apr_pool_create(&pool, fuzz_global_pool());
+    p = ojw_profile_parse(fuzz_cstring(pool, data, size), pool, &error);
+    if (p != NULL) {
+        check_profile(p);
+    }
+    else if (error == NULL || *error == '\0') {
+        abort();    /* refused without saying why */
+    }
+    apr_pool_destroy(pool);
+    return 0;
+}
