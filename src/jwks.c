@@ -174,6 +174,57 @@ static int bit_length(const unsigned char *b, size_t len)
     return bits;
 }
 
+/*
+ * ROCA (CVE-2017-15361): RSA keys made by Infineon's library are
+ * n = k * M + (65537^a mod M), M the product of the first primes, so that
+ * n mod p lies in the subgroup 65537 generates modulo each of them; their
+ * private key can be computed from n. A random modulus has this property
+ * for every prime up to 167 with negligible probability.
+ */
+static const unsigned roca_primes[] = {
+    3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71,
+    73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149,
+    151, 157, 163, 167
+};
+
+static unsigned mod_small(const unsigned char *b, size_t len, unsigned p)
+{
+    unsigned r = 0;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        r = (r * 256 + b[i]) % p;
+    }
+    return r;
+}
+
+/* 1 when r is a power of 65537 modulo the prime p. */
+static int power_of_65537(unsigned r, unsigned p)
+{
+    unsigned g = 65537 % p, x = 1;
+
+    do {
+        if (x == r) {
+            return 1;
+        }
+        x = x * g % p;
+    } while (x != 1);
+    return 0;
+}
+
+static int has_roca_fingerprint(const unsigned char *n, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(roca_primes) / sizeof(roca_primes[0]); i++) {
+        if (!power_of_65537(mod_small(n, len, roca_primes[i]),
+                            roca_primes[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int check_rsa(apr_pool_t *pool, json_t *jwk, ojw_key_t *key,
                      char *why, size_t whylen)
 {
@@ -203,6 +254,11 @@ static int check_rsa(apr_pool_t *pool, json_t *jwk, ojw_key_t *key,
     if (ev < 3 || (ev & 1) == 0) {
         snprintf(why, whylen, "RSA exponent %llu is not odd and at least 3",
                  ev);
+        return 0;
+    }
+    if (has_roca_fingerprint(n, nlen)) {
+        snprintf(why, whylen, "RSA modulus with the ROCA fingerprint "
+                 "(CVE-2017-15361): its private key can be computed");
         return 0;
     }
     return 1;

@@ -176,21 +176,28 @@ static size_t expected_sig_len(const ojw_alg_t *alg, const ojw_key_t *key)
     return ((size_t)key->bits + 7) / 8;
 }
 
-static ojw_reason_t check_key(const ojw_token_t *t, const ojw_key_t *key,
-                              ojw_error_t *err)
+ojw_reason_t ojw_signature_precheck(const ojw_alg_t *alg,
+                                    const ojw_key_t *key, size_t sig_len,
+                                    ojw_error_t *err)
 {
     char why[160];
 
-    if (!ojw_key_fits_alg(key, t->alg, why, sizeof(why))) {
+    if (!ojw_key_fits_alg(key, alg, why, sizeof(why))) {
         return ojw_fail(err, OJW_ERR_ALG, "key kid=%s: %s",
                         key->kid ? key->kid : "(none)", why);
     }
-    if (t->sig_len != expected_sig_len(t->alg, key)) {
+    if (sig_len != expected_sig_len(alg, key)) {
         return ojw_fail(err, OJW_ERR_SIGNATURE, "signature of %zu bytes, "
-                        "%s with this key needs %zu", t->sig_len,
-                        t->alg->name, expected_sig_len(t->alg, key));
+                        "%s with this key needs %zu", sig_len, alg->name,
+                        expected_sig_len(alg, key));
     }
     return OJW_OK;
+}
+
+static ojw_reason_t check_key(const ojw_token_t *t, const ojw_key_t *key,
+                              ojw_error_t *err)
+{
+    return ojw_signature_precheck(t->alg, key, t->sig_len, err);
 }
 
 static int cjose_verifies(const ojw_token_t *t, const ojw_key_t *key,

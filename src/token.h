@@ -39,6 +39,13 @@ const char *ojw_token_peek_issuer(const ojw_token_t *tok, apr_pool_t *pool);
 ojw_reason_t ojw_token_verify(ojw_token_t *tok, const ojw_keyset_t *ks,
                               apr_pool_t *pool, ojw_error_t *err);
 
+/* What is checked before a signature is handed to cjose: the key fits alg
+ * (kty, curve, the JWK's own alg) and the signature has exactly the length
+ * alg needs with this key (r||s for ES*, the modulus size for RS and PS). */
+ojw_reason_t ojw_signature_precheck(const ojw_alg_t *alg,
+                                    const ojw_key_t *key, size_t sig_len,
+                                    ojw_error_t *err);
+
 /* Parses JSON with duplicate members refused into an object whose
  * reference is dropped when pool is cleared; NULL with errbuf set. */
 json_t *ojw_json_object_load(const char *buf, size_t len, apr_pool_t *pool,

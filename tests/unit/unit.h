@@ -28,5 +28,6 @@ Suite *jwks_suite(void);
 Suite *jwks_cache_suite(void);
 Suite *jwks_fetch_suite(void);
 Suite *profile_suite(void);
+Suite *wycheproof_suite(void);
 
 #endif
