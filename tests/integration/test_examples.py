@@ -496,3 +496,44 @@ def test_proxy_spoofed_identity_headers_dropped(proxy_httpd, backend, keys, supp
             for value in values:
                 assert value not in ("mallory", "admin", "hr.admin", "evil"), (name, got)
     assert got["x-ordsjwt-claim-sub"] == ["alice"], got
+
+
+# --- the OCI IAM walk-throughs of README.md "Deploy", end to end -------------
+
+@pytest.fixture(scope="module", params=["oci-iam-scope.conf", "oci-iam-rbac.conf"])
+def oci_httpd(request, workdir, pki, example_jwks, supported):
+    rel = request.param
+    with open(os.path.join(EXAMPLES, rel)) as f:
+        text = f.read()
+    skip_unless_supported(text, supported)
+    d = os.path.join(workdir, "example-e2e-" + rel[:-5])
+    httpd = started(wrap(rel, localize(text, d, example_jwks), d, pki))
+    httpd.example = rel
+    yield httpd
+    stop_and_check_log(httpd)
+
+
+def assert_403(resp, privilege):
+    assert resp.status_code == 403, (resp.status_code, dict(resp.headers))
+    assert resp.headers.get("WWW-Authenticate") == (
+        'Bearer realm="%s", error="insufficient_scope", scope="%s"' % (REALM, privilege))
+
+
+def test_oci_deploy_walkthrough(oci_httpd, keys):
+    if oci_httpd.example == "oci-iam-scope.conf":
+        # client credentials token for ords/hr/hr.employees
+        token = oci_token(keys, scope="hr.employees")
+        assert get(oci_httpd, "/ords/hr/employees/", token).status_code == 200
+        assert_403(get(oci_httpd, "/ords/hr/payroll/", token), "hr.payroll.approve")
+        both = oci_token(keys, scope="hr.employees hr.payroll.approve")
+        assert get(oci_httpd, "/ords/hr/payroll/", both).status_code == 200
+    else:
+        # a user token for ords/hr/hr.access with the iam_group custom claim
+        reader = oci_token(keys, scope="hr.access", iam_group=["HR_READERS"])
+        assert get(oci_httpd, "/ords/hr/employees/", reader).status_code == 200
+        assert_403(get(oci_httpd, "/ords/hr/admin/", reader), "hr.admin")
+        admin = oci_token(keys, scope="hr.access", iam_group=["HR_READERS", "HR_ADMINS"])
+        assert get(oci_httpd, "/ords/hr/admin/", admin).status_code == 200
+        nobody = oci_token(keys, scope="hr.access")
+        assert_403(get(oci_httpd, "/ords/hr/employees/", nobody), "hr.employees")
+    assert_401(get(oci_httpd, "/ords/hr/employees/"), REALM, invalid=False)
