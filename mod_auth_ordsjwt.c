@@ -7,8 +7,12 @@
  * (RFC 6750). The logic lives in src/ and knows nothing of httpd.
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
- * reused. The next free id is ORDSJWT00024.
+ * reused. The next free id is ORDSJWT00028.
+ *
+ * Token-derived text (kid, iss, sub, details) is logged as is: httpd 2.4
+ * escapes control characters and backslashes in error log messages.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,6 +26,7 @@
 #include "mod_auth.h"
 #include "util_mutex.h"
 
+#include <apr_atomic.h>
 #include <apr_global_mutex.h>
 #include <apr_hash.h>
 #include <apr_shm.h>
@@ -35,8 +40,12 @@
 #include "jwks_fetch.h"
 #include "jwks_cache.h"
 #include "profile.h"
+#include "diagnose.h"
+#include "status.h"
+#include "pass.h"
 
 #define AUTH_TYPE           "ords-jwt"
+#define STATUS_HANDLER      "ordsjwt-status"
 #define MUTEX_TYPE          "ordsjwt-jwks"
 #define FETCH_TIMEOUT_S     5
 #define MIN_INTERVAL_S      10
@@ -53,8 +62,16 @@ APLOG_USE_MODULE(auth_ordsjwt);
 /* ------------------------------------------------------------------ */
 /* configuration records                                               */
 
+/* OrdsJwtPrivilege NAME [role=R ...]: a scope name and the roles that
+ * grant it too (as ORDS.DEFINE_PRIVILEGE's roles). */
+typedef struct {
+    const char *name;
+    apr_array_header_t *roles;  /* const char * */
+} privilege_t;
+
 typedef struct {
     apr_hash_t *profiles;       /* name -> ojw_profile_t *, this server's */
+    apr_hash_t *privileges;     /* name -> privilege_t *, this server's */
     long skew;
     long age;
     long refresh;
@@ -69,8 +86,14 @@ typedef struct {
     unsigned int ca_file_set:1;
 } srv_conf_t;
 
+/* Where verified claims go (OrdsJwtPassClaims). */
+enum { PASS_UNSET = -1, PASS_NONE = 0, PASS_ENV = 1, PASS_HEADERS = 2,
+       PASS_BOTH = 3 };
+
 typedef struct {
     apr_array_header_t *profiles;   /* ojw_profile_t *, in the given order */
+    int pass_claims;                /* PASS_*, default PASS_ENV */
+    int forward_token;              /* -1 unset, default 1 */
 } dir_conf_t;
 
 /* One Require line's values, parsed once at configuration time. */
@@ -131,6 +154,15 @@ static struct {
     keyref_t **current;             /* per slot */
 } shared;
 
+/* Refusal counters in shared memory, one row of OJW_REASON_COUNT per
+ * profile (row nprofiles: refusals before a profile was chosen); reset by
+ * a restart. Incremented atomically, read without a lock. */
+static struct {
+    apr_shm_t *shm;
+    apr_uint32_t *base;
+    int nprofiles;
+} stats;
+
 /* ------------------------------------------------------------------ */
 /* configuration                                                       */
 
@@ -139,6 +171,7 @@ static void *create_srv_conf(apr_pool_t *p, server_rec *s)
     srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->profiles = apr_hash_make(p);
+    c->privileges = apr_hash_make(p);
     c->refresh = REFRESH_DEFAULT_S;
     c->min_refresh = MIN_INTERVAL_S;
     c->max_stale = MAX_STALE_S;
@@ -156,6 +189,7 @@ static void *merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->profiles = apr_hash_overlay(p, add->profiles, base->profiles);
+    c->privileges = apr_hash_overlay(p, add->privileges, base->privileges);
     c->skew = add->skew_set ? add->skew : base->skew;
     c->skew_set = add->skew_set || base->skew_set;
     c->age = add->age_set ? add->age : base->age;
@@ -176,6 +210,8 @@ static void *create_dir_conf(apr_pool_t *p, char *dir)
     dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     (void)dir;
+    c->pass_claims = PASS_UNSET;
+    c->forward_token = -1;
     return c;
 }
 
@@ -185,6 +221,10 @@ static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->profiles = add->profiles ? add->profiles : base->profiles;
+    c->pass_claims = add->pass_claims != PASS_UNSET ? add->pass_claims
+                                                    : base->pass_claims;
+    c->forward_token = add->forward_token != -1 ? add->forward_token
+                                                : base->forward_token;
     return c;
 }
 
@@ -370,6 +410,7 @@ static const char *cmd_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
     srv_conf_t *sc = srv_conf(cmd->server);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     apr_finfo_t fi;
+    apr_file_t *f;
 
     (void)dconf;
     if (err) {
@@ -378,10 +419,13 @@ static const char *cmd_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
     sc->ca_file = ap_server_root_relative(cmd->pool, arg);
     if (sc->ca_file == NULL
         || apr_stat(&fi, sc->ca_file, APR_FINFO_TYPE, cmd->temp_pool)
-           != APR_SUCCESS || fi.filetype != APR_REG) {
+           != APR_SUCCESS || fi.filetype != APR_REG
+        || apr_file_open(&f, sc->ca_file, APR_FOPEN_READ, 0, cmd->temp_pool)
+           != APR_SUCCESS) {
         return apr_psprintf(cmd->pool, "OrdsJwtCACertificateFile: %s is not a "
                             "readable file", arg);
     }
+    apr_file_close(f);
     sc->ca_file_set = 1;
     return NULL;
 }
@@ -443,6 +487,61 @@ static const char *cmd_auth_profile(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+static const char *cmd_pass_claims(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    static const char *const names[] = { "none", "env", "headers", "both" };
+    dir_conf_t *dc = dconf;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        if (strcasecmp(arg, names[i]) == 0) {
+            dc->pass_claims = i;
+            return NULL;
+        }
+    }
+    return apr_psprintf(cmd->pool, "OrdsJwtPassClaims: \"%s\" is not none, "
+                        "env, headers or both", arg);
+}
+
+static const char *cmd_forward_token(cmd_parms *cmd, void *dconf, int on)
+{
+    dir_conf_t *dc = dconf;
+
+    (void)cmd;
+    dc->forward_token = on;
+    return NULL;
+}
+
+/* OrdsJwtPrivilege NAME [role=R ...] */
+static const char *cmd_privilege(cmd_parms *cmd, void *dconf, const char *args)
+{
+    srv_conf_t *sc = srv_conf(cmd->server);
+    privilege_t *pv = apr_pcalloc(cmd->pool, sizeof(*pv));
+    const char *w;
+
+    (void)dconf;
+    pv->name = ap_getword_conf(cmd->pool, &args);
+    pv->roles = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    if (*pv->name == '\0') {
+        return "OrdsJwtPrivilege needs a NAME, then role=R pairs";
+    }
+    if (apr_hash_get(sc->privileges, pv->name, APR_HASH_KEY_STRING)) {
+        return apr_psprintf(cmd->pool, "OrdsJwtPrivilege %s: a privilege of "
+                            "that name is already defined in this server",
+                            pv->name);
+    }
+    while (*(w = ap_getword_conf(cmd->pool, &args))) {
+        if (strncmp(w, "role=", 5) != 0 || w[5] == '\0') {
+            return apr_psprintf(cmd->pool, "OrdsJwtPrivilege %s: \"%s\" is "
+                                "not role=NAME", pv->name, w);
+        }
+        APR_ARRAY_PUSH(pv->roles, const char *) = w + 5;
+    }
+    apr_hash_set(sc->privileges, pv->name, APR_HASH_KEY_STRING, pv);
+    return NULL;
+}
+
 static const command_rec ordsjwt_cmds[] = {
     AP_INIT_RAW_ARGS("OrdsJwtProfile", cmd_profile, NULL, RSRC_CONF,
         "NAME issuer=... audience=... jwk_url=https://... [allowed_skew=N] "
@@ -471,6 +570,14 @@ static const command_rec ordsjwt_cmds[] = {
         "CA bundle that verifies JWK URL servers (default: system store)"),
     AP_INIT_ITERATE("AuthOrdsJwtProfile", cmd_auth_profile, NULL, OR_AUTHCFG,
         "one or more OrdsJwtProfile names; the token's iss picks one"),
+    AP_INIT_TAKE1("OrdsJwtPassClaims", cmd_pass_claims, NULL, OR_AUTHCFG,
+        "none|env|headers|both: where verified claims go (default env)"),
+    AP_INIT_FLAG("OrdsJwtForwardToken", cmd_forward_token, NULL, OR_AUTHCFG,
+        "Off removes the Authorization header from what the backend gets "
+        "(default On)"),
+    AP_INIT_RAW_ARGS("OrdsJwtPrivilege", cmd_privilege, NULL, RSRC_CONF,
+        "NAME [role=R ...]: a privilege granted by the scope NAME or by any "
+        "of the roles"),
     { NULL }
 };
 
@@ -528,12 +635,14 @@ static void assign_slots(server_rec *s, apr_pool_t *p)
     apr_array_header_t *order = apr_array_make(p, 4, sizeof(const char *));
     apr_hash_index_t *hi;
 
+    stats.nprofiles = 0;
     for (; s; s = s->next) {
         for (hi = apr_hash_first(p, srv_conf(s)->profiles); hi;
              hi = apr_hash_next(hi)) {
             ojw_profile_t *prof = apr_hash_this_val(hi);
             int *idx;
 
+            prof->index = stats.nprofiles++;
             if (prof->static_keys) {
                 continue;
             }
@@ -667,6 +776,25 @@ static apr_status_t setup_shared(server_rec *s)
     return rv;
 }
 
+/* Counters for this generation's profiles (zero when it starts). */
+static apr_status_t setup_stats(server_rec *s, apr_pool_t *pconf)
+{
+    apr_size_t size = sizeof(apr_uint32_t) * OJW_REASON_COUNT
+                      * (apr_size_t)(stats.nprofiles + 1);
+    apr_status_t rv = apr_shm_create(&stats.shm, size, NULL, pconf);
+
+    stats.base = NULL;
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, "ORDSJWT00024: no "
+                     "shared memory for the refusal counters; the status "
+                     "page shows none");
+        return rv;
+    }
+    stats.base = apr_shm_baseaddr_get(stats.shm);
+    memset(stats.base, 0, size);
+    return APR_SUCCESS;
+}
+
 static void set_fetch_policy(server_rec *s)
 {
     srv_conf_t *sc = srv_conf(s);
@@ -700,6 +828,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         return OK;      /* the first dry run: nothing to set up yet */
     }
     warn_roles_without_claim(s);
+    setup_stats(s, pconf);
     if (shared.nslots == 0) {
         return OK;      /* only static keys: nothing to share */
     }
@@ -964,6 +1093,16 @@ static req_conf_t *req_conf(request_rec *r)
     return ap_get_module_config(r->request_config, &auth_ordsjwt_module);
 }
 
+/* Counts an outcome for the request's profile (or as unattributed). */
+static void count(const req_conf_t *rq, ojw_reason_t reason)
+{
+    int row = rq && rq->profile ? rq->profile->index : stats.nprofiles;
+
+    if (stats.base && row >= 0 && row <= stats.nprofiles) {
+        apr_atomic_inc32(&stats.base[row * OJW_REASON_COUNT + reason]);
+    }
+}
+
 /* The Bearer challenge for this request's state. */
 static const char *bearer_challenge(request_rec *r, const req_conf_t *rq)
 {
@@ -1006,7 +1145,86 @@ static void insert_error_filter(request_rec *r)
     if (rq && rq->insufficient && r->status == HTTP_FORBIDDEN) {
         apr_table_setn(r->err_headers_out, "WWW-Authenticate",
                        bearer_challenge(r, rq));
+        count(rq, rq->missing_scopes ? OJW_ERR_SCOPE_MISSING
+                                     : OJW_ERR_ROLE_MISSING);
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* claims to the backend                                               */
+
+static int collect_lookalike(void *rec, const char *key, const char *value)
+{
+    apr_array_header_t *names = rec;
+
+    (void)value;
+    if (ojw_pass_is_lookalike(key)) {
+        APR_ARRAY_PUSH(names, const char *) = key;
+    }
+    return 1;
+}
+
+/* Before anything else looks at the request: no client can send a header
+ * that a backend could take for one this module sets. */
+static int scrub_lookalikes(request_rec *r)
+{
+    apr_array_header_t *names = apr_array_make(r->pool, 2, sizeof(char *));
+    int i;
+
+    apr_table_do(collect_lookalike, names, r->headers_in, NULL);
+    for (i = 0; i < names->nelts; i++) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00025: removed "
+                      "the request header %s (only this module sets such "
+                      "headers)", APR_ARRAY_IDX(names, i, const char *));
+        apr_table_unset(r->headers_in, APR_ARRAY_IDX(names, i, const char *));
+    }
+    return DECLINED;
+}
+
+/* Sets one passed value as env and/or request header. */
+static void pass_one(request_rec *r, int how, const char *env,
+                     const char *header, const char *value, int truncated)
+{
+    if (truncated) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00026: the value "
+                      "passed as %s was cut to %d bytes", env,
+                      OJW_PASS_VALUE_MAX);
+    }
+    if (how & PASS_ENV) {
+        apr_table_set(r->subprocess_env, env, value);
+    }
+    if (how & PASS_HEADERS) {
+        apr_table_set(r->headers_in, header, value);
+    }
+}
+
+/* Every top-level claim, the profile, scopes and roles, as configured. */
+static void pass_claims(request_rec *r, const dir_conf_t *dc,
+                        const req_conf_t *rq)
+{
+    int how = dc->pass_claims == PASS_UNSET ? PASS_ENV : dc->pass_claims;
+    const char *key, *text;
+    json_t *value;
+    int cut = 0;
+
+    if (how == PASS_NONE) {
+        return;
+    }
+    json_object_foreach(rq->claims, key, value) {
+        if ((text = ojw_pass_value(r->pool, value, OJW_PASS_VALUE_MAX, &cut))) {
+            pass_one(r, how, ojw_pass_env_name(r->pool, key),
+                     ojw_pass_header_name(r->pool, key), text, cut);
+        }
+    }
+    pass_one(r, how, "ORDSJWT_PROFILE", "X-OrdsJwt-Profile",
+             rq->profile->name, 0);
+    text = ojw_pass_text(r->pool, ojw_pass_scopes(r->pool, rq->claims),
+                         OJW_PASS_VALUE_MAX, &cut);
+    pass_one(r, how, "ORDSJWT_SCOPES", "X-OrdsJwt-Scopes", text, cut);
+    text = ojw_pass_text(r->pool, ojw_pass_roles(r->pool, rq->claims,
+                                                 rq->profile->role_claim_name),
+                         OJW_PASS_VALUE_MAX, &cut);
+    pass_one(r, how, "ORDSJWT_ROLES", "X-OrdsJwt-Roles", text, cut);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1088,20 +1306,23 @@ static const char *profile_label(request_rec *r, const req_conf_t *rq)
 }
 
 static int refuse(request_rec *r, req_conf_t *rq, const ojw_token_t *tok,
-                  const ojw_error_t *err)
+                  const ojw_error_t *err, const char *hint)
 {
     const json_t *claims = tok ? tok->claims : NULL;
 
     rq->state = REQ_INVALID;
     rq->reason = err->reason;
+    count(rq, err->reason);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00011: token refused "
-                  "(%s): %s [profile %s, kid %s, iss %s, sub %s]",
+                  "(%s): %s%s%s [profile %s, kid %s, iss %s, sub %s]",
                   ojw_reason_name(err->reason),
-                  ap_escape_logitem(r->pool, err->detail),
+                  err->detail,
+                  hint ? "; hint: " : "",
+                  hint ? hint : "",
                   profile_label(r, rq),
-                  ap_escape_logitem(r->pool, tok && tok->kid ? tok->kid : "-"),
-                  ap_escape_logitem(r->pool, claim_text(claims, "iss")),
-                  ap_escape_logitem(r->pool, claim_text(claims, "sub")));
+                  tok && tok->kid ? tok->kid : "-",
+                  claim_text(claims, "iss"),
+                  claim_text(claims, "sub"));
     note_auth_failure(r, AUTH_TYPE);
     return HTTP_UNAUTHORIZED;
 }
@@ -1109,6 +1330,7 @@ static int refuse(request_rec *r, req_conf_t *rq, const ojw_token_t *tok,
 static int keys_unavailable(request_rec *r, req_conf_t *rq, long retry_after)
 {
     rq->state = REQ_UNAVAILABLE;
+    count(rq, OJW_ERR_KEYS_UNAVAILABLE);
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_ltoa(r->pool, retry_after));
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00012: no signing keys "
@@ -1151,6 +1373,7 @@ static int check_authn(request_rec *r)
     ojw_error_t err;
     req_conf_t *rq;
     long retry_after = 0;
+    long long now;
 
     if (type == NULL || strcasecmp(type, AUTH_TYPE) != 0) {
         return DECLINED;
@@ -1162,7 +1385,11 @@ static int check_authn(request_rec *r)
                       "%s without AuthOrdsJwtProfile for %s", AUTH_TYPE, r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    if (dc->profiles->nelts == 1) {
+        rq->profile = APR_ARRAY_IDX(dc->profiles, 0, const ojw_profile_t *);
+    }
     if ((compact = bearer_token(r)) == NULL) {
+        count(rq, OJW_ERR_TOKEN_MISSING);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00014: no bearer "
                       "token in the request");
         note_auth_failure(r, AUTH_TYPE);
@@ -1171,45 +1398,78 @@ static int check_authn(request_rec *r)
     memset(&err, 0, sizeof(err));
     if (ojw_token_parse(&tok, compact, strlen(compact), sc->token_max, r->pool,
                         &err) != OJW_OK) {
-        return refuse(r, rq, tok, &err);
+        return refuse(r, rq, tok, &err, NULL);
     }
     if ((rq->profile = choose_profile(r, dc->profiles, tok, &err)) == NULL) {
-        return refuse(r, rq, tok, &err);
+        return refuse(r, rq, tok, &err, NULL);
     }
     if ((ks = profile_keys(r, rq->profile, 0, &retry_after)) == NULL) {
         return keys_unavailable(r, rq, retry_after);
     }
     if (ojw_token_verify(tok, ks, r->pool, &err) != OJW_OK
         && !verify_after_refresh(r, rq->profile, tok, ks, &err)) {
-        return refuse(r, rq, tok, &err);
+        return refuse(r, rq, tok, &err, NULL);
     }
     policy.issuer = rq->profile->issuer;
     policy.audience = rq->profile->audience;
     policy.allowed_skew = ojw_profile_skew(rq->profile, sc->skew);
     policy.allowed_age = ojw_profile_age(rq->profile, sc->age);
-    if (ojw_claims_check(tok->claims, &policy, apr_time_sec(apr_time_now()),
-                         &subject, &err) != OJW_OK) {
-        return refuse(r, rq, tok, &err);
+    now = apr_time_sec(apr_time_now());
+    if (ojw_claims_check(tok->claims, &policy, now, &subject, &err) != OJW_OK) {
+        return refuse(r, rq, tok, &err,
+                      ojw_hint_for_claims(r->pool, err.reason, tok->claims,
+                                          &policy, now));
     }
     rq->state = REQ_VALID;
     rq->claims = tok->claims;
+    count(rq, OJW_OK);
+    pass_claims(r, dc, rq);
+    if (dc->forward_token == 0) {
+        apr_table_unset(r->headers_in, "Authorization");
+    }
     r->user = apr_pstrdup(r->pool, subject);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00015: token accepted "
                   "[profile %s, kid %s, sub %s]", rq->profile->name,
-                  ap_escape_logitem(r->pool, tok->kid ? tok->kid : "-"),
-                  ap_escape_logitem(r->pool, r->user));
+                  tok->kid ? tok->kid : "-",
+                  r->user);
     return OK;
 }
 
 /* ------------------------------------------------------------------ */
 /* authorization providers                                             */
 
+/* The AuthType written in the section that encloses directive d (through
+ * <RequireAll>/<RequireAny>/<RequireNone>), or NULL when it sets none. */
+static const char *section_auth_type(cmd_parms *cmd, const ap_directive_t *d)
+{
+    const ap_directive_t *sec = d ? d->parent : NULL;
+    const ap_directive_t *c;
+    const char *args;
+
+    while (sec && strncasecmp(sec->directive, "<Require", 8) == 0) {
+        sec = sec->parent;
+    }
+    for (c = sec ? sec->first_child : NULL; c; c = c->next) {
+        if (strcasecmp(c->directive, "AuthType") == 0) {
+            args = c->args;
+            return ap_getword_conf(cmd->temp_pool, &args);
+        }
+    }
+    return NULL;
+}
+
 static const char *parse_require_args(cmd_parms *cmd, const char *line,
                                       const void **parsed)
 {
     require_args_t *a = apr_pcalloc(cmd->pool, sizeof(*a));
     apr_array_header_t *vals = apr_array_make(cmd->pool, 4, sizeof(char *));
-    const char *w;
+    const char *w, *type = section_auth_type(cmd, cmd->directive);
+
+    if (type && strcasecmp(type, AUTH_TYPE) != 0) {
+        return apr_psprintf(cmd->pool, "Require ords-*: needs AuthType %s, "
+                            "but this section has AuthType %s", AUTH_TYPE,
+                            type);
+    }
 
     while (*line && *(w = ap_getword_conf(cmd->pool, &line))) {
         APR_ARRAY_PUSH(vals, const char *) = w;
@@ -1247,6 +1507,7 @@ static authz_status authz_scope(request_rec *r, const char *line,
     const require_args_t *a = parsed;
     req_conf_t *rq;
     authz_status st = authz_claims(r, &rq);
+    const char *hint;
 
     (void)line;
     if (st != AUTHZ_GRANTED) {
@@ -1259,9 +1520,12 @@ static authz_status authz_scope(request_rec *r, const char *line,
     rq->missing_scopes = rq->missing_scopes
         ? apr_pstrcat(r->pool, rq->missing_scopes, " ", a->joined, NULL)
         : a->joined;
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00017: sub %s has "
-                  "none of the scopes \"%s\" [profile %s]",
-                  ap_escape_logitem(r->pool, r->user), a->joined,
+    hint = ojw_hint_for_scopes(r->pool, rq->claims, a->values, a->n);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00017: refused "
+                  "(scope_missing): sub %s has none of the scopes \"%s\"%s%s "
+                  "[profile %s]", r->user,
+                  a->joined, hint ? "; hint: " : "",
+                  hint ? hint : "",
                   rq->profile->name);
     return AUTHZ_DENIED;
 }
@@ -1287,14 +1551,100 @@ static authz_status authz_role(request_rec *r, const char *line,
         return AUTHZ_GRANTED;
     }
     else {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00019: sub %s has "
-                      "none of the roles \"%s\" at %s [profile %s]",
-                      ap_escape_logitem(r->pool, r->user), a->joined,
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00019: refused "
+                      "(role_missing): sub %s has none of the roles \"%s\" "
+                      "at %s [profile %s]",
+                      r->user, a->joined,
                       rq->profile->role_claim_name, rq->profile->name);
     }
     rq->insufficient = 1;
     return AUTHZ_DENIED;
 }
+
+/* A Require ords-privilege line: the names and their definitions. */
+typedef struct {
+    const require_args_t *args;
+    privilege_t **pvs;
+} privilege_args_t;
+
+/* Require ords-privilege: the names must be defined (OrdsJwtPrivilege)
+ * before the line, so that a typo is a configtest error. */
+static const char *parse_privilege_args(cmd_parms *cmd, const char *line,
+                                        const void **parsed)
+{
+    privilege_args_t *pa = apr_pcalloc(cmd->pool, sizeof(*pa));
+    const require_args_t *a;
+    const char *err = parse_require_args(cmd, line, (const void **)&a);
+    privilege_t **pvs;
+    int i;
+
+    if (err) {
+        return err;
+    }
+    pvs = apr_pcalloc(cmd->pool, sizeof(*pvs) * (apr_size_t)a->n);
+    for (i = 0; i < a->n; i++) {
+        pvs[i] = apr_hash_get(srv_conf(cmd->server)->privileges, a->values[i],
+                              APR_HASH_KEY_STRING);
+        if (pvs[i] == NULL && main_conf) {
+            pvs[i] = apr_hash_get(main_conf->privileges, a->values[i],
+                                  APR_HASH_KEY_STRING);
+        }
+        if (pvs[i] == NULL) {
+            return apr_psprintf(cmd->pool, "Require ords-privilege: no "
+                                "OrdsJwtPrivilege named \"%s\" is defined "
+                                "before this line", a->values[i]);
+        }
+    }
+    pa->args = a;
+    pa->pvs = pvs;
+    *parsed = pa;
+    return NULL;
+}
+
+/* 1 when the token has a role that grants privilege pv. */
+static int has_privilege_role(const req_conf_t *rq, const privilege_t *pv)
+{
+    return rq->profile->role_claim_name && pv->roles->nelts > 0
+           && ojw_claims_has_any_role(rq->claims, rq->profile->role_claim_name,
+                                      (const char *const *)pv->roles->elts,
+                                      pv->roles->nelts);
+}
+
+static authz_status authz_privilege(request_rec *r, const char *line,
+                                    const void *parsed)
+{
+    const privilege_args_t *pa = parsed;
+    const require_args_t *a = pa->args;
+    req_conf_t *rq;
+    authz_status st = authz_claims(r, &rq);
+    int i;
+
+    (void)line;
+    if (st != AUTHZ_GRANTED) {
+        return st;
+    }
+    if (ojw_claims_has_any_scope(rq->claims, a->values, a->n)) {
+        return AUTHZ_GRANTED;
+    }
+    for (i = 0; i < a->n; i++) {
+        if (has_privilege_role(rq, pa->pvs[i])) {
+            return AUTHZ_GRANTED;
+        }
+    }
+    rq->insufficient = 1;
+    rq->missing_scopes = rq->missing_scopes
+        ? apr_pstrcat(r->pool, rq->missing_scopes, " ", a->joined, NULL)
+        : a->joined;
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00027: refused "
+                  "(scope_missing): sub %s has none of the privileges \"%s\" "
+                  "(as scopes, or through their roles) [profile %s]", r->user,
+                  a->joined, rq->profile->name);
+    return AUTHZ_DENIED;
+}
+
+static const authz_provider privilege_provider = {
+    authz_privilege, parse_privilege_args
+};
 
 static const authz_provider scope_provider = {
     authz_scope, parse_require_args
@@ -1322,10 +1672,117 @@ static const authz_provider role_provider = {
 };
 
 /* ------------------------------------------------------------------ */
+/* status page                                                         */
+
+/* The keys, slot state and last error of an https profile, read now. */
+static void slot_status(request_rec *r, const ojw_profile_t *p,
+                        ojw_status_profile_t *sp)
+{
+    ojw_slot_state_t *state = apr_pcalloc(r->pool, sizeof(*state));
+    char *doc = NULL, *error = apr_pcalloc(r->pool, OJW_ERROR_MAX);
+    apr_size_t len = 0;
+    ojw_keyset_t *ks = NULL;
+    char errbuf[256];
+
+    if (!shared.active || p->slot < 0
+        || ojw_cache_read(shared.cache, p->slot, 0, r->pool, &doc, &len,
+                          state) != APR_SUCCESS) {
+        return;
+    }
+    ojw_cache_last_error(shared.cache, p->slot, error, OJW_ERROR_MAX);
+    if (doc && ojw_jwks_parse(&ks, doc, len, r->pool, NULL, NULL, errbuf,
+                              sizeof(errbuf)) == APR_SUCCESS) {
+        sp->keys = ks;
+    }
+    sp->slot = state;
+    sp->last_error = error;
+}
+
+static json_t *profile_status(request_rec *r, const ojw_profile_t *p,
+                              long long now)
+{
+    srv_conf_t *sc = srv_conf(r->server);
+    ojw_status_profile_t sp;
+
+    memset(&sp, 0, sizeof(sp));
+    sp.profile = p;
+    sp.allowed_skew = ojw_profile_skew(p, sc->skew);
+    sp.allowed_age = ojw_profile_age(p, sc->age);
+    sp.keys = p->static_keys;
+    if (stats.base && p->index >= 0 && p->index < stats.nprofiles) {
+        sp.counters = &stats.base[p->index * OJW_REASON_COUNT];
+    }
+    if (p->static_keys == NULL) {
+        slot_status(r, p, &sp);
+    }
+    return ojw_status_profile_json(&sp, &shared.policy, now);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The status document for the profiles this server sees, by name. */
+static json_t *status_document(request_rec *r)
+{
+    apr_hash_t *profiles = srv_conf(r->server)->profiles;
+    apr_array_header_t *names = apr_array_make(r->pool, 8, sizeof(char *));
+    long long now = apr_time_sec(apr_time_now());
+    json_t *doc = json_object(), *list = json_array();
+    apr_hash_index_t *hi;
+    int i;
+
+    for (hi = apr_hash_first(r->pool, profiles); hi; hi = apr_hash_next(hi)) {
+        APR_ARRAY_PUSH(names, const char *) = apr_hash_this_key(hi);
+    }
+    qsort(names->elts, names->nelts, sizeof(char *), compare_names);
+    for (i = 0; i < names->nelts; i++) {
+        json_array_append_new(list, profile_status(r, apr_hash_get(profiles,
+            APR_ARRAY_IDX(names, i, const char *), APR_HASH_KEY_STRING), now));
+    }
+    json_object_set_new(doc, "generated", json_integer(now));
+    json_object_set_new(doc, "profiles", list);
+    json_object_set_new(doc, "unattributed_refusals", ojw_status_counters_json(
+        stats.base ? &stats.base[stats.nprofiles * OJW_REASON_COUNT] : NULL));
+    return doc;
+}
+
+static int status_handler(request_rec *r)
+{
+    json_t *doc;
+    char *text;
+
+    if (r->handler == NULL || strcmp(r->handler, STATUS_HANDLER) != 0) {
+        return DECLINED;
+    }
+    if (r->method_number != M_GET) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    doc = status_document(r);
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    if (r->args && strcmp(r->args, "json") == 0) {
+        ap_set_content_type(r, "application/json");
+        text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        ap_rputs(text ? text : "{}", r);
+        ap_rputs("\n", r);
+        free(text);
+    }
+    else {
+        ap_set_content_type(r, "text/html; charset=utf-8");
+        ap_rputs(ojw_status_html(r->pool, doc), r);
+    }
+    json_decref(doc);
+    return OK;
+}
+
+/* ------------------------------------------------------------------ */
 
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_read_request(scrub_lookalikes, NULL, NULL,
+                              APR_HOOK_REALLY_FIRST);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_test_config(test_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
@@ -1334,11 +1791,15 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_note_auth_failure(note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(insert_error_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);
+    ap_hook_handler(status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "ords-scope",
                               AUTHZ_PROVIDER_VERSION, &scope_provider,
                               AP_AUTH_INTERNAL_PER_CONF);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "ords-role",
                               AUTHZ_PROVIDER_VERSION, &role_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "ords-privilege",
+                              AUTHZ_PROVIDER_VERSION, &privilege_provider,
                               AP_AUTH_INTERNAL_PER_CONF);
 }
 

@@ -290,6 +290,7 @@ apr_status_t ojw_cache_fail(ojw_cache_t *c, int idx, long long now,
     }
     s->state.fetch_started = 0;
     s->state.attempted_at = now;
+    s->state.failed_at = now;
     s->state.failures++;
     apr_cpystrn(s->last_error, error ? error : "", sizeof(s->last_error));
     return apr_global_mutex_unlock(c->mutex);

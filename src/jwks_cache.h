@@ -23,6 +23,7 @@ typedef struct {
     apr_int64_t attempted_at; /* last fetch attempt, 0 if none */
     apr_int64_t fetch_started;/* a fetch is under way since, 0 if none */
     apr_int64_t refresh_after;/* seconds the document is fresh, 0: policy */
+    apr_int64_t failed_at;    /* last failed fetch, 0 if none */
     apr_uint32_t fetches;     /* attempts, successful or not */
     apr_uint32_t failures;
 } ojw_slot_state_t;

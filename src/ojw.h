@@ -37,6 +37,9 @@ typedef enum {
     OJW_ERR_AUDIENCE,
     OJW_ERR_SUBJECT,
     OJW_ERR_KEYS_UNAVAILABLE,
+    OJW_ERR_TOKEN_MISSING,      /* not a token error: no bearer token */
+    OJW_ERR_SCOPE_MISSING,      /* authorization: Require ords-scope */
+    OJW_ERR_ROLE_MISSING,       /* authorization: Require ords-role */
     OJW_REASON_COUNT
 } ojw_reason_t;
 

@@ -77,6 +77,67 @@ static const char *set_url(ojw_profile_t *p, const char *value,
                         "file:///absolute/path.json for static keys)", value);
 }
 
+static const char *const known_keys[] = {
+    "issuer", "audience", "jwk_url", "allowed_skew", "allowed_age",
+    "role_claim_name", "description", "pem_file", "pem_kid", NULL
+};
+
+/* Levenshtein distance of a and b (short strings), capped at 99. */
+static int edit_distance(const char *a, const char *b)
+{
+    int row[64], i, j, prev, cur;
+    int la = (int)strlen(a), lb = (int)strlen(b);
+
+    if (la >= 63 || lb >= 63) {
+        return 99;
+    }
+    for (j = 0; j <= lb; j++) {
+        row[j] = j;
+    }
+    for (i = 1; i <= la; i++) {
+        prev = row[0];
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            cur = row[j];
+            row[j] = 1 + (row[j] < row[j - 1] ? row[j] : row[j - 1]);
+            if (prev + (a[i - 1] != b[j - 1]) < row[j]) {
+                row[j] = prev + (a[i - 1] != b[j - 1]);
+            }
+            prev = cur;
+        }
+    }
+    return row[lb];
+}
+
+/* The known key closest to key, when close enough to be a typo. */
+static const char *closest_key(const char *key)
+{
+    const char *best = NULL;
+    int d, best_d = 4;
+    const char *const *k;
+
+    for (k = known_keys; *k; k++) {
+        if ((d = edit_distance(key, *k)) < best_d) {
+            best_d = d;
+            best = *k;
+        }
+    }
+    return best;
+}
+
+static const char *unknown_key(const char *key, apr_pool_t *pool)
+{
+    const char *near = closest_key(key);
+
+    if (near) {
+        return apr_psprintf(pool, "unknown key \"%s\" (did you mean %s?)",
+                            key, near);
+    }
+    return apr_psprintf(pool, "unknown key \"%s\" (known: issuer, audience, "
+                        "jwk_url, allowed_skew, allowed_age, role_claim_name, "
+                        "description, pem_file, pem_kid)", key);
+}
+
 static const char *set_key(ojw_profile_t *p, const char *key,
                            const char *value, apr_pool_t *pool)
 {
@@ -125,10 +186,7 @@ static const char *set_key(ojw_profile_t *p, const char *key,
         p->pem_kid = value;
     }
     else {
-        err = apr_psprintf(pool, "unknown key \"%s\" (known: issuer, audience, "
-                           "jwk_url, allowed_skew, allowed_age, "
-                           "role_claim_name, description, pem_file, pem_kid)",
-                           key);
+        err = unknown_key(key, pool);
     }
     return err;
 }

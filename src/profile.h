@@ -29,6 +29,7 @@ typedef struct {
     int age_set;
     ojw_keyset_t *static_keys;    /* file: JWKS, loaded at startup */
     int slot;                     /* https: shared-memory slot, -1 if none */
+    int index;                    /* row of its counters (the module's) */
 } ojw_profile_t;
 
 /* Parses "NAME key=value ..." (values may be "double quoted"); on error

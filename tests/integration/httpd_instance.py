@@ -14,9 +14,14 @@ MODULES_DIR = "/usr/lib/apache2/modules"
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEFAULT_MODULE = os.path.join(REPO, ".libs", "mod_auth_ordsjwt.so")
 
-# [core:warn], [auth_ordsjwt:error], [:crit] ... and what sanitizers print
+# [core:warn], [auth_ordsjwt:error], [:crit] ..., what sanitizers print, and
+# a child that died of a signal ("[core:notice] AH00052: child pid N exit
+# signal Segmentation fault (11)": notice is logged whatever the LogLevel)
 BAD_LINE = re.compile(r"\[(?:[\w.-]*:)?(?:warn|error|crit|alert|emerg)\]"
-                      r"|AddressSanitizer|LeakSanitizer|runtime error:")
+                      r"|AddressSanitizer|LeakSanitizer|runtime error:"
+                      r"|ERROR: \w+Sanitizer|exit signal")
+SANITIZER_LINE = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:"
+                            r"|ERROR: \w+Sanitizer")
 
 MPM_CONF = {
     "event": """\
@@ -66,7 +71,7 @@ LoadModule alias_module {mods}/mod_alias.so
 
 TypesConfig /etc/mime.types
 DocumentRoot "{dir}/htdocs"
-AliasMatch "^/(.*)$" "{dir}/htdocs/index.html"
+AliasMatch "^/(?!cgi/)(.*)$" "{dir}/htdocs/index.html"
 <Directory />
     Require all denied
 </Directory>
@@ -214,6 +219,8 @@ class Httpd:
         return None
 
     def stop(self, timeout=20):
+        """Stops httpd; raises HttpdError if a sanitizer reported anything
+        in the whole error log (the per-test checks see only their part)."""
         pid = self.pid or self._read_pid()
         self._ctl("stop")
         if pid:
@@ -224,6 +231,15 @@ class Httpd:
                     break
                 time.sleep(0.05)
         self.pid = None
+        reports = self.sanitizer_reports()
+        if reports:
+            raise HttpdError("sanitizer reports in %s:\n%s"
+                             % (self.error_log, "\n".join(reports)))
+
+    def sanitizer_reports(self):
+        """Lines of the error log written by ASan/UBSan/LSan."""
+        return [line for line in self.read_log().splitlines()
+                if SANITIZER_LINE.search(line)]
 
     def graceful(self, timeout=20):
         self._ctl("graceful")
@@ -235,23 +251,43 @@ class Httpd:
             time.sleep(0.05)
 
 
-def _httpd_env(module):
-    """The environment for apache2: a module built with -fsanitize=address
-    needs libasan loaded first, which a stock apache2 does not do."""
-    env = dict(os.environ)
+# For a module built with --enable-sanitizers. httpd itself keeps memory in
+# pools until it exits and its children exit without freeing it: leak
+# reports would all be httpd's, so LeakSanitizer is off. Reports go to
+# stderr, which httpd points at the error log, where the log check of every
+# test finds them. ASAN_OPTIONS/UBSAN_OPTIONS from the environment come
+# last and so win.
+ASAN_DEFAULTS = "detect_leaks=0:halt_on_error=1"
+UBSAN_DEFAULTS = "print_stacktrace=1:halt_on_error=1"
+
+
+def sanitizer_runtime(module):
+    """The ASan runtime a module links against (path), or None."""
     if not module or not os.path.exists(module):
-        return env
+        return None
     try:
         ldd = subprocess.run(["ldd", module], stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, text=True, timeout=30).stdout
     except (OSError, subprocess.SubprocessError):
-        return env
+        return None
     for line in ldd.splitlines():
         parts = line.split()
         if parts and parts[0].startswith("libasan.so") and "=>" in parts:
-            lib = parts[parts.index("=>") + 1]
-            env["LD_PRELOAD"] = " ".join(filter(None, [lib, env.get("LD_PRELOAD")]))
-            env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+            return parts[parts.index("=>") + 1]
+    return None
+
+
+def _httpd_env(module):
+    """The environment for apache2: a module built with -fsanitize=address
+    needs libasan loaded first, which a stock apache2 does not do."""
+    env = dict(os.environ)
+    lib = sanitizer_runtime(module)
+    if lib:
+        env["LD_PRELOAD"] = " ".join(filter(None, [lib, env.get("LD_PRELOAD")]))
+        env["ASAN_OPTIONS"] = ":".join(filter(None, [ASAN_DEFAULTS,
+                                                    env.get("ASAN_OPTIONS")]))
+        env["UBSAN_OPTIONS"] = ":".join(filter(None, [UBSAN_DEFAULTS,
+                                                     env.get("UBSAN_OPTIONS")]))
     return env
 
 

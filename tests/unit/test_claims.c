@@ -2,6 +2,8 @@
 #include <string.h>
 #include "unit.h"
 #include "claims.h"
+#include "diagnose.h"
+#include "pass.h"
 
 #define NOW 1700000000LL
 
@@ -196,11 +198,111 @@ START_TEST(roles)
 }
 END_TEST
 
+/* The hint for a claims refusal of json (NULL when there is none). */
+static const char *hint_of(const char *json, const ojw_claim_policy_t *p)
+{
+    json_t *claims = json_loads(json, 0, NULL);
+    const char *sub, *hint;
+    ojw_error_t err;
+    ojw_reason_t rc = ojw_claims_check(claims, p, NOW, &sub, &err);
+
+    hint = ojw_hint_for_claims(test_pool, rc, claims, p, NOW);
+    json_decref(claims);
+    return hint;
+}
+
+START_TEST(hints_name_the_fix)
+{
+    ojw_claim_policy_t aged = policy;
+
+    aged.allowed_age = 60;
+    ck_assert_ptr_nonnull(strstr(hint_of("{\"iss\":\"https://issuer\",\"aud\":"
+        "\"ords/hr/\",\"sub\":\"u\",\"exp\":1700000100}", &policy),
+        "trailing slash"));
+    ck_assert_ptr_nonnull(strstr(hint_of("{\"iss\":\"https://issuer/\",\"aud\":"
+        "[\"x\",\"ords/hr\"],\"sub\":\"u\",\"exp\":1700000100}", &policy),
+        "set audience=ords/hr"));
+    ck_assert_ptr_null(hint_of("{\"iss\":\"https://other/\",\"aud\":"
+        "\"ords/hr/\",\"sub\":\"u\",\"exp\":1700000100}", &policy));
+    ck_assert_ptr_nonnull(strstr(hint_of("{" BASE ",\"exp\":1699999970}",
+                                         &policy), "allowed_skew"));
+    ck_assert_ptr_null(hint_of("{" BASE ",\"exp\":1699990000}", &policy));
+    ck_assert_ptr_nonnull(strstr(hint_of("{" BASE ",\"exp\":1700009999,"
+                                         "\"iat\":1699999000}", &aged),
+                                 "allowed_age=60"));
+}
+END_TEST
+
+START_TEST(scope_hint_for_audience_prefix)
+{
+    json_t *c = json_loads("{\"scope\":\"openid ords/hr/hr.read\"}", 0, NULL);
+    const char *want[] = { "hr.write", "hr.read" };
+    const char *hint = ojw_hint_for_scopes(test_pool, c, want, 2);
+
+    ck_assert_ptr_nonnull(hint);
+    ck_assert_ptr_nonnull(strstr(hint, "\"ords/hr/hr.read\" but not \"hr.read\""));
+    ck_assert_ptr_null(ojw_hint_for_scopes(test_pool, c, want, 1));
+    json_decref(c);
+    c = json_loads("{\"scp\":[\"api://x/hr.read\"]}", 0, NULL);
+    ck_assert_ptr_nonnull(ojw_hint_for_scopes(test_pool, c, want + 1, 1));
+    json_decref(c);
+}
+END_TEST
+
+static const char *value_of(const char *json, size_t max, int *cut)
+{
+    json_t *v = json_loads(json, JSON_DECODE_ANY, NULL);
+    const char *out = ojw_pass_value(test_pool, v, max, cut);
+
+    json_decref(v);
+    return out;
+}
+
+START_TEST(pass_values_and_names)
+{
+    int cut;
+
+    ck_assert_str_eq(value_of("\"a\\r\\nb\\u0007c\"", 100, &cut), "abc");
+    ck_assert_str_eq(value_of("[\"x\",1,true]", 100, &cut), "x,1,true");
+    ck_assert_str_eq(value_of("[[1],2]", 100, &cut), "[[1],2]");
+    ck_assert_str_eq(value_of("{\"a\":{\"b\":1}}", 100, &cut), "{\"a\":{\"b\":1}}");
+    ck_assert_str_eq(value_of("12.5", 100, &cut), "12.5");
+    ck_assert_ptr_null(value_of("null", 100, &cut));
+    /* cut on a character boundary: "é" is two bytes */
+    ck_assert_str_eq(value_of("\"ab\\u00e9\"", 3, &cut), "ab");
+    ck_assert_int_eq(cut, 1);
+    ck_assert_str_eq(value_of("\"ab\\u00e9\"", 4, &cut), "ab\xc3\xa9");
+    ck_assert_int_eq(cut, 0);
+    ck_assert_str_eq(ojw_pass_env_name(test_pool, "realm_access.roles"),
+                     "ORDSJWT_CLAIM_realm_access_roles");
+    ck_assert_str_eq(ojw_pass_header_name(test_pool, "x_y:z"),
+                     "X-OrdsJwt-Claim-x-y-z");
+}
+END_TEST
+
+START_TEST(pass_lookalikes_scopes_roles)
+{
+    json_t *c = json_loads("{\"scope\":\"a b\",\"scp\":[\"c\",1],"
+                           "\"g\":[\"r1\",\"r2\"]}", 0, NULL);
+
+    ck_assert(ojw_pass_is_lookalike("X-OrdsJwt-Claim-sub"));
+    ck_assert(ojw_pass_is_lookalike("x_ordsjwt_roles"));
+    ck_assert(ojw_pass_is_lookalike("ORDSJWT-SCOPES"));
+    ck_assert(!ojw_pass_is_lookalike("X-Ords-Jwt"));
+    ck_assert(!ojw_pass_is_lookalike("Authorization"));
+    ck_assert_str_eq(ojw_pass_scopes(test_pool, c), "a b c");
+    ck_assert_str_eq(ojw_pass_roles(test_pool, c, "/g"), "r1,r2");
+    ck_assert_str_eq(ojw_pass_roles(test_pool, c, NULL), "");
+    json_decref(c);
+}
+END_TEST
+
 Suite *claims_suite(void)
 {
     Suite *s = suite_create("claims");
     TCase *tc = tcase_create("core");
 
+    tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
     tcase_add_test(tc, accepts_honest);
     tcase_add_test(tc, issuer_exact);
     tcase_add_test(tc, audience_string_or_array);
@@ -211,6 +313,10 @@ Suite *claims_suite(void)
     tcase_add_test(tc, scopes);
     tcase_add_test(tc, json_pointer);
     tcase_add_test(tc, roles);
+    tcase_add_test(tc, hints_name_the_fix);
+    tcase_add_test(tc, scope_hint_for_audience_prefix);
+    tcase_add_test(tc, pass_values_and_names);
+    tcase_add_test(tc, pass_lookalikes_scopes_roles);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -122,6 +122,7 @@ START_TEST(fail_keeps_document)
     ck_assert_str_eq(doc, "{}");
     ck_assert_uint_eq(st.failures, 1);
     ck_assert_int_eq(st.attempted_at, 200);
+    ck_assert_int_eq(st.failed_at, 200);
     ojw_cache_last_error(c, 0, buf, sizeof(buf));
     ck_assert_str_eq(buf, "HTTP status 500");
 }

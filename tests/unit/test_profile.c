@@ -69,6 +69,11 @@ START_TEST(reports_mistakes)
     ck_assert_ptr_nonnull(strstr(parse_error(
         "a issuer=i audience=a jwk_url=https://x/ colour=red"), "unknown key"));
     ck_assert_ptr_nonnull(strstr(parse_error(
+        "a issuer=i audience=a jwk_url=https://x/ allowed_skw=1"),
+        "did you mean allowed_skew?"));
+    ck_assert_ptr_nonnull(strstr(parse_error(
+        "a isuer=i audience=a jwk_url=https://x/"), "did you mean issuer?"));
+    ck_assert_ptr_nonnull(strstr(parse_error(
         "a issuer=i audience=a jwk_url=https://x/ role_claim_name=groups"),
         "JSON pointer"));
     ck_assert_ptr_nonnull(strstr(parse_error(

@@ -1,0 +1,189 @@
+/* Passing verified claims on (see pass.h). */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <apr_strings.h>
+#include "pass.h"
+#include "claims.h"
+
+/* The longest prefix of s[0..n) that does not end inside a UTF-8
+ * character. */
+static size_t utf8_cut(const char *s, size_t n)
+{
+    size_t start = n, need;
+    unsigned char lead;
+
+    while (start > 0 && ((unsigned char)s[start - 1] & 0xc0) == 0x80) {
+        start--;
+    }
+    if (start == 0 || (lead = (unsigned char)s[start - 1]) < 0x80) {
+        return n;
+    }
+    need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+    return n - (start - 1) >= need ? n : start - 1;
+}
+
+const char *ojw_pass_text(apr_pool_t *pool, const char *s, size_t max,
+                          int *truncated)
+{
+    char *out = apr_palloc(pool, strlen(s) + 1);
+    size_t n = 0;
+
+    for (; *s; s++) {
+        if ((unsigned char)*s >= 0x20 && *s != 0x7f) {
+            out[n++] = *s;
+        }
+    }
+    if (n > max) {
+        n = utf8_cut(out, max);
+        *truncated = 1;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static const char *json_text(apr_pool_t *pool, const json_t *v)
+{
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    const char *copy = apr_pstrdup(pool, text ? text : "");
+
+    free(text);
+    return copy;
+}
+
+static int is_scalar(const json_t *v)
+{
+    return json_is_string(v) || json_is_number(v) || json_is_boolean(v);
+}
+
+static const char *scalar_text(apr_pool_t *pool, const json_t *v)
+{
+    return json_is_string(v) ? json_string_value(v) : json_text(pool, v);
+}
+
+/* An array of scalars joined with ","; NULL if it holds anything else. */
+static const char *joined(apr_pool_t *pool, const json_t *a)
+{
+    const char *out = "";
+    const json_t *item;
+    size_t i;
+
+    json_array_foreach(a, i, item) {
+        if (!is_scalar(item)) {
+            return NULL;
+        }
+        out = apr_pstrcat(pool, out, i ? "," : "", scalar_text(pool, item),
+                          NULL);
+    }
+    return out;
+}
+
+const char *ojw_pass_value(apr_pool_t *pool, const json_t *v, size_t max,
+                           int *truncated)
+{
+    const char *text = NULL;
+
+    *truncated = 0;
+    if (v == NULL || json_is_null(v)) {
+        return NULL;
+    }
+    if (is_scalar(v)) {
+        text = scalar_text(pool, v);
+    }
+    else if (json_is_array(v)) {
+        text = joined(pool, v);
+    }
+    if (text == NULL) {
+        text = json_text(pool, v);
+    }
+    return ojw_pass_text(pool, text, max, truncated);
+}
+
+static const char *mapped(apr_pool_t *pool, const char *prefix,
+                          const char *claim, char other)
+{
+    char *name = apr_pstrcat(pool, prefix, claim, NULL);
+    char *c;
+
+    for (c = name + strlen(prefix); *c; c++) {
+        if (!isalnum((unsigned char)*c)) {
+            *c = other;
+        }
+    }
+    return name;
+}
+
+const char *ojw_pass_env_name(apr_pool_t *pool, const char *claim)
+{
+    return mapped(pool, "ORDSJWT_CLAIM_", claim, '_');
+}
+
+const char *ojw_pass_header_name(apr_pool_t *pool, const char *claim)
+{
+    return mapped(pool, "X-OrdsJwt-Claim-", claim, '-');
+}
+
+/* 1 when name starts with prefix, comparing "-" and "_" as equal and
+ * letters in any case. */
+static int starts_like(const char *name, const char *prefix)
+{
+    for (; *prefix; prefix++, name++) {
+        char a = *name == '_' ? '-' : (char)tolower((unsigned char)*name);
+
+        if (a != *prefix) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int ojw_pass_is_lookalike(const char *header_name)
+{
+    return starts_like(header_name, "x-ordsjwt-")
+           || starts_like(header_name, "ordsjwt-");
+}
+
+static const char *add_words(apr_pool_t *pool, const char *out,
+                             const json_t *v)
+{
+    const json_t *item;
+    size_t i;
+
+    if (json_is_string(v) && *json_string_value(v)) {
+        return *out ? apr_pstrcat(pool, out, " ", json_string_value(v), NULL)
+                    : json_string_value(v);
+    }
+    json_array_foreach(v, i, item) {
+        out = add_words(pool, out, json_is_string(item) ? item : NULL);
+    }
+    return out;
+}
+
+const char *ojw_pass_scopes(apr_pool_t *pool, const json_t *claims)
+{
+    const char *out = add_words(pool, "", json_object_get(claims, "scope"));
+
+    return add_words(pool, out, json_object_get(claims, "scp"));
+}
+
+const char *ojw_pass_roles(apr_pool_t *pool, const json_t *claims,
+                           const char *pointer)
+{
+    const json_t *v = pointer ? ojw_json_pointer(claims, pointer) : NULL;
+    const char *out = "";
+    const json_t *item;
+    size_t i;
+
+    if (json_is_string(v)) {
+        return json_string_value(v);
+    }
+    json_array_foreach(v, i, item) {
+        if (json_is_string(item)) {
+            out = *out ? apr_pstrcat(pool, out, ",", json_string_value(item),
+                                     NULL)
+                       : json_string_value(item);
+        }
+    }
+    return out;
+}

@@ -1,0 +1,45 @@
+/*
+ * Passing verified claims on to the backend: environment variable and
+ * header names, values as text without control characters, and the
+ * incoming headers that could be mistaken for ours.
+ */
+#ifndef OJW_PASS_H
+#define OJW_PASS_H
+
+#include <jansson.h>
+#include <apr_pools.h>
+
+#define OJW_PASS_VALUE_MAX 4096   /* bytes of one passed value */
+
+/* A claim value as text: strings as is, numbers and booleans as JSON text,
+ * arrays of scalars joined with ",", objects (and nested arrays) as compact
+ * JSON; control characters removed; at most max bytes (UTF-8 safe), with
+ * *truncated set when cut. NULL for JSON null. */
+const char *ojw_pass_value(apr_pool_t *pool, const json_t *v, size_t max,
+                           int *truncated);
+
+/* s without control characters, cut at max bytes on a UTF-8 character
+ * boundary (*truncated set when cut). */
+const char *ojw_pass_text(apr_pool_t *pool, const char *s, size_t max,
+                          int *truncated);
+
+/* "ORDSJWT_CLAIM_" + name, with every character other than A-Z a-z 0-9
+ * turned into "_". */
+const char *ojw_pass_env_name(apr_pool_t *pool, const char *claim);
+
+/* "X-OrdsJwt-Claim-" + name, with every character other than A-Z a-z 0-9
+ * turned into "-". */
+const char *ojw_pass_header_name(apr_pool_t *pool, const char *claim);
+
+/* 1 when a request header name could be mistaken for one of ours: it
+ * starts with "X-OrdsJwt-" or "OrdsJwt-" in any case, "_" or "-". */
+int ojw_pass_is_lookalike(const char *header_name);
+
+/* The token's scopes ("scope" and "scp"), space-separated, or "". */
+const char *ojw_pass_scopes(apr_pool_t *pool, const json_t *claims);
+
+/* The roles at pointer, comma-separated, or "". */
+const char *ojw_pass_roles(apr_pool_t *pool, const json_t *claims,
+                           const char *pointer);
+
+#endif

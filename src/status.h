@@ -1,0 +1,38 @@
+/*
+ * The status document of the ordsjwt-status handler: per profile its
+ * settings, the keys held (never key material), the JWKS fetch state and
+ * the refusal counters. Built as JSON (for ?json) and rendered as HTML.
+ */
+#ifndef OJW_STATUS_H
+#define OJW_STATUS_H
+
+#include <jansson.h>
+#include "ojw.h"
+#include "jwks.h"
+#include "jwks_cache.h"
+#include "profile.h"
+
+/* What the glue knows of one profile at the time of the request. */
+typedef struct {
+    const ojw_profile_t *profile;
+    long allowed_skew;                /* effective values */
+    long allowed_age;
+    const ojw_keyset_t *keys;         /* NULL when none are held */
+    const ojw_slot_state_t *slot;     /* NULL for static keys */
+    const char *last_error;           /* "" or NULL when none */
+    const apr_uint32_t *counters;     /* OJW_REASON_COUNT, [OJW_OK] = accepted */
+} ojw_status_profile_t;
+
+/* The JSON object for one profile (new reference). */
+json_t *ojw_status_profile_json(const ojw_status_profile_t *sp,
+                                const ojw_refresh_policy_t *policy,
+                                long long now);
+
+/* {reason name: count} of refusals (new reference); c may be NULL. */
+json_t *ojw_status_counters_json(const apr_uint32_t *c);
+
+/* An HTML page (pool memory) for a status document
+ * {"generated": N, "profiles": [...]}. */
+const char *ojw_status_html(apr_pool_t *pool, const json_t *doc);
+
+#endif

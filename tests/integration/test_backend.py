@@ -1,0 +1,268 @@
+"""Fronting a backend: verified claims passed on (environment for CGI,
+headers for mod_proxy), look-alike request headers stripped, the token
+forwarded or not, and ORDS privileges (scope or role) with Require
+ords-privilege."""
+
+import json
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from helpers import Client, assert_insufficient_scope, assert_ok
+from httpd_instance import Httpd, bad_lines
+from jwks_server import free_port
+from tokens import claims, mint
+
+MODS = "/usr/lib/apache2/modules"
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """Answers with the request headers it received, as JSON."""
+
+    def do_GET(self):
+        body = json.dumps(dict(self.headers.items())).encode()
+        self.server.calls += 1
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, fmt, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def backend():
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _Echo)
+    server.calls = 0
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+CGI = """#!/bin/sh
+printf 'Content-Type: text/plain\\n\\n'
+env | grep '^ORDSJWT_' | sort
+"""
+
+
+def site(jwks, pki, backend, cgi_dir):
+    return """\
+LoadModule proxy_module {mods}/mod_proxy.so
+LoadModule proxy_http_module {mods}/mod_proxy_http.so
+LoadModule cgid_module {mods}/mod_cgid.so
+ScriptSock cgid.sock
+OrdsJwtCACertificateFile {ca}
+OrdsJwtProfile hr issuer=https://issuer.example/ audience=ords/hr/ jwk_url={url} role_claim_name=/groups
+OrdsJwtPrivilege hr.admin role=HR_ADMINS role=SUPERUSERS
+OrdsJwtPrivilege hr.read
+<Location /proxy/>
+    AuthType ords-jwt
+    AuthName "ORDS"
+    AuthOrdsJwtProfile hr
+    OrdsJwtPassClaims headers
+    Require valid-user
+    ProxyPass http://127.0.0.1:{port}/
+</Location>
+<Location /proxy-notoken/>
+    AuthType ords-jwt
+    AuthName "ORDS"
+    AuthOrdsJwtProfile hr
+    OrdsJwtPassClaims none
+    OrdsJwtForwardToken Off
+    Require valid-user
+    ProxyPass http://127.0.0.1:{port}/
+</Location>
+<Location /open/>
+    ProxyPass http://127.0.0.1:{port}/
+</Location>
+ScriptAlias /cgi/ {cgi}/
+<Directory {cgi}>
+    Options +ExecCGI
+    Require all granted
+</Directory>
+<Location /cgi/>
+    AuthType ords-jwt
+    AuthName "ORDS"
+    AuthOrdsJwtProfile hr
+    Require valid-user
+</Location>
+<Location /priv/>
+    AuthType ords-jwt
+    AuthName "ORDS"
+    AuthOrdsJwtProfile hr
+    Require ords-privilege hr.admin
+</Location>
+<Location /priv-all/>
+    AuthType ords-jwt
+    AuthName "ORDS"
+    AuthOrdsJwtProfile hr
+    <RequireAll>
+        Require ords-privilege hr.read
+        Require not ords-role BANNED
+    </RequireAll>
+</Location>
+<Location /priv-any/>
+    AuthType ords-jwt
+    AuthName "ORDS"
+    AuthOrdsJwtProfile hr
+    <RequireAny>
+        Require ords-privilege hr.admin
+        Require ords-scope hr.read
+    </RequireAny>
+</Location>
+""".format(mods=MODS, ca=pki["ca"], url=jwks.url("/backend-jwks"),
+           port=backend.server_address[1], cgi=cgi_dir)
+
+
+@pytest.fixture(scope="module")
+def bk(workdir, pki, jwks, keys, backend):
+    jwks.publish("/backend-jwks", keys.jwks("rsa1"))
+    directory = os.path.join(workdir, "backend")
+    cgi_dir = os.path.join(directory, "cgi")
+    os.makedirs(cgi_dir, mode=0o755, exist_ok=True)
+    os.chmod(directory, 0o755)
+    script = os.path.join(cgi_dir, "env.sh")
+    with open(script, "w") as f:
+        f.write(CGI)
+    os.chmod(script, 0o755)
+    server = Httpd(directory, "event", site(jwks, pki, backend, cgi_dir)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bc(bk):
+    client = Client(bk)
+    client.acknowledged = ["AH01631"]
+    offset = bk.log_offset()
+    yield client
+    bad = bad_lines(bk.read_log(offset), client.acknowledged)
+    assert not bad, "unexpected lines in the error log:\n" + "\n".join(bad)
+
+
+def get(client, path, token, extra=None):
+    headers = {"Authorization": "Bearer " + token, "Connection": "close"}
+    headers.update(extra or {})
+    client.tokens.append(token)
+    return requests.get(client.httpd.url(path), headers=headers, timeout=10)
+
+
+def lower(headers):
+    return {k.lower(): v for k, v in headers.items()}
+
+
+SPOOFS = {"X-OrdsJwt-Claim-sub": "mallory", "x_ordsjwt_roles": "HR_ADMINS",
+          "X-ORDSJWT-PROFILE": "evil", "OrdsJwt-Scopes": "hr.admin",
+          "x-ordsjwt-claim-iss": "https://evil/"}
+
+
+def test_claims_as_headers_to_the_proxied_backend(bc, keys):
+    token = mint(claims(scope="hr.read hr.write", groups=["HR", "DEV"],
+                        realm={"a": 1}, admin=True, n=7), key=keys["rsa1"])
+    r = get(bc, "/proxy/x", token, SPOOFS)
+    assert r.status_code == 200, r.text
+    got = lower(r.json())
+    assert got["x-ordsjwt-claim-sub"] == "alice"
+    assert got["x-ordsjwt-claim-iss"] == "https://issuer.example/"
+    assert got["x-ordsjwt-profile"] == "hr"
+    assert got["x-ordsjwt-scopes"] == "hr.read hr.write"
+    assert got["x-ordsjwt-roles"] == "HR,DEV"
+    assert got["x-ordsjwt-claim-groups"] == "HR,DEV"
+    assert got["x-ordsjwt-claim-realm"] == '{"a":1}'
+    assert got["x-ordsjwt-claim-admin"] == "true"
+    assert got["x-ordsjwt-claim-n"] == "7"
+    assert got["authorization"] == "Bearer " + token
+    # none of the client's look-alikes survived
+    assert "x_ordsjwt_roles" not in got and "ordsjwt-scopes" not in got
+    assert all(v != "mallory" and v != "evil" for v in got.values())
+
+
+def test_spoofed_headers_stripped_without_auth_and_with_none(bc, keys, backend):
+    r = requests.get(bc.httpd.url("/open/"), headers=SPOOFS, timeout=10)
+    got = lower(r.json())
+    assert not [k for k in got if "ordsjwt" in k.replace("_", "-")], got
+    token = mint(claims(), key=keys["rsa1"])
+    got = lower(get(bc, "/proxy-notoken/", token, SPOOFS).json())
+    assert not [k for k in got if "ordsjwt" in k.replace("_", "-")], got
+
+
+def test_forward_token_off(bc, keys):
+    got = lower(get(bc, "/proxy-notoken/", mint(claims(), key=keys["rsa1"])).json())
+    assert "authorization" not in got
+
+
+def test_no_token_never_reaches_the_backend(bc, backend):
+    before = backend.calls
+    assert requests.get(bc.httpd.url("/proxy/"), timeout=10).status_code == 401
+    assert backend.calls == before
+
+
+def test_claims_in_the_cgi_environment(bc, keys):
+    token = mint(claims(scope="hr.read", groups="HR"), key=keys["rsa1"])
+    r = get(bc, "/cgi/env.sh", token, {"X-OrdsJwt-Claim-sub": "mallory"})
+    assert r.status_code == 200, r.text
+    env = dict(line.split("=", 1) for line in r.text.splitlines() if "=" in line)
+    assert env, r.text
+    assert env["ORDSJWT_CLAIM_sub"] == "alice"
+    assert env["ORDSJWT_CLAIM_aud"] == "ords/hr/"
+    assert env["ORDSJWT_PROFILE"] == "hr"
+    assert env["ORDSJWT_SCOPES"] == "hr.read"
+    assert env["ORDSJWT_ROLES"] == "HR"
+    assert "mallory" not in r.text
+
+
+def test_control_characters_and_oversize_values(bc, keys):
+    bc.acknowledged.append("ORDSJWT00026")
+    # 4001 + 2 * 47 bytes = 4095: the 48th "é" would straddle the 4096 cap
+    token = mint(claims(note="a\r\nX-Injected: 1\x07\tb", big="x" * 4001 + "é" * 60),
+                 key=keys["rsa1"])
+    r = get(bc, "/proxy/", token)
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    got = lower(r.json())
+    assert got["x-ordsjwt-claim-note"] == "aX-Injected: 1b"
+    assert "x-injected" not in got
+    big = got["x-ordsjwt-claim-big"].encode("latin-1").decode("utf-8")
+    assert big == "x" * 4001 + "é" * 47
+    assert "ORDSJWT00026" in bc.new_log()
+
+
+@pytest.mark.parametrize("over,path,ok", [
+    ({"scope": "hr.admin"}, "/priv/", True),
+    ({"scope": "openid", "groups": ["HR_ADMINS"]}, "/priv/", True),
+    ({"scope": "openid", "groups": "SUPERUSERS"}, "/priv/", True),
+    ({"scope": "hr.read", "groups": ["HR"]}, "/priv/", False),
+    ({"scope": "hr.read"}, "/priv-all/", True),
+    ({"scope": "hr.read", "groups": ["BANNED"]}, "/priv-all/", False),
+    ({"scope": "hr.read"}, "/priv-any/", True),
+    ({"scope": "x", "groups": ["HR_ADMINS"]}, "/priv-any/", True),
+    ({"scope": "x"}, "/priv-any/", False),
+], ids=["scope", "role-array", "role-string", "neither", "all-ok", "all-banned",
+        "any-scope", "any-role", "any-none"])
+def test_privileges(bc, keys, over, path, ok):
+    r = get(bc, path, mint(claims(**over), key=keys["rsa1"]))
+    if ok:
+        assert_ok(r)
+    elif path == "/priv/":
+        assert_insufficient_scope(r, scope="hr.admin")
+    elif path == "/priv-any/":
+        assert_insufficient_scope(r, scope="hr.admin hr.read")
+    else:
+        assert r.status_code == 403
+
+
+def test_undefined_privilege_is_a_configtest_error(workdir):
+    d = os.path.join(workdir, "priv-undefined")
+    os.makedirs(d, mode=0o755, exist_ok=True)
+    server = Httpd(d, "event", "OrdsJwtProfile p issuer=i audience=a "
+                   "jwk_url=https://127.0.0.1:1/j\n<Location /x/>\nAuthType ords-jwt\n"
+                   "AuthOrdsJwtProfile p\nRequire ords-privilege nope\n</Location>\n")
+    server.write_config()
+    code, out = server.configtest()
+    assert code != 0 and 'no OrdsJwtPrivilege named "nope"' in out, out
