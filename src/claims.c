@@ -4,20 +4,32 @@
 #include <string.h>
 #include "claims.h"
 
-/* A NumericDate: an integer or a finite real; 0 when absent or not one. */
+/* The last second of year 9999: later NumericDates are nobody's clock. */
+#define NUMERIC_DATE_MAX 253402300799.0
+
+/* A NumericDate: an integer or a real (fractions allowed) from 0 to
+ * NUMERIC_DATE_MAX; 0 when absent or not one. Negative, huge or
+ * non-numeric times are refused rather than read as "long ago" or
+ * "never expires". */
 static int numeric_date(const json_t *claims, const char *name, double *out)
 {
     const json_t *v = json_object_get(claims, name);
+    double d;
 
     if (json_is_integer(v)) {
-        *out = (double)json_integer_value(v);
-        return 1;
+        d = (double)json_integer_value(v);
     }
-    if (json_is_real(v) && isfinite(json_real_value(v))) {
-        *out = json_real_value(v);
-        return 1;
+    else if (json_is_real(v)) {
+        d = json_real_value(v);
     }
-    return 0;
+    else {
+        return 0;
+    }
+    if (!isfinite(d) || d < 0 || d > NUMERIC_DATE_MAX) {
+        return 0;
+    }
+    *out = d;
+    return 1;
 }
 
 static ojw_reason_t check_issuer(const json_t *claims, const char *issuer,
@@ -80,13 +92,15 @@ static ojw_reason_t check_times(const json_t *claims,
 
     if (!numeric_date(claims, "exp", &exp)) {
         return ojw_fail(err, OJW_ERR_EXP_MISSING, "\"exp\" is missing or not "
-                        "a number");
+                        "a number of seconds from 0 to year 9999");
     }
     if (json_object_get(claims, "nbf") && !numeric_date(claims, "nbf", &nbf)) {
-        return ojw_fail(err, OJW_ERR_MALFORMED, "\"nbf\" is not a number");
+        return ojw_fail(err, OJW_ERR_MALFORMED, "\"nbf\" is not a number "
+                        "of seconds from 0 to year 9999");
     }
     if (json_object_get(claims, "iat") && !has_iat) {
-        return ojw_fail(err, OJW_ERR_IAT_MISSING, "\"iat\" is not a number");
+        return ojw_fail(err, OJW_ERR_IAT_MISSING, "\"iat\" is not a number "
+                        "of seconds from 0 to year 9999");
     }
     if (now >= exp + skew) {
         return ojw_fail(err, OJW_ERR_EXPIRED, "expired %.0f s ago (exp %.0f, "

@@ -29,5 +29,6 @@ Suite *jwks_cache_suite(void);
 Suite *jwks_fetch_suite(void);
 Suite *profile_suite(void);
 Suite *wycheproof_suite(void);
+Suite *hostile_suite(void);
 
 #endif
