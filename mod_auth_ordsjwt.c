@@ -544,8 +544,9 @@ static const char *cmd_privilege(cmd_parms *cmd, void *dconf, const char *args)
 
 static const command_rec ordsjwt_cmds[] = {
     AP_INIT_RAW_ARGS("OrdsJwtProfile", cmd_profile, NULL, RSRC_CONF,
-        "NAME issuer=... audience=... jwk_url=https://... [allowed_skew=N] "
-        "[allowed_age=N] [role_claim_name=/pointer] [description=...]"),
+        "NAME issuer=... audience=... jwk_url=https://...|file:///... "
+        "(or pem_file=/... [pem_kid=...]) [allowed_skew=N] [allowed_age=N] "
+        "[role_claim_name=/pointer] [description=...]"),
     AP_INIT_TAKE1("OrdsJwtAllowedSkew", cmd_skew, NULL, RSRC_CONF,
         "default allowed clock skew in seconds (0 or less: none; at most 60)"),
     AP_INIT_TAKE1("OrdsJwtAllowedAge", cmd_age, NULL, RSRC_CONF,

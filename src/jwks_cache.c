@@ -260,8 +260,10 @@ apr_status_t ojw_cache_not_modified(ojw_cache_t *c, int idx, long long now,
     return apr_global_mutex_unlock(c->mutex);
 }
 
-apr_status_t ojw_cache_etag(ojw_cache_t *c, int idx, char *buf,
-                            apr_size_t buflen)
+/* Copies a string of slot idx, chosen by pick, under the lock. */
+static apr_status_t copy_string(ojw_cache_t *c, int idx,
+                                const char *(*pick)(const slot_header_t *),
+                                char *buf, apr_size_t buflen)
 {
     slot_header_t *s = slot_at(c, idx);
     apr_status_t rv;
@@ -272,8 +274,24 @@ apr_status_t ojw_cache_etag(ojw_cache_t *c, int idx, char *buf,
     if ((rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
         return rv;
     }
-    apr_cpystrn(buf, s->state.generation ? s->etag : "", buflen);
+    apr_cpystrn(buf, pick(s), buflen);
     return apr_global_mutex_unlock(c->mutex);
+}
+
+static const char *etag_of(const slot_header_t *s)
+{
+    return s->state.generation ? s->etag : "";
+}
+
+static const char *last_error_of(const slot_header_t *s)
+{
+    return s->last_error;
+}
+
+apr_status_t ojw_cache_etag(ojw_cache_t *c, int idx, char *buf,
+                            apr_size_t buflen)
+{
+    return copy_string(c, idx, etag_of, buf, buflen);
 }
 
 apr_status_t ojw_cache_fail(ojw_cache_t *c, int idx, long long now,
@@ -299,15 +317,5 @@ apr_status_t ojw_cache_fail(ojw_cache_t *c, int idx, long long now,
 apr_status_t ojw_cache_last_error(ojw_cache_t *c, int idx, char *buf,
                                   apr_size_t buflen)
 {
-    slot_header_t *s = slot_at(c, idx);
-    apr_status_t rv;
-
-    if (s == NULL || buflen == 0) {
-        return APR_EINVAL;
-    }
-    if ((rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
-        return rv;
-    }
-    apr_cpystrn(buf, s->last_error, buflen);
-    return apr_global_mutex_unlock(c->mutex);
+    return copy_string(c, idx, last_error_of, buf, buflen);
 }
