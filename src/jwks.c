@@ -7,7 +7,9 @@
 #include <cjose/util.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/obj_mac.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include "jwks.h"
@@ -29,12 +31,13 @@ typedef struct {
     const char *crv;
     size_t coord_len;
     int bits;
+    int nid;                  /* OpenSSL's name of the curve */
 } curve_t;
 
 static const curve_t curves[] = {
-    { "P-256", 32, 256 },
-    { "P-384", 48, 384 },
-    { "P-521", 66, 521 },
+    { "P-256", 32, 256, NID_X9_62_prime256v1 },
+    { "P-384", 48, 384, NID_secp384r1 },
+    { "P-521", 66, 521, NID_secp521r1 },
 };
 
 /* Members that only a private or symmetric key has. */
@@ -252,8 +255,8 @@ static int check_rsa(apr_pool_t *pool, json_t *jwk, ojw_key_t *key,
         ev = (ev << 8) | e[i];
     }
     if (ev < 3 || (ev & 1) == 0) {
-        snprintf(why, whylen, "RSA exponent %llu is not odd and at least 3",
-                 ev);
+        snprintf(why, whylen, "RSA exponent %llu (it must be odd and at "
+                 "least 3)", ev);
         return 0;
     }
     if (has_roca_fingerprint(n, nlen)) {
@@ -264,12 +267,38 @@ static int check_rsa(apr_pool_t *pool, json_t *jwk, ojw_key_t *key,
     return 1;
 }
 
+/* 1 when x and y are below the field prime and (x, y) is on the curve;
+ * cjose refuses other points too, but reports them as "out of memory". */
+static int ec_point_valid(const curve_t *curve, const unsigned char *x,
+                          const unsigned char *y, size_t len)
+{
+    EC_GROUP *group = EC_GROUP_new_by_curve_name(curve->nid);
+    EC_POINT *point = group ? EC_POINT_new(group) : NULL;
+    BIGNUM *p = BN_new();
+    BIGNUM *bx = BN_bin2bn(x, (int)len, NULL);
+    BIGNUM *by = BN_bin2bn(y, (int)len, NULL);
+    int ok = point && p && bx && by
+             && EC_GROUP_get_curve(group, p, NULL, NULL, NULL) == 1
+             && BN_cmp(bx, p) < 0 && BN_cmp(by, p) < 0
+             && EC_POINT_set_affine_coordinates(group, point, bx, by,
+                                                NULL) == 1
+             && EC_POINT_is_on_curve(group, point, NULL) == 1;
+
+    BN_free(by);
+    BN_free(bx);
+    BN_free(p);
+    EC_POINT_free(point);
+    EC_GROUP_free(group);
+    return ok;
+}
+
 static int check_ec(apr_pool_t *pool, json_t *jwk, ojw_key_t *key,
                     char *why, size_t whylen)
 {
     int bad = 0;
     const char *crv = member_string(jwk, "crv", &bad);
     const curve_t *curve;
+    const unsigned char *x, *y;
     size_t xlen, ylen;
 
     if (crv == NULL || (curve = curve_find(crv)) == NULL) {
@@ -278,13 +307,17 @@ static int check_ec(apr_pool_t *pool, json_t *jwk, ojw_key_t *key,
                  crv ? "\"" : "");
         return 0;
     }
-    if (member_b64(pool, jwk, "x", &xlen, why, whylen) == NULL
-        || member_b64(pool, jwk, "y", &ylen, why, whylen) == NULL) {
+    if ((x = member_b64(pool, jwk, "x", &xlen, why, whylen)) == NULL
+        || (y = member_b64(pool, jwk, "y", &ylen, why, whylen)) == NULL) {
         return 0;
     }
     if (xlen != curve->coord_len || ylen != curve->coord_len) {
         snprintf(why, whylen, "EC coordinates of %zu/%zu bytes, %s needs %zu",
                  xlen, ylen, crv, curve->coord_len);
+        return 0;
+    }
+    if (!ec_point_valid(curve, x, y, xlen)) {
+        snprintf(why, whylen, "EC point (x, y) is not on curve %s", crv);
         return 0;
     }
     key->crv = curve->crv;

@@ -8,6 +8,7 @@
 #include "unit.h"
 #include "token.h"
 #include "claims.h"
+#include "b64url.h"
 
 #define NOW 1700000000LL
 #define BASE "\"iss\":\"https://issuer/\",\"aud\":\"api\",\"sub\":\"alice\""
@@ -93,6 +94,72 @@ START_TEST(json_that_is_refused)
 }
 END_TEST
 
+static void note_why(void *baton, ojw_note_level_t level, int index,
+                     const char *kid, const char *why)
+{
+    (void)level;
+    (void)index;
+    (void)kid;
+    apr_cpystrn(baton, why, 256);
+}
+
+/* The JWKS of the P-256 test key with member name set to value (base64url
+ * of bytes), parsed; returns why the key was skipped ("" if it was not). */
+static const char *ec_jwks_with(const char *name, const unsigned char *value,
+                                size_t len, int flip_last_byte)
+{
+    cjose_jwk_t *k = test_ec_key(CJOSE_JWK_EC_P_256);
+    char *doc = test_jwks(test_pool, 1, &k, NULL);
+    json_t *root = json_loads(doc, 0, NULL);
+    json_t *jwk = json_array_get(json_object_get(root, "keys"), 0);
+    char *why = apr_pcalloc(test_pool, 256);
+    char errbuf[256];
+    ojw_keyset_t *ks;
+    char *text;
+
+    if (value) {
+        json_object_set_new(jwk, name, json_string(test_b64(test_pool,
+                                                  (const char *)value, len)));
+    }
+    if (flip_last_byte) {
+        unsigned char *raw;
+        size_t rawlen;
+        const char *v = json_string_value(json_object_get(jwk, name));
+
+        ck_assert_int_eq(ojw_b64url_decode(test_pool, v, strlen(v), &raw,
+                                           &rawlen), 0);
+        raw[rawlen - 1] ^= 1;
+        json_object_set_new(jwk, name, json_string(test_b64(test_pool,
+                                                  (const char *)raw, rawlen)));
+    }
+    text = json_dumps(root, JSON_COMPACT);
+    (void)ojw_jwks_parse(&ks, text, strlen(text), test_pool, note_why, why,
+                         errbuf, sizeof(errbuf));
+    free(text);
+    json_decref(root);
+    return why;
+}
+
+START_TEST(ec_points_off_the_curve)
+{
+    unsigned char ones[32];
+
+    memset(ones, 0xff, sizeof(ones));
+    ck_assert_str_eq(ec_jwks_with("x", NULL, 0, 0), "");
+    ck_assert_ptr_nonnull(strstr(ec_jwks_with("y", NULL, 0, 1),
+                                 "not on curve P-256"));
+    ck_assert_ptr_nonnull(strstr(ec_jwks_with("x", NULL, 0, 1),
+                                 "not on curve P-256"));
+    /* a coordinate above the field prime */
+    ck_assert_ptr_nonnull(strstr(ec_jwks_with("x", ones, 32, 0),
+                                 "not on curve P-256"));
+    /* x = 0 */
+    memset(ones, 0, sizeof(ones));
+    ck_assert_ptr_nonnull(strstr(ec_jwks_with("x", ones, 32, 0),
+                                 "not on curve P-256"));
+}
+END_TEST
+
 Suite *hostile_suite(void)
 {
     Suite *s = suite_create("hostile");
@@ -101,6 +168,7 @@ Suite *hostile_suite(void)
     tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
     tcase_add_test(tc, numeric_dates_in_range_only);
     tcase_add_test(tc, json_that_is_refused);
+    tcase_add_test(tc, ec_points_off_the_curve);
     suite_add_tcase(s, tc);
     return s;
 }
