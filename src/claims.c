@@ -173,23 +173,28 @@ ojw_reason_t ojw_claims_check(const json_t *claims,
     return OJW_OK;
 }
 
+const char *ojw_next_word(const char **p, size_t *len)
+{
+    const char *word = *p;
+
+    while (*word == ' ') {
+        word++;
+    }
+    *len = strcspn(word, " ");
+    *p = word + *len;
+    return word;
+}
+
 /* 1 when word is one of the space-separated words of list. */
 static int word_in_list(const char *list, const char *word)
 {
-    size_t wlen = strlen(word);
-    const char *p = list;
+    size_t wlen = strlen(word), n;
+    const char *w;
 
-    while (*p) {
-        size_t n;
-
-        while (*p == ' ') {
-            p++;
-        }
-        n = strcspn(p, " ");
-        if (n == wlen && n > 0 && strncmp(p, word, n) == 0) {
+    while ((w = ojw_next_word(&list, &n)), n > 0) {
+        if (n == wlen && strncmp(w, word, n) == 0) {
             return 1;
         }
-        p += n;
     }
     return 0;
 }

@@ -22,6 +22,10 @@ ojw_reason_t ojw_claims_check(const json_t *claims,
                               long long now, const char **subject,
                               ojw_error_t *err);
 
+/* The next word of a space-separated list: skips spaces at *p, returns
+ * the word's start and sets *len (0 at the end); *p moves past it. */
+const char *ojw_next_word(const char **p, size_t *len);
+
 /* 1 when any of the n scopes is in "scope" (space-separated) or "scp"
  * (space-separated string or array of strings). */
 int ojw_claims_has_any_scope(const json_t *claims, const char *const *scopes,

@@ -117,21 +117,14 @@ const char *ojw_hint_for_claims(apr_pool_t *pool, ojw_reason_t reason,
 /* A token scope that ends with "/" + wanted, or NULL. */
 static const char *prefixed(const char *list, const char *wanted)
 {
-    size_t wlen = strlen(wanted);
-    const char *p = list;
+    size_t wlen = strlen(wanted), n;
+    const char *w;
 
-    while (*p) {
-        size_t n;
-
-        while (*p == ' ') {
-            p++;
+    while ((w = ojw_next_word(&list, &n)), n > 0) {
+        if (n > wlen + 1 && w[n - wlen - 1] == '/'
+            && strncmp(w + n - wlen, wanted, wlen) == 0) {
+            return w;
         }
-        n = strcspn(p, " ");
-        if (n > wlen + 1 && p[n - wlen - 1] == '/'
-            && strncmp(p + n - wlen, wanted, wlen) == 0) {
-            return p;
-        }
-        p += n;
     }
     return NULL;
 }
