@@ -1,9 +1,20 @@
 #!/bin/bash
-# The whole test suite: installs what it needs (Debian packages), builds the
-# module with -Wall -Wextra -Werror, runs the C unit tests (Check) and the
-# integration tests (pytest driving a real apache2 on loopback).
+# The whole test suite: installs what it needs (Debian packages), then
+#  1. builds the module with -Wall -Wextra -Werror and runs the C unit tests
+#     (Check), and the same unit tests under valgrind memcheck (any error or
+#     definite leak fails; tests/valgrind.supp holds explained third-party
+#     suppressions);
+#  2. runs the integration tests (pytest driving a real apache2 on loopback);
+#  3. builds again with AddressSanitizer + UndefinedBehaviorSanitizer in
+#     build-san/ (a VPATH build of the `make distdir` sources: automake
+#     refuses a VPATH build from a configured source tree) and runs the unit
+#     tests and the integration tests against that module (the harness
+#     preloads libasan; any sanitizer report in an error log fails);
+#  4. runs each libFuzzer target (tests/fuzz) for FUZZ_SECONDS: 60 when
+#     CI=true, 10 otherwise so that a local run stays quick.
 #
-#   bash tests/run.sh        (as root on Debian bookworm)
+#   bash tests/run.sh                    (as root on Debian bookworm)
+#   FUZZ_SECONDS=300 bash tests/run.sh
 #
 # .ci/run calls exactly this.
 set -euo pipefail
@@ -13,19 +24,66 @@ cd "$REPO"
 BUILD_PKGS="apache2-dev libssl-dev libcjose-dev libjansson-dev libcurl4-openssl-dev
 autoconf automake libtool pkg-config make gcc libc6-dev"
 TEST_PKGS="apache2 check curl python3 python3-pytest python3-jwcrypto
-python3-requests python3-cryptography"
+python3-requests python3-cryptography valgrind clang-14 libclang-rt-14-dev"
 # shellcheck disable=SC2086
 scripts/ensure-packages.sh $BUILD_PKGS $TEST_PKGS
 
-echo "== build"
+if [ "${CI:-}" = true ]; then
+    FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+else
+    FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+fi
+PYTEST=(/usr/bin/python3 -m pytest -p no:cacheprovider -q)
+SAN="$REPO/build-san"
+started=$SECONDS
+step() {
+    echo "== $* [$((SECONDS - started)) s]"
+}
+
+step "build"
 autoreconf -fi >/dev/null
 ./configure -q
 make -j2
 
-echo "== unit tests (Check)"
+step "unit tests (Check)"
 make -j2 tests/unit/unit_tests
 tests/unit/unit_tests
 
-echo "== integration tests (real apache2, event and prefork)"
-ORDSJWT_MODULE="$REPO/.libs/mod_auth_ordsjwt.so" \
-    /usr/bin/python3 -m pytest -p no:cacheprovider -q "$REPO/tests/integration"
+step "unit tests under valgrind memcheck"
+if ! CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full \
+        --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+        --num-callers=30 --suppressions="$REPO/tests/valgrind.supp" \
+        tests/unit/unit_tests >tests/unit/valgrind.log 2>&1; then
+    cat tests/unit/valgrind.log
+    echo "valgrind: errors or definite leaks (tests/unit/valgrind.log)" >&2
+    exit 1
+fi
+tail -n 1 tests/unit/valgrind.log
+
+step "integration tests (real apache2, event and prefork)"
+ORDSJWT_MODULE="$REPO/.libs/mod_auth_ordsjwt.so" "${PYTEST[@]}" "$REPO/tests/integration"
+
+step "sanitizer build (ASan + UBSan) in build-san/"
+rm -rf "$SAN"
+mkdir "$SAN"
+make -s distdir distdir=build-san/src
+mkdir "$SAN/obj"
+(cd "$SAN/obj" && ../src/configure -q --enable-sanitizers && make -j2 \
+    && make -j2 tests/unit/unit_tests)
+case "$(ldd "$SAN/obj/.libs/mod_auth_ordsjwt.so")" in
+    *libasan*) ;;
+    *) echo "build-san: the module is not linked with ASan" >&2; exit 1 ;;
+esac
+
+step "unit tests with ASan + UBSan"
+ASAN_OPTIONS="detect_leaks=1:halt_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" \
+    "$SAN/obj/tests/unit/unit_tests"
+
+step "integration tests against the ASan + UBSan module"
+ORDSJWT_MODULE="$SAN/obj/.libs/mod_auth_ordsjwt.so" "${PYTEST[@]}" "$REPO/tests/integration"
+
+step "fuzzing: each target for $FUZZ_SECONDS s"
+make fuzz FUZZ_SECONDS="$FUZZ_SECONDS"
+
+step "all passed"
