@@ -12,6 +12,8 @@
 #include "fuzz.h"
 #include "token.h"
 #include "claims.h"
+#include "diagnose.h"
+#include "pass.h"
 
 #define FUZZ_NOW 1700000000LL
 
@@ -42,8 +44,63 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* The claim checks, scopes and roles on any JSON object. */
-static void exercise_claims(const json_t *claims)
+/* Text for a backend header or variable: no control characters, capped. */
+static void check_passed_text(const char *text, size_t max)
+{
+    const char *c;
+
+    if (text == NULL) {
+        return;
+    }
+    for (c = text; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            abort();
+        }
+    }
+    if ((size_t)(c - text) > max) {
+        abort();
+    }
+}
+
+/* A header or variable name made from a claim name: prefix + [A-Za-z0-9]
+ * and the separator only. */
+static void check_passed_name(const char *name, size_t prefix, char sep)
+{
+    const char *c;
+
+    for (c = name + prefix; *c; c++) {
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z')
+              || (*c >= '0' && *c <= '9') || *c == sep)) {
+            abort();
+        }
+    }
+}
+
+/* What the module passes to the backend (src/pass.c), for every claim. */
+static void exercise_pass(const json_t *claims, apr_pool_t *pool)
+{
+    const char *key;
+    json_t *value;
+    int cut;
+
+    json_object_foreach((json_t *)claims, key, value) {
+        check_passed_text(ojw_pass_value(pool, value, 64, &cut), 64);
+        check_passed_name(ojw_pass_env_name(pool, key), 14, '_');
+        check_passed_name(ojw_pass_header_name(pool, key), 16, '-');
+        (void)ojw_pass_is_lookalike(key);
+    }
+    check_passed_text(ojw_pass_text(pool, ojw_pass_scopes(pool, claims),
+                                    OJW_PASS_VALUE_MAX, &cut),
+                      OJW_PASS_VALUE_MAX);
+    check_passed_text(ojw_pass_text(pool, ojw_pass_roles(pool, claims,
+                                                         "/groups"),
+                                    OJW_PASS_VALUE_MAX, &cut),
+                      OJW_PASS_VALUE_MAX);
+}
+
+/* The claim checks, hints, scopes, roles and what goes to the backend, on
+ * any JSON object. */
+static void exercise_claims(const json_t *claims, apr_pool_t *pool)
 {
     const char *subject = NULL;
     ojw_error_t err;
@@ -56,9 +113,12 @@ static void exercise_claims(const json_t *claims)
     if (rc != OJW_OK && strlen(ojw_reason_description(rc)) == 0) {
         abort();
     }
+    (void)ojw_hint_for_claims(pool, rc, claims, &policy, FUZZ_NOW);
+    (void)ojw_hint_for_scopes(pool, claims, scopes, 2);
     (void)ojw_claims_has_any_scope(claims, scopes, 2);
     (void)ojw_claims_has_any_role(claims, "/groups", roles, 2);
     (void)ojw_claims_has_any_role(claims, "/realm_access/roles", roles, 2);
+    exercise_pass(claims, pool);
 }
 
 static void check_token(const char *compact, size_t len, apr_pool_t *pool)
@@ -82,13 +142,13 @@ static void check_token(const char *compact, size_t len, apr_pool_t *pool)
     unverified = ojw_json_object_load(tok->payload_raw, tok->payload_len,
                                       pool, why, sizeof(why));
     if (unverified != NULL) {
-        exercise_claims(unverified);
+        exercise_claims(unverified, pool);
     }
     if (ojw_token_verify(tok, &fixed_keys, pool, &err) == OJW_OK) {
         if (tok->key == NULL || tok->claims == NULL) {
             abort();
         }
-        exercise_claims(tok->claims);
+        exercise_claims(tok->claims, pool);
     }
 }
 
