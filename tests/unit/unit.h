@@ -30,5 +30,6 @@ Suite *jwks_fetch_suite(void);
 Suite *profile_suite(void);
 Suite *wycheproof_suite(void);
 Suite *hostile_suite(void);
+Suite *inspect_suite(void);
 
 #endif
