@@ -123,6 +123,7 @@ int main(void)
     srunner_add_suite(sr, wycheproof_suite());
     srunner_add_suite(sr, hostile_suite());
     srunner_add_suite(sr, inspect_suite());
+    srunner_add_suite(sr, conf_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -31,5 +31,6 @@ Suite *profile_suite(void);
 Suite *wycheproof_suite(void);
 Suite *hostile_suite(void);
 Suite *inspect_suite(void);
+Suite *conf_suite(void);        /* ordsjwt-check's tools/conf.c */
 
 #endif

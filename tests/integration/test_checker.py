@@ -1,0 +1,496 @@
+"""ordsjwt-check against the module: for the same tokens, the tool's verdict
+(reason, detail and hint) is the one the module logs, and its exit status
+is 0 where httpd answers 200, 1 where it refuses. The tool reads the
+profiles from the httpd configuration the fixture wrote (--config), follows
+Includes, and exits 2 on usage and configuration errors."""
+
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from helpers import INVALID_PREFIX, assert_ok
+from tokens import AUDIENCE, DROP, ISSUER, b64url, claims, mint, now, raw_token
+
+# mod_authz_core logs every authorization failure at [error]
+pytestmark = pytest.mark.expect_log("AH01631")
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SANITIZER = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:"
+                       r"|ERROR: \w+Sanitizer")
+# ORDSJWT00011: token refused (REASON): DETAIL[; hint: HINT] [profile ...
+REFUSED = re.compile(r"ORDSJWT00011: token refused \((\w+)\): (.*?)"
+                     r"(?:; hint: (.*))? \[profile ")
+# ORDSJWT00017: refused (scope_missing): sub S has none ...[; hint: H] [profile
+SCOPE_REFUSED = re.compile(r"ORDSJWT00017: refused \(scope_missing\).*?"
+                           r"(?:; hint: (.*))? \[profile ")
+FAILED = re.compile(r"^  \u2718 (.{12}) (\w+): (.*)$")
+HINT = re.compile(r"^ {17}hint: (.*)$")
+RESULT = re.compile(r"^Result: (accepted|refused \((\w+)\)|no verdict \((\w+)\))")
+
+
+def checker_path():
+    """The tool built next to the module under test (the sanitizer build
+    has its own), else the one in the source tree."""
+    if os.environ.get("ORDSJWT_CHECK"):
+        return os.environ["ORDSJWT_CHECK"]
+    module = os.environ.get("ORDSJWT_MODULE")
+    if module:
+        beside = os.path.join(os.path.dirname(os.path.dirname(module)),
+                              "ordsjwt-check")
+        if os.path.exists(beside):
+            return beside
+    return os.path.join(REPO, "ordsjwt-check")
+
+
+CHECKER = checker_path()
+
+
+class Run:
+    """One run of the tool: exit status, output, and the parsed checks."""
+
+    def __init__(self, proc):
+        self.code = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+        assert not SANITIZER.search(self.err), self.err
+        self.failed = {}            # reason -> (step, detail, hint)
+        self.result = None          # "accepted" or the reason name
+        last = None
+        for line in self.out.splitlines():
+            m = FAILED.match(line)
+            if m:
+                last = m.group(2)
+                self.failed[last] = (m.group(1).strip(), m.group(3), None)
+                continue
+            m = HINT.match(line)
+            if m and last:
+                step, detail, _ = self.failed[last]
+                self.failed[last] = (step, detail, m.group(1))
+            last = None
+            m = RESULT.match(line)
+            if m:
+                self.result = m.group(2) or m.group(3) or "accepted"
+
+    def __repr__(self):
+        return "exit %d\n--- stdout\n%s--- stderr\n%s" % (self.code, self.out,
+                                                         self.err)
+
+
+def check(*args, stdin=None):
+    proc = subprocess.run([CHECKER] + [str(a) for a in args], input=stdin,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=60)
+    return Run(proc)
+
+
+def with_config(httpd, profile, token, *more):
+    return check("--config", httpd.conf, "--profile", profile, *more, token)
+
+
+# --- the module and the tool agree -----------------------------------------
+
+def module_verdict(httpd, client, path, token):
+    """(status, reason, detail, hint, error_description) of one request,
+    with the seconds it was made in."""
+    offset = httpd.log_offset()
+    t0 = int(time.time())
+    resp = client.get(path, token)
+    t1 = int(time.time())
+    if resp.status_code == 200:
+        return resp, None, None, None, None, (t0, t1)
+    lines = [l for l in httpd.read_log(offset).splitlines() if "ORDSJWT00011" in l]
+    assert lines, httpd.read_log(offset)
+    m = REFUSED.search(lines[-1])
+    assert m, lines[-1]
+    www = resp.headers.get("WWW-Authenticate", "")
+    assert www.startswith(INVALID_PREFIX), www
+    return resp, m.group(1), m.group(2), m.group(3), www[len(INVALID_PREFIX):-1], \
+        (t0, t1)
+
+
+def tool_at(httpd, profile, token, seconds, reason, detail):
+    """The tool's run at the second the module checked the token in (the
+    request may have straddled two)."""
+    run = None
+    for t in range(seconds[0], seconds[1] + 1):
+        run = with_config(httpd, profile, token, "--now", t)
+        if reason is None or run.failed.get(reason, (None, None))[1] == detail:
+            break
+    return run
+
+
+def t_rel(seconds):
+    return now() + seconds
+
+
+CASES = {
+    # id: (location, profile, token maker)
+    "honest": ("/any/", "hr", lambda k: mint(claims(), key=k["rsa1"])),
+    "honest-ec": ("/any/", "hr", lambda k: mint(claims(), key=k["ec1"])),
+    "skew-accepts": ("/skew/", "skew30",
+                     lambda k: mint(claims(exp=t_rel(-10), iat=t_rel(-100)),
+                                    key=k["rsa1"])),
+    "expired": ("/any/", "hr",
+                lambda k: mint(claims(exp=t_rel(-3600), iat=t_rel(-4000)),
+                               key=k["rsa1"])),
+    "expired-near": ("/any/", "hr",
+                     lambda k: mint(claims(exp=t_rel(-20), iat=t_rel(-100)),
+                                    key=k["rsa1"])),
+    "wrong-iss": ("/any/", "hr",
+                  lambda k: mint(claims(iss="https://other.example/"), key=k["rsa1"])),
+    "iss-slash": ("/any/", "hr",
+                  lambda k: mint(claims(iss=ISSUER.rstrip("/")), key=k["rsa1"])),
+    "wrong-aud": ("/any/", "hr",
+                  lambda k: mint(claims(aud="ords/other/"), key=k["rsa1"])),
+    "aud-slash": ("/any/", "hr",
+                  lambda k: mint(claims(aud=[AUDIENCE.rstrip("/"), "x"]),
+                                 key=k["rsa1"])),
+    "no-sub": ("/any/", "hr", lambda k: mint(claims(sub=DROP), key=k["rsa1"])),
+    "unknown-kid": ("/any/", "hr", lambda k: mint(claims(), key=k["attacker"])),
+    "bad-signature": ("/any/", "hr",
+                      lambda k: mint(claims(), key=k["attacker"],
+                                     header={"kid": "rsa1"})),
+    "alg-none": ("/any/", "hr",
+                 lambda k: raw_token({"alg": "none", "kid": "rsa1"}, claims(), b"")),
+    "alg-hs256": ("/any/", "hr",
+                  lambda k: raw_token({"alg": "HS256", "kid": "rsa1"}, claims(),
+                                      key=b"secret")),
+    "crit": ("/any/", "hr",
+             lambda k: raw_token({"alg": "RS256", "kid": "rsa1", "crit": ["exp"],
+                                  "exp": 1}, claims(), key=k["rsa1"])),
+    "malformed": ("/any/", "hr", lambda k: "not-a-jwt." + b64url("x") + ".sig"),
+    "jwe-like": ("/any/", "hr", lambda k: "a.b.c.d.e"),
+    "too-large": ("/any/", "hr",
+                  lambda k: mint(claims(pad="x" * 20000), key=k["rsa1"])),
+    "too-old": ("/age/", "age60",
+                lambda k: mint(claims(iat=t_rel(-600)), key=k["rsa1"])),
+    "future-iat": ("/any/", "hr",
+                   lambda k: mint(claims(iat=t_rel(3600)), key=k["rsa1"])),
+    "nbf": ("/any/", "hr", lambda k: mint(claims(nbf=t_rel(3600)), key=k["rsa1"])),
+    "no-exp": ("/any/", "hr", lambda k: mint(claims(exp=DROP), key=k["rsa1"])),
+    "age-needs-iat": ("/age/", "age60",
+                      lambda k: mint(claims(iat=DROP), key=k["rsa1"])),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_module_and_tool_agree(httpd, client, keys, case):
+    path, profile, make = CASES[case]
+    token = make(keys)
+    resp, reason, detail, hint, description, seconds = \
+        module_verdict(httpd, client, path, token)
+    run = tool_at(httpd, profile, token, seconds, reason, detail)
+    if reason is None:
+        assert_ok(resp)
+        assert run.code == 0 and run.result == "accepted", run
+        assert not run.failed, run
+        return
+    assert run.code == 1 and run.result == reason, run
+    assert reason in run.failed, run
+    _, tool_detail, tool_hint = run.failed[reason]
+    assert tool_detail == detail, run
+    assert tool_hint == hint, run
+    assert 'error_description="%s"' % description in run.out, run
+
+
+@pytest.mark.parametrize("case,words", [
+    ("iss-slash", "only by a trailing slash"),
+    ("aud-slash", "set audience=ords/hr"),
+    ("expired-near", "allowed_skew"),
+    ("too-old", "allowed_age=60"),
+], ids=["iss-slash", "aud-slash", "skew", "age"])
+def test_hints_are_the_modules(httpd, client, keys, case, words):
+    path, profile, make = CASES[case]
+    token = make(keys)
+    _, reason, detail, hint, _, seconds = module_verdict(httpd, client, path, token)
+    assert hint and words in hint, hint
+    run = tool_at(httpd, profile, token, seconds, reason, detail)
+    assert run.failed[reason][2] == hint, run
+    assert "    hint: " + hint in run.out
+
+
+def test_scope_refusal_and_hint_agree(httpd, client, keys):
+    token = mint(claims(scope="openid ords/hr/hr.read"), key=keys["rsa1"])
+    offset = httpd.log_offset()
+    r = client.get("/hr/", token)
+    assert r.status_code == 403
+    lines = [l for l in httpd.read_log(offset).splitlines() if "ORDSJWT00017" in l]
+    m = SCOPE_REFUSED.search(lines[-1]) if lines else None
+    assert m and m.group(1), httpd.read_log(offset)
+    run = with_config(httpd, "hr", token, "--scope", "hr.read", "--scope", "hr.write")
+    assert run.code == 1 and run.result == "scope_missing", run
+    assert run.failed["scope_missing"][2] == m.group(1), run
+    assert 'answer 403 error="insufficient_scope"' in run.out
+
+
+@pytest.mark.parametrize("groups,status,code", [
+    (["users", "admin"], 200, 0), (["users"], 403, 1),
+], ids=["granted", "refused"])
+def test_role_agrees(httpd, client, keys, groups, status, code):
+    token = mint(claims(groups=groups), key=keys["rsa1"])
+    assert client.get("/roles/", token).status_code == status
+    run = with_config(httpd, "hr", token, "--role", "admin")
+    assert run.code == code, run
+    assert run.result == ("accepted" if code == 0 else "role_missing"), run
+
+
+def test_scope_granted_by_any_listed(httpd, keys):
+    token = mint(claims(scope="openid hr.write"), key=keys["rsa1"])
+    run = with_config(httpd, "hr", token, "--scope", "hr.read", "--scope", "hr.write")
+    assert run.code == 0, run
+    assert '\u2714 scope        "hr.write" granted' in run.out, run
+
+
+# --- output ------------------------------------------------------------------
+
+def test_output_shows_claims_never_the_signature(httpd, keys):
+    token = mint(claims(sub="bob"), key=keys["rsa1"])
+    run = with_config(httpd, "hr", token)
+    assert run.code == 0, run
+    assert token not in run.out and token.split(".")[2] not in run.out
+    assert '"alg": "RS256"' in run.out and '"sub": "bob"' in run.out
+    assert "Claims (signature verified):" in run.out
+    for step in ("format/size", "alg", "crit", "key found", "signature",
+                 "issuer", "audience", "exp", "nbf", "iat", "allowed_age",
+                 "subject"):
+        assert re.search(r"^  \u2714 %s " % re.escape(step), run.out, re.M), step
+    assert "Result: accepted; REMOTE_USER would be bob" in run.out
+
+
+def test_bad_signature_claims_not_trusted(httpd, keys):
+    token = mint(claims(iss="https://other.example/"), key=keys["attacker"],
+                 header={"kid": "rsa1"})
+    run = with_config(httpd, "hr", token)
+    assert run.code == 1 and list(run.failed) == ["signature_invalid"], run
+    assert "Claims (not verified):" in run.out
+    assert '"iss": "https://other.example/"' in run.out
+    assert "the claims are not trusted" in run.out
+
+
+def test_every_failing_claim_is_shown(httpd, keys):
+    token = mint(claims(iss="x", aud="y", sub=DROP, exp=now() - 9999),
+                 key=keys["rsa1"])
+    run = with_config(httpd, "hr", token)
+    assert run.code == 1 and run.result == "issuer_mismatch", run
+    assert set(run.failed) == {"issuer_mismatch", "audience_mismatch",
+                               "expired", "subject_missing"}, run
+
+
+def test_stdin_bearer_and_whitespace(httpd, keys):
+    token = mint(claims(), key=keys["rsa1"])
+    run = check("--config", httpd.conf, "--profile", "hr",
+                stdin="\n  Bearer   %s  \r\n" % token)
+    assert run.code == 0, run
+    run = check("--config", httpd.conf, "--profile", "hr", "-", stdin=token)
+    assert run.code == 0, run
+
+
+def test_options_give_the_same_verdict(httpd, pki, jwks, keys):
+    opts = ["--issuer", ISSUER, "--audience", AUDIENCE, "--jwk-url",
+            jwks.url("/jwks"), "--ca-file", pki["ca"],
+            "--role-claim-name", "/groups"]
+    good = mint(claims(groups=["admin"]), key=keys["ps1"])
+    assert check(*opts, "--role", "admin", good).code == 0
+    old = mint(claims(iat=now() - 600), key=keys["rsa1"])
+    assert check(*opts, old).code == 0
+    run = check(*opts, "--allowed-age", "60", old)
+    assert run.code == 1 and run.result == "too_old", run
+    run = check(*opts, "--allowed-skew", "30",
+                mint(claims(exp=now() - 10), key=keys["rsa1"]))
+    assert run.code == 0, run
+
+
+def test_static_keys_from_options(static_jwks, keys, workdir):
+    token = mint(claims(iss="https://static.example/"), key=keys["static1"])
+    run = check("--issuer", "https://static.example/", "--audience", AUDIENCE,
+                "--jwk-url", "file://" + static_jwks, token)
+    assert run.code == 0, run
+    pem = os.path.join(workdir, "checker-static1.pem")
+    with open(pem, "wb") as f:
+        f.write(keys["static1"].public_pem())
+    base = ["--issuer", "https://static.example/", "--audience", AUDIENCE,
+            "--pem-file", pem]
+    assert check(*base, token).code == 0
+    assert check(*base, "--pem-kid", "static1", token).code == 0
+    run = check(*base, "--pem-kid", "other", token)
+    assert run.code == 1 and run.result == "kid_unknown", run
+
+
+def test_fixed_now(httpd, keys):
+    t = 1700000000
+    token = mint(claims(iat=t, exp=t + 300), key=keys["rsa1"])
+    assert with_config(httpd, "hr", token, "--now", t + 10).code == 0
+    run = with_config(httpd, "hr", token, "--now", t + 300)
+    assert run.code == 1 and run.result == "expired", run
+    assert "expired 0 s ago" in run.failed["expired"][1]
+
+
+# --- --config ----------------------------------------------------------------
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def test_config_follows_includes(httpd, workdir, jwks, keys):
+    """A file of our own includes the fixture's httpd.conf by a relative
+    path; that sets ServerRoot, against which a later IncludeOptional
+    wildcard resolves; continuation lines and comments as httpd reads them."""
+    d = os.path.join(workdir, "checker-conf-" + httpd.mpm)
+    extra = os.path.join(httpd.dir, "checker.d")
+    write(os.path.join(extra, "extra.conf"),
+          "# a profile on continuation lines \\\n"
+          "OrdsJwtProfile commented issuer=x audience=y jwk_url=https://x/\n"
+          "OrdsJwtProfile extra \\\n"
+          "    issuer=%s \\\n"
+          "    audience=\"%s\" \\\n"
+          "    jwk_url=%s allowed_age=60\n" % (ISSUER, AUDIENCE, jwks.url("/jwks")))
+    top = write(os.path.join(d, "top.conf"),
+                "# ordsjwt-check test\n"
+                "Include %s\n"
+                "IncludeOptional checker.d/*.conf\n"
+                "IncludeOptional nothing-here/*.conf\n"
+                % os.path.relpath(httpd.conf, d))
+    token = mint(claims(), key=keys["rsa1"])
+    run = check("--config", top, "--profile", "hr", token)
+    assert run.code == 0, run
+    m = re.search(r"^Profile hr \(from (.*):\d+\):$", run.out, re.M)
+    assert m and os.path.realpath(m.group(1)) == httpd.conf, run
+    run = check("--config", top, "--profile", "extra", token)
+    assert run.code == 0, run
+    assert "Profile extra (from %s/extra.conf:3)" % extra in run.out, run
+    run = check("--config", top, "--profile", "extra",
+                mint(claims(iat=now() - 600), key=keys["rsa1"]))
+    assert run.code == 1 and run.result == "too_old", run
+    run = check("--config", top, "--profile", "commented", token)
+    assert run.code == 2 and 'no OrdsJwtProfile named "commented"' in run.err, run
+
+
+def test_config_server_defaults(workdir, static_jwks, keys):
+    """OrdsJwtAllowedSkew/Age of the main server, overridden in a virtual
+    host, apply to the profiles that do not set their own."""
+    conf = write(os.path.join(workdir, "checker-defaults", "httpd.conf"),
+                 "OrdsJwtAllowedSkew 30\n"
+                 "OrdsJwtProfile main issuer=https://static.example/ "
+                 "audience=%s jwk_url=file://%s\n"
+                 "<VirtualHost 127.0.0.1:8080>\n"
+                 "    OrdsJwtAllowedSkew 0\n"
+                 "    OrdsJwtProfile vhost issuer=https://static.example/ "
+                 "audience=%s jwk_url=file://%s\n"
+                 "</VirtualHost>\n" % (AUDIENCE, static_jwks, AUDIENCE, static_jwks))
+    token = mint(claims(iss="https://static.example/", exp=now() - 10),
+                 key=keys["static1"])
+    assert check("--config", conf, "--profile", "main", token).code == 0
+    run = check("--config", conf, "--profile", "vhost", token)
+    assert run.code == 1 and run.result == "expired", run
+
+
+def test_config_profile_defined_twice(httpd, workdir):
+    top = write(os.path.join(workdir, "checker-dup-" + httpd.mpm, "top.conf"),
+                "Include %s\n"
+                "<VirtualHost 127.0.0.1:8080>\n"
+                "OrdsJwtProfile hr issuer=https://elsewhere/ audience=a "
+                "jwk_url=https://127.0.0.1:1/\n"
+                "</VirtualHost>\n" % httpd.conf)
+    run = check("--config", top, "--profile", "hr", "x.y.z")
+    assert run.code == 2, run
+    assert "OrdsJwtProfile hr is defined 2 times, differently" in run.err, run
+    assert httpd.conf in run.err and top + ":3" in run.err, run
+
+
+@pytest.mark.parametrize("text,message", [
+    ("Include missing.conf\n", "Include: cannot open"),
+    ("Include nowhere/*.conf\n", "Include: no file matches"),
+    ("OrdsJwtAllowedSkew 61\n", "OrdsJwtAllowedSkew: \"61\" is not a number"),
+    ("OrdsJwtProfile p issuer=i audience=a jwk_url=http://x/\n",
+     "jwk_url=http://x/ must start with https://"),
+    ("OrdsJwtProfile p issuer=i audience=a jwk_url=file:///nonexistent.json\n",
+     "cannot read /nonexistent.json"),
+    ("Include self.conf\n", "nested levels"),
+], ids=["include-missing", "include-nomatch", "skew-range", "http-url",
+        "file-url", "include-loop"])
+def test_config_errors(workdir, request, text, message):
+    d = os.path.join(workdir, "checker-err-" + request.node.callspec.id)
+    conf = write(os.path.join(d, "self.conf"), text)
+    run = check("--config", conf, "--profile", "p", "x.y.z")
+    assert run.code == 2 and message in run.err, run
+    assert conf + ":1" in run.err, run
+
+
+# --- exit 2 ------------------------------------------------------------------
+
+@pytest.mark.parametrize("args,message", [
+    (["--bogus"], "--bogus: unknown option"),
+    (["--issuer"], "--issuer: unknown option or missing value"),
+    (["--config", "/nonexistent/httpd.conf", "--profile", "hr", "t"],
+     "cannot read /nonexistent/httpd.conf"),
+    (["--config", "/dev/null", "t"], "--config needs --profile"),
+    (["--profile", "hr", "t"], "--profile needs --config"),
+    (["--config", "/dev/null", "--profile", "x", "--issuer", "i", "t"],
+     "do not go with it"),
+    (["t"], "no profile"),
+    (["--issuer", "i", "--audience", "a", "t"], "missing jwk_url"),
+    (["--issuer", "i", "--audience", "a", "--jwk-url", "https://x/",
+      "--allowed-skew", "61", "t"], "allowed_skew=61 is more than 60"),
+    (["--issuer", "i", "--audience", "a", "--jwk-url", "https://x/",
+      "--role-claim-name", "groups", "t"], "not a JSON pointer"),
+    (["--issuer", "i", "--audience", "a", "--jwk-url", "https://x/",
+      "--now", "soon", "t"], "--now soon is not a number"),
+    (["--issuer", "i", "--audience", "a", "--jwk-url", "https://x/", "a", "b"],
+     "more than one token"),
+    (["--issuer", "i", "--audience", "a", "--pem-file", "/nonexistent.pem", "t"],
+     "cannot read /nonexistent.pem"),
+], ids=["unknown", "no-value", "no-config-file", "no-profile-name",
+        "profile-without-config", "config-and-options", "nothing",
+        "missing-key", "skew", "pointer", "now", "two-tokens", "pem"])
+def test_usage_errors(args, message):
+    run = check(*args, stdin="")
+    assert run.code == 2 and message in run.err, run
+    assert run.out == "", run
+
+
+def test_no_token(httpd):
+    run = check("--config", httpd.conf, "--profile", "hr", stdin="  \n")
+    assert run.code == 2 and "no token" in run.err, run
+
+
+def test_help():
+    run = check("--help")
+    assert run.code == 0 and "--config FILE" in run.out and "Exit status" in run.out
+
+
+@pytest.mark.parametrize("profile,cause", [
+    ("down500", "HTTP status 500"),
+    ("downhtml", "(Content-Type text/html)"),
+    ("downdead", "Couldn't connect"),
+    ("downuntrusted", "certificate"),
+], ids=["http-500", "html", "refused", "untrusted"])
+def test_keys_unavailable_is_exit_2(httpd, keys, profile, cause):
+    run = with_config(httpd, profile, mint(claims(), key=keys["rsa1"]))
+    assert run.code == 2 and run.result == "keys_unavailable", run
+    assert cause in run.out and cause in run.err, run
+    assert "\u2718 key found    keys_unavailable: " in run.out, run
+
+
+def test_keys_unavailable_hint(pki, jwks, keys):
+    jwks.set_response("/admin/v1/SigningCert/jwk", status=401,
+                      body='{"error":"unauthorized"}')
+    run = check("--issuer", ISSUER, "--audience", AUDIENCE, "--ca-file", pki["ca"],
+                "--jwk-url", jwks.url("/admin/v1/SigningCert/jwk"),
+                mint(claims(), key=keys["rsa1"]))
+    assert run.code == 2, run
+    assert "hint: this looks like an OCI IAM identity domain" in run.out, run
+    assert "Configure client access" in run.err, run
+
+
+def test_malformed_token_needs_no_keys(keys):
+    """As in the module, a token that does not parse is refused before the
+    keys are fetched: an unreachable JWK URL does not matter."""
+    run = check("--issuer", ISSUER, "--audience", AUDIENCE,
+                "--jwk-url", "https://127.0.0.1:1/jwks", "abc")
+    assert run.code == 1 and run.result == "malformed", run

@@ -1,0 +1,926 @@
+/*
+ * ordsjwt-check: checks a bearer token against an ORDS JWT profile the way
+ * mod_auth_ordsjwt does, without httpd, and says what every check found.
+ *
+ *   ordsjwt-check --config /etc/apache2/apache2.conf --profile hr TOKEN
+ *   ordsjwt-check --issuer https://identity.oraclecloud.com/ \
+ *       --audience ords/hr/ --jwk-url https://.../jwk < token.txt
+ *
+ * Exit status: 0 accepted, 1 refused, 2 usage or configuration error, or
+ * no signing keys (the module would answer 503: no verdict on the token).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <apr_general.h>
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+#include "ojw.h"
+#include "token.h"
+#include "claims.h"
+#include "jwks.h"
+#include "jwks_fetch.h"
+#include "profile.h"
+#include "inspect.h"
+#include "conf.h"
+
+#define EXIT_ACCEPTED       0
+#define EXIT_REFUSED        1
+#define EXIT_USAGE          2
+#define INPUT_MAX           (1024 * 1024)   /* bytes read from stdin */
+#define FETCH_TIMEOUT_S     5               /* the module's default */
+#define NOW_MAX             253402300799LL  /* the last second of 9999 */
+#define OPTIONS_PROFILE     "options"       /* name of a profile from options */
+#define NAME_WIDTH          12
+
+typedef struct {
+    /* the profile as options, or from a configuration file */
+    const char *issuer, *audience, *jwk_url, *pem_file, *pem_kid;
+    const char *role_claim_name, *allowed_skew, *allowed_age;
+    const char *ca_file;
+    const char *config, *profile;
+    apr_array_header_t *scopes;     /* const char *: --scope */
+    apr_array_header_t *roles;      /* const char *: --role */
+    const char *token;              /* the argument, or NULL: stdin */
+    long long now;
+    int help;
+} options_t;
+
+/* What the checks need besides the token. */
+typedef struct {
+    ojw_profile_t *profile;
+    const char *origin;             /* "the options" or FILE:LINE */
+    const char *note;               /* about the definition, or NULL */
+    long default_skew;              /* OrdsJwtAllowedSkew */
+    long default_age;               /* OrdsJwtAllowedAge */
+    size_t token_max;               /* OrdsJwtMaxTokenSize */
+    const char *ca_file;            /* OrdsJwtCACertificateFile */
+    long fetch_timeout;             /* OrdsJwtJwksFetchTimeout */
+} setup_t;
+
+/* The keys of the profile, where they came from, and what was skipped. */
+typedef struct {
+    const ojw_keyset_t *ks;
+    const char *source;
+    apr_array_header_t *notes;      /* const char * */
+    const char *error;              /* why there are none */
+    const char *hint;
+    apr_pool_t *pool;
+} keys_t;
+
+static const char usage_text[] =
+"Usage: ordsjwt-check [OPTIONS] [TOKEN]\n"
+"\n"
+"Checks a bearer token the way mod_auth_ordsjwt does, without httpd: prints\n"
+"the decoded header and claims (never the signature), then every check with\n"
+"the reason and the hint the module would log. The token is the argument,\n"
+"or read from stdin (\"-\" or no argument); surrounding whitespace and a\n"
+"leading \"Bearer \" are ignored.\n"
+"\n"
+"The profile, from an httpd configuration (Include and IncludeOptional are\n"
+"followed; OrdsJwtAllowedSkew, OrdsJwtAllowedAge, OrdsJwtMaxTokenSize,\n"
+"OrdsJwtCACertificateFile and OrdsJwtJwksFetchTimeout are used):\n"
+"  --config FILE           httpd.conf, apache2.conf or any file it includes\n"
+"  --profile NAME          the OrdsJwtProfile to check with\n"
+"or from options (the keys of OrdsJwtProfile, with the same rules):\n"
+"  --issuer ISS            required\n"
+"  --audience AUD          required\n"
+"  --jwk-url URL           https://... or file:///path.json\n"
+"  --pem-file PATH         instead of --jwk-url: one public key (PEM)\n"
+"  --pem-kid KID           the kid of --pem-file's key (default: any kid)\n"
+"  --role-claim-name PTR   JSON pointer to the roles, e.g. /groups\n"
+"  --allowed-skew N        seconds (at most 60; default 0)\n"
+"  --allowed-age N         seconds since iat (default 0: not checked)\n"
+"Either way:\n"
+"  --ca-file PATH          CA bundle for an https JWK URL (default: the\n"
+"                          configuration's, else the system store)\n"
+"  --scope S               as \"Require ords-scope\": repeat for more\n"
+"                          scopes, any one of them suffices\n"
+"  --role R                as \"Require ords-role\": repeat for more roles,\n"
+"                          any one of them suffices (with --scope: both\n"
+"                          must pass, as in <RequireAll>)\n"
+"  --now SECONDS           check at this time (seconds since 1970)\n"
+"  --help                  this text\n"
+"\n"
+"Exit status: 0 accepted, 1 refused, 2 usage or configuration error, or\n"
+"the signing keys cannot be had (the JWK URL cannot be fetched: httpd would\n"
+"answer 503, so there is no verdict on the token).\n";
+
+/* ------------------------------------------------------------------ */
+/* output                                                              */
+
+/* Prints s with control characters escaped: a token's claims or a
+ * configuration file may hold terminal escape sequences. */
+static void print_clean(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c < 0x20 || c == 0x7f) {
+            printf("\\x%02x", c);
+        }
+        else {
+            putchar(c);
+        }
+    }
+}
+
+static void print_json(const json_t *v)
+{
+    char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+    if (s) {
+        printf("%s\n", s);      /* jansson escapes control characters */
+        free(s);
+    }
+}
+
+/* A decoded segment, for display: a token that does not verify is shown
+ * too, marked as such. */
+static void print_segment(const char *title, const char *token, int index,
+                          apr_pool_t *pool)
+{
+    const char *why = NULL;
+    json_t *v = ojw_inspect_segment(token, strlen(token), index, pool, &why);
+
+    printf("%s:\n", title);
+    if (v) {
+        print_json(v);
+    }
+    else {
+        printf("  (cannot be decoded: %s)\n", why);
+    }
+}
+
+static void print_step(const ojw_inspection_t *in, ojw_step_id_t id)
+{
+    const ojw_step_t *st = &in->steps[id];
+
+    printf("  %s %-*s ", st->state == OJW_STEP_PASSED ? "\u2714" : "\u2718",
+           NAME_WIDTH, ojw_step_name(id));
+    if (st->state == OJW_STEP_FAILED) {
+        printf("%s: ", ojw_reason_name(st->reason));
+    }
+    print_clean(st->detail ? st->detail : "");
+    printf("\n");
+    if (st->state == OJW_STEP_FAILED && st->hint) {
+        printf("    %*s hint: ", NAME_WIDTH, "");
+        print_clean(st->hint);
+        printf("\n");
+    }
+}
+
+/* Why the steps that did not run did not. */
+static const char *not_run_reason(const ojw_inspection_t *in)
+{
+    if (in->tok == NULL) {
+        return "the token was refused before them";
+    }
+    if (in->steps[OJW_STEP_KEY].reason == OJW_ERR_KEYS_UNAVAILABLE) {
+        return "no signing keys";
+    }
+    if (!in->verified) {
+        return "the signature did not verify, so the claims are not "
+               "trusted";
+    }
+    return "needs a usable iat";
+}
+
+/* Every check, one line each; the ones that did not run on one line. */
+static void print_steps(const ojw_inspection_t *in, int scopes, int roles,
+                        apr_pool_t *pool)
+{
+    const char *skipped = NULL;
+    int id;
+
+    for (id = 0; id < OJW_STEP_COUNT; id++) {
+        if ((id == OJW_STEP_SCOPE && !scopes)
+            || (id == OJW_STEP_ROLE && !roles)) {
+            continue;
+        }
+        if (in->steps[id].state != OJW_STEP_NOT_RUN) {
+            print_step(in, (ojw_step_id_t)id);
+        }
+        else {
+            skipped = apr_pstrcat(pool, skipped ? skipped : "",
+                                  skipped ? ", " : "",
+                                  ojw_step_name((ojw_step_id_t)id), NULL);
+        }
+    }
+    if (skipped) {
+        printf("  - not checked: %s: %s\n", skipped, not_run_reason(in));
+    }
+}
+
+static void print_profile(const setup_t *su, const ojw_claim_policy_t *pol)
+{
+    const ojw_profile_t *p = su->profile;
+
+    printf("Profile %s (%s):\n  issuer \"", p->name, su->origin);
+    print_clean(p->issuer);
+    printf("\", audience \"");
+    print_clean(p->audience);
+    printf("\"\n  keys ");
+    print_clean(p->pem_file ? p->pem_file : p->jwk_url);
+    printf("\n  allowed_skew %ld s%s, allowed_age %ld s%s, role_claim_name ",
+           pol->allowed_skew, p->skew_set ? "" : " (server default)",
+           pol->allowed_age, p->age_set ? "" : " (server default)");
+    print_clean(p->role_claim_name ? p->role_claim_name : "(none)");
+    printf("\n");
+    if (su->note) {
+        printf("  note: %s\n", su->note);
+    }
+}
+
+static void print_keys(const keys_t *k)
+{
+    int i;
+
+    if (k->ks == NULL) {
+        return;
+    }
+    printf("Keys from ");
+    print_clean(k->source);
+    printf(":\n");
+    for (i = 0; i < k->ks->nkeys; i++) {
+        const ojw_key_t *key = &k->ks->keys[i];
+
+        printf("  kid ");
+        print_clean(key->kid ? key->kid : "(none)");
+        if (key->kty == OJW_KTY_EC) {
+            printf(": EC %s", key->crv);
+        }
+        else {
+            printf(": RSA %d bits", key->bits);
+        }
+        printf("%s%s\n", key->alg ? ", alg " : "", key->alg ? key->alg : "");
+    }
+    for (i = 0; i < k->notes->nelts; i++) {
+        printf("  skipped: ");
+        print_clean(APR_ARRAY_IDX(k->notes, i, const char *));
+        printf("\n");
+    }
+}
+
+/* The last line: what httpd would do with the request. */
+static void print_result(const ojw_inspection_t *in)
+{
+    ojw_reason_t r = in->verdict.reason;
+
+    if (r == OJW_OK) {
+        printf("Result: accepted; REMOTE_USER would be ");
+        print_clean(in->subject ? in->subject : "");
+        printf("\n");
+    }
+    else if (r == OJW_ERR_KEYS_UNAVAILABLE) {
+        printf("Result: no verdict (keys_unavailable): httpd would answer "
+               "503 until the JWK URL can be fetched\n");
+    }
+    else if (r == OJW_ERR_SCOPE_MISSING || r == OJW_ERR_ROLE_MISSING) {
+        printf("Result: refused (%s): httpd would answer 403 "
+               "error=\"insufficient_scope\"\n", ojw_reason_name(r));
+    }
+    else {
+        printf("Result: refused (%s): httpd would answer 401 "
+               "error=\"invalid_token\", error_description=\"%s\"\n",
+               ojw_reason_name(r), ojw_reason_description(r));
+    }
+}
+
+static void print_report(const ojw_inspection_t *in, const setup_t *su,
+                         const ojw_claim_policy_t *policy, const keys_t *k,
+                         const options_t *opt, const char *token,
+                         apr_pool_t *pool)
+{
+    char date[32] = "";
+    time_t now = (time_t)opt->now;
+    struct tm tm;
+
+    print_segment("Header", token, 0, pool);
+    print_segment(in->verified ? "Claims (signature verified)"
+                               : "Claims (not verified)", token, 1, pool);
+    print_profile(su, policy);
+    print_keys(k);
+    if (gmtime_r(&now, &tm)) {
+        strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    printf("Checks at %s (%lld):\n", date, opt->now);
+    print_steps(in, opt->scopes->nelts > 0, opt->roles->nelts > 0, pool);
+    print_result(in);
+}
+
+/* ------------------------------------------------------------------ */
+/* keys                                                                */
+
+static void note_key(void *baton, ojw_note_level_t level, int index,
+                     const char *kid, const char *why)
+{
+    keys_t *k = baton;
+
+    (void)level;
+    APR_ARRAY_PUSH(k->notes, const char *) =
+        apr_psprintf(k->pool, "key #%d (kid %s): %s", index,
+                     kid ? kid : "none", why);
+}
+
+/* A whole file of at most OJW_JWKS_MAX bytes; NULL with *error set. */
+static char *read_key_file(const char *path, size_t *len, apr_pool_t *pool,
+                           const char **error)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = NULL;
+
+    if (f == NULL) {
+        *error = apr_psprintf(pool, "cannot read %s: %s", path,
+                              strerror(errno));
+        return NULL;
+    }
+    buf = apr_palloc(pool, OJW_JWKS_MAX + 2);
+    *len = fread(buf, 1, OJW_JWKS_MAX + 1, f);
+    if (ferror(f) || *len > OJW_JWKS_MAX) {
+        *error = apr_psprintf(pool, "cannot read %s: %s", path, ferror(f)
+                              ? strerror(errno) : "larger than 256 KiB");
+        buf = NULL;
+    }
+    else {
+        buf[*len] = '\0';
+    }
+    fclose(f);
+    return buf;
+}
+
+/* The keys of a file: JWK URL or pem_file, loaded when the module loads
+ * them, at startup. A failure is a configuration error. */
+static int load_static_keys(keys_t *k, const ojw_profile_t *p,
+                            const char **error)
+{
+    const char *path = p->jwk_file ? p->jwk_file : p->pem_file;
+    char errbuf[512];
+    ojw_keyset_t *ks;
+    size_t len = 0;
+    char *doc = read_key_file(path, &len, k->pool, error);
+
+    k->source = path;
+    if (doc == NULL) {
+        return -1;
+    }
+    if (p->pem_file && ojw_jwks_from_pem(&doc, doc, len, p->pem_kid, k->pool,
+                                         errbuf, sizeof(errbuf))
+                       != APR_SUCCESS) {
+        *error = apr_psprintf(k->pool, "pem_file %s: %s", path, errbuf);
+        return -1;
+    }
+    len = strlen(doc);
+    if (ojw_jwks_parse(&ks, doc, len, k->pool, note_key, k, errbuf,
+                       sizeof(errbuf)) != APR_SUCCESS) {
+        *error = apr_psprintf(k->pool, "jwk_url %s: %s", path, errbuf);
+        return -1;
+    }
+    ks->any_kid = p->pem_file && p->pem_kid == NULL;
+    k->ks = ks;
+    return 0;
+}
+
+/* The keys of an https JWK URL, fetched as the module fetches them. */
+static void fetch_keys(keys_t *k, const setup_t *su)
+{
+    const char *url = su->profile->jwk_url;
+    ojw_fetch_opts_t opts = { su->ca_file, su->fetch_timeout * 1000L,
+                              OJW_JWKS_MAX, NULL };
+    ojw_fetch_result_t res;
+    ojw_keyset_t *ks;
+    char errbuf[512];
+    const char *type;
+
+    k->source = url;
+    if (ojw_fetch_global_init() != 0) {
+        k->error = "libcurl global initialisation failed";
+        return;
+    }
+    if (ojw_fetch(url, &opts, &res, k->pool) != APR_SUCCESS) {
+        k->error = apr_psprintf(k->pool, "JWKS fetch from %s failed: %s", url,
+                                res.error);
+        k->hint = res.hint;
+        return;
+    }
+    if (ojw_jwks_parse(&ks, res.body, res.len, k->pool, note_key, k, errbuf,
+                       sizeof(errbuf)) != APR_SUCCESS) {
+        type = res.content_type ? apr_psprintf(k->pool, " (Content-Type %s)",
+                                               res.content_type) : "";
+        k->error = apr_psprintf(k->pool, "JWKS fetched from %s is not "
+                                "usable: %s%s", url, errbuf, type);
+        return;
+    }
+    k->ks = ks;
+}
+
+/* ------------------------------------------------------------------ */
+/* the check                                                           */
+
+static ojw_claim_policy_t claim_policy(const setup_t *su)
+{
+    ojw_claim_policy_t policy;
+
+    policy.issuer = su->profile->issuer;
+    policy.audience = su->profile->audience;
+    policy.allowed_skew = ojw_profile_skew(su->profile, su->default_skew);
+    policy.allowed_age = ojw_profile_age(su->profile, su->default_age);
+    return policy;
+}
+
+/* Signature, claims, then Require ords-scope / ords-role. */
+static void check_with_keys(ojw_inspection_t *in, const ojw_keyset_t *ks,
+                            const ojw_claim_policy_t *policy,
+                            const setup_t *su, const options_t *opt,
+                            apr_pool_t *pool)
+{
+    if (ojw_inspect_verify(in, ks, pool) != OJW_OK) {
+        return;
+    }
+    ojw_inspect_claims(in, policy, opt->now, pool);
+    ojw_inspect_scopes(in, (const char *const *)opt->scopes->elts,
+                       opt->scopes->nelts, pool);
+    ojw_inspect_roles(in, su->profile->role_claim_name,
+                      (const char *const *)opt->roles->elts,
+                      opt->roles->nelts, pool);
+}
+
+/* In the module's order: parse, keys (fetched only for a token that
+ * parses), verify, claims. Returns the exit status. */
+static int check_token(const char *token, const setup_t *su, keys_t *k,
+                       const options_t *opt, apr_pool_t *pool)
+{
+    ojw_claim_policy_t policy = claim_policy(su);
+    ojw_inspection_t in;
+
+    if (ojw_inspect_parse(&in, token, strlen(token), su->token_max, pool)
+        == OJW_OK) {
+        if (k->ks == NULL) {
+            fetch_keys(k, su);
+        }
+        if (k->ks) {
+            check_with_keys(&in, k->ks, &policy, su, opt, pool);
+        }
+        else {
+            ojw_inspect_keys_unavailable(&in, k->error, k->hint, pool);
+        }
+    }
+    print_report(&in, su, &policy, k, opt, token, pool);
+    if (in.verdict.reason == OJW_ERR_KEYS_UNAVAILABLE) {
+        fprintf(stderr, "ordsjwt-check: %s%s%s\n", k->error,
+                k->hint ? "; hint: " : "", k->hint ? k->hint : "");
+        return EXIT_USAGE;
+    }
+    return in.verdict.reason == OJW_OK ? EXIT_ACCEPTED : EXIT_REFUSED;
+}
+
+/* ------------------------------------------------------------------ */
+/* the profile                                                         */
+
+/* value as a double-quoted OrdsJwtProfile value ('"' and '\' escaped). */
+static const char *quoted_value(apr_pool_t *pool, const char *value)
+{
+    char *out = apr_palloc(pool, 2 * strlen(value) + 3), *o = out;
+
+    *o++ = '"';
+    for (; *value; value++) {
+        if (*value == '"' || *value == '\\') {
+            *o++ = '\\';
+        }
+        *o++ = *value;
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
+
+static const char *add_key(apr_pool_t *pool, const char *args,
+                           const char *key, const char *value)
+{
+    if (value == NULL) {
+        return args;
+    }
+    return apr_pstrcat(pool, args, " ", key, "=", quoted_value(pool, value),
+                       NULL);
+}
+
+/* The options as "OrdsJwtProfile options key=value ...", parsed by
+ * ojw_profile_parse so that the module's rules apply. */
+static int profile_from_options(setup_t *su, const options_t *opt,
+                                apr_pool_t *pool, const char **error)
+{
+    const char *args = OPTIONS_PROFILE, *err = NULL;
+
+    args = add_key(pool, args, "issuer", opt->issuer);
+    args = add_key(pool, args, "audience", opt->audience);
+    args = add_key(pool, args, "jwk_url", opt->jwk_url);
+    args = add_key(pool, args, "pem_file", opt->pem_file);
+    args = add_key(pool, args, "pem_kid", opt->pem_kid);
+    args = add_key(pool, args, "role_claim_name", opt->role_claim_name);
+    args = add_key(pool, args, "allowed_skew", opt->allowed_skew);
+    args = add_key(pool, args, "allowed_age", opt->allowed_age);
+    su->profile = ojw_profile_parse(args, pool, &err);
+    if (su->profile == NULL) {
+        if (strncmp(err, OPTIONS_PROFILE ": ", sizeof(OPTIONS_PROFILE) + 1)
+            == 0) {
+            err += sizeof(OPTIONS_PROFILE) + 1;
+        }
+        *error = apr_psprintf(pool, "profile options: %s", err);
+        return -1;
+    }
+    su->origin = "from the options";
+    su->ca_file = opt->ca_file;
+    return 0;
+}
+
+/* The names of the profiles defined, each once. */
+static const char *profile_names(const ojw_conf_t *conf, apr_pool_t *pool)
+{
+    apr_hash_t *seen = apr_hash_make(pool);
+    const char *names = NULL;
+    int i;
+
+    for (i = 0; i < conf->profiles->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(conf->profiles, i,
+                                         ojw_conf_profile_t).name;
+
+        if (apr_hash_get(seen, name, APR_HASH_KEY_STRING) == NULL) {
+            apr_hash_set(seen, name, APR_HASH_KEY_STRING, name);
+            names = apr_pstrcat(pool, names ? names : "", names ? ", " : "",
+                                name, NULL);
+        }
+    }
+    return names ? names : "none";
+}
+
+static const char *where(apr_pool_t *pool, const ojw_conf_profile_t *d)
+{
+    return apr_psprintf(pool, "%s:%d", d->file, d->line);
+}
+
+/* Why two definitions of one name are not interchangeable, or NULL. */
+static const char *difference(const ojw_conf_t *conf,
+                              const ojw_conf_profile_t *a,
+                              const ojw_conf_profile_t *b)
+{
+    ojw_conf_server_t da = ojw_conf_defaults(conf, a->server);
+    ojw_conf_server_t db = ojw_conf_defaults(conf, b->server);
+
+    if (a->server == b->server) {
+        return "in one server, which httpd refuses";
+    }
+    if (strcmp(a->args, b->args) != 0) {
+        return "differently";
+    }
+    if (da.skew != db.skew || da.age != db.age
+        || da.token_max != db.token_max) {
+        return "in virtual hosts with different OrdsJwtAllowedSkew, "
+               "OrdsJwtAllowedAge or OrdsJwtMaxTokenSize";
+    }
+    return NULL;
+}
+
+/* Several definitions of one name are usable only when they are the same
+ * line in different virtual hosts with the same defaults; NULL then. */
+static const char *ambiguity(const ojw_conf_t *conf,
+                             const apr_array_header_t *defs,
+                             apr_pool_t *pool)
+{
+    const ojw_conf_profile_t *first = APR_ARRAY_IDX(defs, 0,
+                                                    ojw_conf_profile_t *);
+    const char *places = where(pool, first), *why = NULL;
+    int i;
+
+    for (i = 1; i < defs->nelts; i++) {
+        const ojw_conf_profile_t *d = APR_ARRAY_IDX(defs, i,
+                                                    ojw_conf_profile_t *);
+
+        why = why ? why : difference(conf, first, d);
+        places = apr_pstrcat(pool, places, ", ", where(pool, d), NULL);
+    }
+    if (why == NULL) {
+        return NULL;
+    }
+    return apr_psprintf(pool, "OrdsJwtProfile %s is defined %d times, %s "
+                        "(%s): the checker cannot tell which one is meant",
+                        first->name, defs->nelts, why, places);
+}
+
+/* The definition of --profile in --config; NULL with *error set. */
+static const ojw_conf_profile_t *find_definition(const ojw_conf_t *conf,
+                                                 setup_t *su,
+                                                 const options_t *opt,
+                                                 apr_pool_t *pool,
+                                                 const char **error)
+{
+    apr_array_header_t *defs = ojw_conf_find(conf, opt->profile, pool);
+
+    if (defs->nelts == 0) {
+        *error = apr_psprintf(pool, "no OrdsJwtProfile named \"%s\" in %s or "
+                              "the files it includes (%d files; profiles: "
+                              "%s)", opt->profile, opt->config, conf->nfiles,
+                              profile_names(conf, pool));
+        return NULL;
+    }
+    if (defs->nelts > 1 && (*error = ambiguity(conf, defs, pool)) != NULL) {
+        return NULL;
+    }
+    if (defs->nelts > 1) {
+        su->note = apr_psprintf(pool, "defined %d times, identically, in "
+                                "different virtual hosts", defs->nelts);
+    }
+    return APR_ARRAY_IDX(defs, 0, ojw_conf_profile_t *);
+}
+
+static int profile_from_config(setup_t *su, const options_t *opt,
+                               apr_pool_t *pool, const char **error)
+{
+    const ojw_conf_t *conf = ojw_conf_read(opt->config, pool, error);
+    const ojw_conf_profile_t *def;
+    ojw_conf_server_t defaults;
+    const char *err = NULL;
+
+    if (conf == NULL) {
+        return -1;
+    }
+    if ((def = find_definition(conf, su, opt, pool, error)) == NULL) {
+        return -1;
+    }
+    su->profile = ojw_profile_parse(def->args, pool, &err);
+    if (su->profile == NULL) {
+        *error = apr_psprintf(pool, "%s: OrdsJwtProfile %s", where(pool, def),
+                              err);
+        return -1;
+    }
+    defaults = ojw_conf_defaults(conf, def->server);
+    su->origin = apr_pstrcat(pool, "from ", where(pool, def), NULL);
+    su->default_skew = defaults.skew;
+    su->default_age = defaults.age;
+    if (defaults.token_max_set) {
+        su->token_max = (size_t)defaults.token_max;
+    }
+    if (conf->fetch_timeout > 0) {
+        su->fetch_timeout = conf->fetch_timeout;
+    }
+    su->ca_file = opt->ca_file ? opt->ca_file : conf->ca_file;
+    return 0;
+}
+
+static int has_profile_options(const options_t *opt)
+{
+    return opt->issuer || opt->audience || opt->jwk_url || opt->pem_file
+           || opt->pem_kid || opt->role_claim_name || opt->allowed_skew
+           || opt->allowed_age;
+}
+
+static int setup_profile(setup_t *su, const options_t *opt, apr_pool_t *pool,
+                         const char **error)
+{
+    memset(su, 0, sizeof(*su));
+    su->token_max = OJW_TOKEN_MAX_DEFAULT;
+    su->fetch_timeout = FETCH_TIMEOUT_S;
+    if (opt->config && has_profile_options(opt)) {
+        *error = "--config takes the profile from the file: --issuer, "
+                 "--audience, --jwk-url, --pem-file, --pem-kid, "
+                 "--role-claim-name, --allowed-skew and --allowed-age do not "
+                 "go with it";
+        return -1;
+    }
+    if (opt->config && opt->profile == NULL) {
+        *error = "--config needs --profile NAME";
+        return -1;
+    }
+    if (opt->profile && opt->config == NULL) {
+        *error = "--profile needs --config FILE";
+        return -1;
+    }
+    if (opt->config) {
+        return profile_from_config(su, opt, pool, error);
+    }
+    if (!has_profile_options(opt)) {
+        *error = "no profile: give --config FILE --profile NAME, or --issuer, "
+                 "--audience and --jwk-url (or --pem-file)";
+        return -1;
+    }
+    return profile_from_options(su, opt, pool, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* options and the token                                               */
+
+enum {
+    OPT_ISSUER = 256, OPT_AUDIENCE, OPT_JWK_URL, OPT_PEM_FILE, OPT_PEM_KID,
+    OPT_ROLE_CLAIM, OPT_SKEW, OPT_AGE, OPT_CA_FILE, OPT_CONFIG, OPT_PROFILE,
+    OPT_SCOPE, OPT_ROLE, OPT_NOW, OPT_HELP
+};
+
+static const struct option long_options[] = {
+    { "issuer", required_argument, NULL, OPT_ISSUER },
+    { "audience", required_argument, NULL, OPT_AUDIENCE },
+    { "jwk-url", required_argument, NULL, OPT_JWK_URL },
+    { "pem-file", required_argument, NULL, OPT_PEM_FILE },
+    { "pem-kid", required_argument, NULL, OPT_PEM_KID },
+    { "role-claim-name", required_argument, NULL, OPT_ROLE_CLAIM },
+    { "allowed-skew", required_argument, NULL, OPT_SKEW },
+    { "allowed-age", required_argument, NULL, OPT_AGE },
+    { "ca-file", required_argument, NULL, OPT_CA_FILE },
+    { "config", required_argument, NULL, OPT_CONFIG },
+    { "profile", required_argument, NULL, OPT_PROFILE },
+    { "scope", required_argument, NULL, OPT_SCOPE },
+    { "role", required_argument, NULL, OPT_ROLE },
+    { "now", required_argument, NULL, OPT_NOW },
+    { "help", no_argument, NULL, OPT_HELP },
+    { NULL, 0, NULL, 0 }
+};
+
+static int parse_now(options_t *opt, const char *arg, apr_pool_t *pool,
+                     const char **error)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || errno == ERANGE || v < 0
+        || v >= NOW_MAX) {
+        *error = apr_psprintf(pool, "--now %s is not a number of seconds "
+                              "since 1970 before the year 10000", arg);
+        return -1;
+    }
+    opt->now = v;
+    return 0;
+}
+
+/* Stores one option; -1 with *error set when it is not valid. */
+static int set_option(options_t *opt, int c, const char *arg,
+                      apr_pool_t *pool, const char **error)
+{
+    switch (c) {
+    case OPT_ISSUER:        opt->issuer = arg; break;
+    case OPT_AUDIENCE:      opt->audience = arg; break;
+    case OPT_JWK_URL:       opt->jwk_url = arg; break;
+    case OPT_PEM_FILE:      opt->pem_file = arg; break;
+    case OPT_PEM_KID:       opt->pem_kid = arg; break;
+    case OPT_ROLE_CLAIM:    opt->role_claim_name = arg; break;
+    case OPT_SKEW:          opt->allowed_skew = arg; break;
+    case OPT_AGE:           opt->allowed_age = arg; break;
+    case OPT_CA_FILE:       opt->ca_file = arg; break;
+    case OPT_CONFIG:        opt->config = arg; break;
+    case OPT_PROFILE:       opt->profile = arg; break;
+    case OPT_SCOPE:         APR_ARRAY_PUSH(opt->scopes, const char *) = arg;
+                            break;
+    case OPT_ROLE:          APR_ARRAY_PUSH(opt->roles, const char *) = arg;
+                            break;
+    case OPT_NOW:           return parse_now(opt, arg, pool, error);
+    case OPT_HELP:          opt->help = 1; break;
+    default:
+        *error = "unknown option or missing value (see --help)";
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_options(options_t *opt, int argc, char **argv,
+                         apr_pool_t *pool, const char **error)
+{
+    int c;
+
+    memset(opt, 0, sizeof(*opt));
+    opt->scopes = apr_array_make(pool, 4, sizeof(const char *));
+    opt->roles = apr_array_make(pool, 4, sizeof(const char *));
+    opt->now = (long long)time(NULL);
+    opterr = 0;     /* our message, not getopt's */
+    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        if (set_option(opt, c, optarg, pool, error) != 0) {
+            if (c == '?' || c == ':') {
+                *error = apr_psprintf(pool, "%s: unknown option or missing "
+                                      "value (see --help)",
+                                      argv[optind - 1]);
+            }
+            return -1;
+        }
+    }
+    if (argc - optind > 1) {
+        *error = "more than one token given (see --help)";
+        return -1;
+    }
+    opt->token = optind < argc ? argv[optind] : NULL;
+    return 0;
+}
+
+/* stdin, at most INPUT_MAX bytes; NULL with *error set. */
+static char *read_stdin(apr_pool_t *pool, const char **error)
+{
+    char *buf = apr_palloc(pool, INPUT_MAX + 1);
+    size_t n;
+
+    if (isatty(STDIN_FILENO)) {
+        fprintf(stderr, "ordsjwt-check: reading the token from stdin "
+                "(end with Ctrl-D)\n");
+    }
+    n = fread(buf, 1, INPUT_MAX + 1, stdin);
+    if (ferror(stdin) || n > INPUT_MAX) {
+        *error = ferror(stdin) ? "cannot read stdin"
+                               : "stdin holds more than 1 MiB: not a token";
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The token without surrounding whitespace and "Bearer ". */
+static const char *bare_token(char *s)
+{
+    char *end;
+
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    if (strncasecmp(s, "Bearer", 6) == 0 && (s[6] == ' ' || s[6] == '\t')) {
+        s += 6;
+        while (isspace((unsigned char)*s)) {
+            s++;
+        }
+    }
+    end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1])) {
+        *--end = '\0';
+    }
+    return s;
+}
+
+static int read_token(const char **token, const options_t *opt,
+                      apr_pool_t *pool, const char **error)
+{
+    char *raw;
+
+    if (opt->token && strcmp(opt->token, "-") != 0) {
+        raw = apr_pstrdup(pool, opt->token);
+    }
+    else if ((raw = read_stdin(pool, error)) == NULL) {
+        return -1;
+    }
+    *token = bare_token(raw);
+    if (**token == '\0') {
+        *error = "no token: give it as the argument or on stdin";
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+    apr_pool_t *pool = NULL;
+    const char *error = NULL, *token = NULL;
+    options_t opt;
+    setup_t setup;
+    keys_t keys;
+    int rc = EXIT_USAGE;
+
+    if (apr_app_initialize(&argc, (const char *const **)&argv, NULL)
+        != APR_SUCCESS || apr_pool_create(&pool, NULL) != APR_SUCCESS) {
+        fprintf(stderr, "ordsjwt-check: cannot initialise APR\n");
+        return EXIT_USAGE;
+    }
+    if (parse_options(&opt, argc, argv, pool, &error) != 0) {
+        goto cleanup;
+    }
+    if (opt.help) {
+        fputs(usage_text, stdout);
+        rc = EXIT_ACCEPTED;
+        goto cleanup;
+    }
+    memset(&keys, 0, sizeof(keys));
+    keys.pool = pool;
+    keys.notes = apr_array_make(pool, 4, sizeof(const char *));
+    if (setup_profile(&setup, &opt, pool, &error) != 0) {
+        goto cleanup;
+    }
+    if ((setup.profile->jwk_file || setup.profile->pem_file)
+        && load_static_keys(&keys, setup.profile, &error) != 0) {
+        error = apr_psprintf(pool, "profile %s (%s): %s", setup.profile->name,
+                             setup.origin, error);
+        goto cleanup;
+    }
+    if (read_token(&token, &opt, pool, &error) != 0) {
+        goto cleanup;
+    }
+    rc = check_token(token, &setup, &keys, &opt, pool);
+cleanup:
+    if (error) {
+        fprintf(stderr, "ordsjwt-check: %s\n", error);
+    }
+    fflush(stdout);
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return rc;
+}
