@@ -300,6 +300,9 @@ static const char *when(apr_pool_t *pool, const json_t *claims,
 static const char *audience_text(apr_pool_t *pool, const json_t *aud,
                                  const char *audience)
 {
+    if (json_is_array(aud) && json_array_size(aud) == 1) {
+        return apr_psprintf(pool, "[\"%s\"]", audience);
+    }
     if (json_is_array(aud)) {
         return apr_psprintf(pool, "\"%s\" (one of %" APR_SIZE_T_FMT
                             " entries)", audience,

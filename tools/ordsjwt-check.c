@@ -227,7 +227,7 @@ static void print_profile(const setup_t *su, const ojw_claim_policy_t *pol)
     print_clean(p->issuer);
     printf("\", audience \"");
     print_clean(p->audience);
-    printf("\"\n  keys ");
+    printf("\"\n  %s ", p->pem_file ? "pem_file" : "jwk_url");
     print_clean(p->pem_file ? p->pem_file : p->jwk_url);
     printf("\n  allowed_skew %ld s%s, allowed_age %ld s%s, role_claim_name ",
            pol->allowed_skew, p->skew_set ? "" : " (server default)",
