@@ -946,13 +946,8 @@ static void log_fetch_failure(request_rec *r, const char *url,
                               const ojw_fetch_result_t *res,
                               const char *cause, int stale)
 {
-    const char *hint = res->hint;
+    const char *hint = ojw_fetch_body_hint(res);
 
-    if (hint == NULL && res->content_type
-        && ap_strcasestr(res->content_type, "html")) {
-        hint = "the JWK URL answered with an HTML page (a login page, a proxy "
-               "or an error page?): use the issuer's jwks_uri";
-    }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00009: JWKS fetch "
                   "from %s failed: %s%s%s%s%s; %s", url, cause,
                   res->content_type ? " (Content-Type " : "",

@@ -114,6 +114,31 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *userp)
     return n;
 }
 
+/* 1 when word occurs in s, letters in any case. */
+static int contains_nocase(const char *s, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (; *s; s++) {
+        if (strncasecmp(s, word, n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *ojw_fetch_body_hint(const ojw_fetch_result_t *res)
+{
+    if (res->hint) {
+        return res->hint;
+    }
+    if (res->content_type && contains_nocase(res->content_type, "html")) {
+        return "the JWK URL answered with an HTML page (a login page, a proxy "
+               "or an error page?): use the issuer's jwks_uri";
+    }
+    return NULL;
+}
+
 const char *ojw_fetch_hint(const char *url, long status)
 {
     if ((status == 401 || status == 403)

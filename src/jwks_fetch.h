@@ -35,6 +35,10 @@ int ojw_fetch_global_init(void);
 apr_status_t ojw_fetch(const char *url, const ojw_fetch_opts_t *opts,
                        ojw_fetch_result_t *res, apr_pool_t *pool);
 
+/* The hint for a fetched body that is no usable JWKS: the fetch's own
+ * hint, else one for an HTML page (a login, proxy or error page), or NULL. */
+const char *ojw_fetch_body_hint(const ojw_fetch_result_t *res);
+
 /* The hint for a failed fetch of url with this HTTP status, or NULL. */
 const char *ojw_fetch_hint(const char *url, long http_status);
 

@@ -416,6 +416,7 @@ static void fetch_keys(keys_t *k, const setup_t *su)
                                                res.content_type) : "";
         k->error = apr_psprintf(k->pool, "JWKS fetched from %s is not "
                                 "usable: %s%s", url, errbuf, type);
+        k->hint = ojw_fetch_body_hint(&res);
         return;
     }
     k->ks = ks;

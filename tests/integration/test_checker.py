@@ -475,6 +475,8 @@ def test_keys_unavailable_is_exit_2(httpd, keys, profile, cause):
     assert run.code == 2 and run.result == "keys_unavailable", run
     assert cause in run.out and cause in run.err, run
     assert "\u2718 key found    keys_unavailable: " in run.out, run
+    if profile == "downhtml":       # the same hint as the module's log line
+        assert "hint: the JWK URL answered with an HTML page" in run.out, run
 
 
 def test_keys_unavailable_hint(pki, jwks, keys):
