@@ -1310,7 +1310,8 @@ static int refuse(request_rec *r, req_conf_t *rq, const ojw_token_t *tok,
     rq->reason = err->reason;
     count(rq, err->reason);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00011: token refused "
-                  "(%s): %s%s%s [profile %s, kid %s, iss %s, sub %s]",
+                  "(%s): %s%s%s [profile %s, kid %.64s, iss %.200s, "
+                  "sub %.200s]",
                   ojw_reason_name(err->reason),
                   err->detail,
                   hint ? "; hint: " : "",

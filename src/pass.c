@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include <apr_strings.h>
+#include <apr_tables.h>
 #include "pass.h"
 #include "claims.h"
 
@@ -65,7 +66,7 @@ static const char *scalar_text(apr_pool_t *pool, const json_t *v)
 /* An array of scalars joined with ","; NULL if it holds anything else. */
 static const char *joined(apr_pool_t *pool, const json_t *a)
 {
-    const char *out = "";
+    apr_array_header_t *parts = apr_array_make(pool, 8, sizeof(char *));
     const json_t *item;
     size_t i;
 
@@ -73,10 +74,9 @@ static const char *joined(apr_pool_t *pool, const json_t *a)
         if (!is_scalar(item)) {
             return NULL;
         }
-        out = apr_pstrcat(pool, out, i ? "," : "", scalar_text(pool, item),
-                          NULL);
+        APR_ARRAY_PUSH(parts, const char *) = scalar_text(pool, item);
     }
-    return out;
+    return apr_array_pstrcat(pool, parts, ',');
 }
 
 const char *ojw_pass_value(apr_pool_t *pool, const json_t *v, size_t max,
@@ -144,34 +144,36 @@ int ojw_pass_is_lookalike(const char *header_name)
            || starts_like(header_name, "ordsjwt-");
 }
 
-static const char *add_words(apr_pool_t *pool, const char *out,
-                             const json_t *v)
+/* Adds v's non-empty strings (v a string or an array of them) to words. */
+static void add_words(apr_array_header_t *words, const json_t *v)
 {
     const json_t *item;
     size_t i;
 
     if (json_is_string(v) && *json_string_value(v)) {
-        return *out ? apr_pstrcat(pool, out, " ", json_string_value(v), NULL)
-                    : json_string_value(v);
+        APR_ARRAY_PUSH(words, const char *) = json_string_value(v);
     }
     json_array_foreach(v, i, item) {
-        out = add_words(pool, out, json_is_string(item) ? item : NULL);
+        if (json_is_string(item)) {
+            add_words(words, item);
+        }
     }
-    return out;
 }
 
 const char *ojw_pass_scopes(apr_pool_t *pool, const json_t *claims)
 {
-    const char *out = add_words(pool, "", json_object_get(claims, "scope"));
+    apr_array_header_t *words = apr_array_make(pool, 8, sizeof(char *));
 
-    return add_words(pool, out, json_object_get(claims, "scp"));
+    add_words(words, json_object_get(claims, "scope"));
+    add_words(words, json_object_get(claims, "scp"));
+    return apr_array_pstrcat(pool, words, ' ');
 }
 
 const char *ojw_pass_roles(apr_pool_t *pool, const json_t *claims,
                            const char *pointer)
 {
     const json_t *v = pointer ? ojw_json_pointer(claims, pointer) : NULL;
-    const char *out = "";
+    apr_array_header_t *roles = apr_array_make(pool, 8, sizeof(char *));
     const json_t *item;
     size_t i;
 
@@ -180,10 +182,8 @@ const char *ojw_pass_roles(apr_pool_t *pool, const json_t *claims,
     }
     json_array_foreach(v, i, item) {
         if (json_is_string(item)) {
-            out = *out ? apr_pstrcat(pool, out, ",", json_string_value(item),
-                                     NULL)
-                       : json_string_value(item);
+            APR_ARRAY_PUSH(roles, const char *) = json_string_value(item);
         }
     }
-    return out;
+    return apr_array_pstrcat(pool, roles, ',');
 }
