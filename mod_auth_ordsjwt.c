@@ -1016,13 +1016,16 @@ static void fetch_slot(request_rec *r, int slot, int have_doc)
 
 /*
  * Keys for a profile: static ones, or the shared document of its JWK URL
- * (fetched here when due, by one process at a time). force asks for a
- * refetch (a kid the keys do not have), granted at most once per
- * OrdsJwtJwksMinRefreshInterval. NULL means no keys can be had now;
- * *retry_after says when to try again.
+ * (fetched here when due, by one process at a time); *generation is theirs
+ * (0 for static keys). stale_generation, when not 0, names keys that lacked
+ * a kid: a refetch is asked for, granted at most once per
+ * OrdsJwtJwksMinRefreshInterval, unless newer keys are already there.
+ * NULL means no keys can be had now; *retry_after says when to try again.
  */
 static const ojw_keyset_t *profile_keys(request_rec *r,
-                                        const ojw_profile_t *p, int force,
+                                        const ojw_profile_t *p,
+                                        apr_uint64_t stale_generation,
+                                        apr_uint64_t *generation,
                                         long *retry_after)
 {
     apr_time_t give_up = apr_time_now()
@@ -1032,6 +1035,7 @@ static const ojw_keyset_t *profile_keys(request_rec *r,
     keyref_t *k;
     long long now;
 
+    *generation = 0;
     if (p->static_keys) {
         return p->static_keys;
     }
@@ -1041,13 +1045,14 @@ static const ojw_keyset_t *profile_keys(request_rec *r,
     }
     for (;;) {
         now = apr_time_sec(apr_time_now());
-        if (ojw_cache_begin(shared.cache, p->slot, now, &shared.policy, force,
-                            &decision, &state) != APR_SUCCESS) {
+        if (ojw_cache_begin(shared.cache, p->slot, now, &shared.policy,
+                            stale_generation, &decision, &state)
+            != APR_SUCCESS) {
             decision = OJW_UNAVAILABLE;
         }
         if (decision == OJW_FETCH) {
             fetch_slot(r, p->slot, state.generation != 0);
-            force = 0;
+            stale_generation = 0;
             continue;   /* look again: use what the fetch left */
         }
         if (decision != OJW_WAIT || apr_time_now() >= give_up) {
@@ -1057,6 +1062,7 @@ static const ojw_keyset_t *profile_keys(request_rec *r,
     }
     if (decision == OJW_USE && (k = keyref_acquire(r, p->slot,
                                                    state.generation))) {
+        *generation = k->generation;
         return k->ks;
     }
     *retry_after = ojw_retry_after(&state, now, &shared.policy);
@@ -1341,15 +1347,16 @@ static int keys_unavailable(request_rec *r, req_conf_t *rq, long retry_after)
  * once per min interval, across processes) and verify once more. */
 static int verify_after_refresh(request_rec *r, const ojw_profile_t *p,
                                 ojw_token_t *tok, const ojw_keyset_t *ks,
-                                ojw_error_t *err)
+                                apr_uint64_t generation, ojw_error_t *err)
 {
     const ojw_keyset_t *fresh;
+    apr_uint64_t fresh_generation;
     long retry_after;
 
     if (err->reason != OJW_ERR_KID || p->static_keys) {
         return 0;
     }
-    fresh = profile_keys(r, p, 1, &retry_after);
+    fresh = profile_keys(r, p, generation, &fresh_generation, &retry_after);
     if (fresh == NULL || fresh == ks) {
         return 0;
     }
@@ -1370,6 +1377,7 @@ static int check_authn(request_rec *r)
     ojw_error_t err;
     req_conf_t *rq;
     long retry_after = 0;
+    apr_uint64_t generation;
     long long now;
 
     if (type == NULL || strcasecmp(type, AUTH_TYPE) != 0) {
@@ -1400,11 +1408,12 @@ static int check_authn(request_rec *r)
     if ((rq->profile = choose_profile(r, dc->profiles, tok, &err)) == NULL) {
         return refuse(r, rq, tok, &err, NULL);
     }
-    if ((ks = profile_keys(r, rq->profile, 0, &retry_after)) == NULL) {
+    if ((ks = profile_keys(r, rq->profile, 0, &generation,
+                           &retry_after)) == NULL) {
         return keys_unavailable(r, rq, retry_after);
     }
     if (ojw_token_verify(tok, ks, r->pool, &err) != OJW_OK
-        && !verify_after_refresh(r, rq->profile, tok, ks, &err)) {
+        && !verify_after_refresh(r, rq->profile, tok, ks, generation, &err)) {
         return refuse(r, rq, tok, &err, NULL);
     }
     policy.issuer = rq->profile->issuer;

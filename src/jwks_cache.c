@@ -166,7 +166,8 @@ apr_status_t ojw_cache_set_url(ojw_cache_t *c, int idx, const char *url)
 }
 
 apr_status_t ojw_cache_begin(ojw_cache_t *c, int idx, long long now,
-                             const ojw_refresh_policy_t *policy, int force,
+                             const ojw_refresh_policy_t *policy,
+                             apr_uint64_t stale_generation,
                              ojw_decision_t *decision, ojw_slot_state_t *state)
 {
     slot_header_t *s = slot_at(c, idx);
@@ -178,7 +179,9 @@ apr_status_t ojw_cache_begin(ojw_cache_t *c, int idx, long long now,
     if ((rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
         return rv;
     }
-    *decision = ojw_refresh_decide(&s->state, now, policy, force);
+    *decision = ojw_refresh_decide(&s->state, now, policy,
+                                   stale_generation != 0
+                                   && s->state.generation == stale_generation);
     if (*decision == OJW_FETCH) {
         s->state.fetch_started = now;
         s->state.attempted_at = now;

@@ -82,9 +82,13 @@ apr_status_t ojw_cache_copy_slot(ojw_cache_t *dst, int di, ojw_cache_t *src,
 apr_status_t ojw_cache_set_url(ojw_cache_t *c, int idx, const char *url);
 
 /* Looks at slot idx under the lock and decides; on OJW_FETCH the slot is
- * marked as being fetched by the caller, who must call store() or fail(). */
+ * marked as being fetched by the caller, who must call store() or fail().
+ * stale_generation, when not 0, is the generation whose keys lacked a kid:
+ * a refetch is forced only while the slot still holds it (if another
+ * process refreshed meanwhile, its newer keys are used instead). */
 apr_status_t ojw_cache_begin(ojw_cache_t *c, int idx, long long now,
-                             const ojw_refresh_policy_t *policy, int force,
+                             const ojw_refresh_policy_t *policy,
+                             apr_uint64_t stale_generation,
                              ojw_decision_t *decision, ojw_slot_state_t *state);
 
 /* Copies the document out if its generation differs from known_gen. */

@@ -108,6 +108,26 @@ START_TEST(slots_store_read_generation)
 }
 END_TEST
 
+START_TEST(forced_refetch_only_for_the_current_generation)
+{
+    ojw_cache_t *c = make_cache(1, 64);
+    ojw_slot_state_t st;
+    ojw_decision_t d;
+
+    ojw_cache_store(c, 0, 100, "{\"keys\":1}", 10, NULL, 0);
+    /* keys of generation 1 lacked a kid while 1 is current: refetch */
+    ojw_cache_begin(c, 0, 200, &pol, 1, &d, &st);
+    ck_assert_int_eq(d, OJW_FETCH);
+    ojw_cache_store(c, 0, 201, "{\"keys\":2}", 10, NULL, 0);
+    /* another request that read generation 1 before that fetch ended:
+     * the newer keys are used, even after the min interval */
+    ojw_cache_begin(c, 0, 300, &pol, 1, &d, &st);
+    ck_assert_int_eq(d, OJW_USE);
+    ck_assert_uint_eq(st.generation, 2);
+    ck_assert_uint_eq(st.fetches, 1);
+}
+END_TEST
+
 START_TEST(fail_keeps_document)
 {
     ojw_cache_t *c = make_cache(1, 64);
@@ -219,6 +239,7 @@ Suite *jwks_cache_suite(void)
     tcase_add_test(tc, decide_refresh_and_stale);
     tcase_add_test(tc, slots_store_read_generation);
     tcase_add_test(tc, fail_keeps_document);
+    tcase_add_test(tc, forced_refetch_only_for_the_current_generation);
     tcase_add_test(tc, max_age_bounds_freshness);
     tcase_add_test(tc, etag_and_not_modified);
     tcase_add_test(tc, copy_slot_keeps_document_across_layouts);
