@@ -363,34 +363,35 @@ static const char *cmd_age(cmd_parms *cmd, void *dconf, const char *arg)
     return parse_long(cmd, arg, -86400L * 3650, 86400L * 3650, &sc->age);
 }
 
-static const char *cmd_refresh(cmd_parms *cmd, void *dconf, const char *arg)
-{
-    srv_conf_t *sc = srv_conf(cmd->server);
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+/* A global-only number of seconds: where it goes and its bounds (handed
+ * to httpd as cmd_data, which is not const; never written). */
+typedef struct {
+    apr_size_t offset;          /* of the long in srv_conf_t */
+    long min;
+    long max;
+} seconds_slot_t;
 
-    (void)dconf;
-    if (err) {
-        return err;
-    }
-    return parse_long(cmd, arg, 1, 86400L * 7, &sc->refresh);
-}
+static seconds_slot_t refresh_slot = {
+    APR_OFFSETOF(srv_conf_t, refresh), 1, 86400L * 7 };
+static seconds_slot_t min_refresh_slot = {
+    APR_OFFSETOF(srv_conf_t, min_refresh), 1, 86400L * 30 };
+static seconds_slot_t max_stale_slot = {
+    APR_OFFSETOF(srv_conf_t, max_stale), 0, 86400L * 30 };
+static seconds_slot_t fetch_timeout_slot = {
+    APR_OFFSETOF(srv_conf_t, fetch_timeout), 1, 60 };
 
-/* A global-only number of seconds stored at offset cmd->info of srv_conf_t. */
 static const char *cmd_global_seconds(cmd_parms *cmd, void *dconf,
                                       const char *arg)
 {
-    srv_conf_t *sc = srv_conf(cmd->server);
+    const seconds_slot_t *slot = cmd->info;
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    long max = strcmp(cmd->cmd->name, "OrdsJwtJwksFetchTimeout") == 0
-               ? 60 : 86400L * 30;
-    long min = strcmp(cmd->cmd->name, "OrdsJwtJwksMaxStale") == 0 ? 0 : 1;
 
     (void)dconf;
     if (err) {
         return err;
     }
-    return parse_long(cmd, arg, min, max,
-                      (long *)((char *)sc + (apr_size_t)cmd->info));
+    return parse_long(cmd, arg, slot->min, slot->max,
+                      (long *)((char *)srv_conf(cmd->server) + slot->offset));
 }
 
 static const char *cmd_token_max(cmd_parms *cmd, void *dconf, const char *arg)
@@ -552,18 +553,19 @@ static const command_rec ordsjwt_cmds[] = {
     AP_INIT_TAKE1("OrdsJwtAllowedAge", cmd_age, NULL, RSRC_CONF,
         "default maximum token age in seconds since iat (0 or less: "
         "not checked)"),
-    AP_INIT_TAKE1("OrdsJwtJwksRefreshInterval", cmd_refresh, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("OrdsJwtJwksRefreshInterval", cmd_global_seconds,
+        &refresh_slot, RSRC_CONF,
         "seconds fetched keys are used before a refetch (default 3600)"),
     AP_INIT_TAKE1("OrdsJwtJwksMinRefreshInterval", cmd_global_seconds,
-        (void *)APR_OFFSETOF(srv_conf_t, min_refresh), RSRC_CONF,
+        &min_refresh_slot, RSRC_CONF,
         "fewest seconds between two fetches of one JWK URL, across all "
         "processes (default 10)"),
     AP_INIT_TAKE1("OrdsJwtJwksMaxStale", cmd_global_seconds,
-        (void *)APR_OFFSETOF(srv_conf_t, max_stale), RSRC_CONF,
+        &max_stale_slot, RSRC_CONF,
         "seconds the last good keys are still used after a refresh was due "
         "and failed (default 86400)"),
     AP_INIT_TAKE1("OrdsJwtJwksFetchTimeout", cmd_global_seconds,
-        (void *)APR_OFFSETOF(srv_conf_t, fetch_timeout), RSRC_CONF,
+        &fetch_timeout_slot, RSRC_CONF,
         "seconds a JWKS fetch may take (default 5, at most 60)"),
     AP_INIT_TAKE1("OrdsJwtMaxTokenSize", cmd_token_max, NULL, RSRC_CONF,
         "largest accepted token in bytes (default 16384)"),
