@@ -1,6 +1,10 @@
-"""HTTP client for the httpd under test and assertions on its answers."""
+"""HTTP client for the httpd under test, assertions on its answers, and a
+loopback echo backend for mod_proxy."""
 
+import json
 import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
@@ -92,3 +96,42 @@ def assert_unavailable(resp):
 
 def _show(resp):
     return "HTTP %d, headers %r" % (resp.status_code, dict(resp.headers))
+
+
+class EchoBackend:
+    """A loopback HTTP server that answers every request with the request
+    line and headers it got, as JSON, and counts the requests."""
+
+    def __init__(self):
+        owner = self
+        self.count = 0
+        self.lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                with owner.lock:
+                    owner.count += 1
+                body = json.dumps({"method": self.command, "path": self.path,
+                                   "headers": list(self.headers.items())}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, fmt, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.1}, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)

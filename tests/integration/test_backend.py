@@ -3,47 +3,23 @@ headers for mod_proxy), look-alike request headers stripped, the token
 forwarded or not, and ORDS privileges (scope or role) with Require
 ords-privilege."""
 
-import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
-from helpers import Client, assert_insufficient_scope, assert_ok
+from helpers import Client, EchoBackend, assert_insufficient_scope, assert_ok
 from httpd_instance import Httpd, bad_lines
-from jwks_server import free_port
 from tokens import claims, mint
 
 MODS = "/usr/lib/apache2/modules"
 
 
-class _Echo(BaseHTTPRequestHandler):
-    """Answers with the request headers it received, as JSON."""
-
-    def do_GET(self):
-        body = json.dumps(dict(self.headers.items())).encode()
-        self.server.calls += 1
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, fmt, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def backend():
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _Echo)
-    server.calls = 0
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    b = EchoBackend()
+    yield b
+    b.stop()
 
 
 CGI = """#!/bin/sh
@@ -118,7 +94,7 @@ ScriptAlias /cgi/ {cgi}/
     </RequireAny>
 </Location>
 """.format(mods=MODS, ca=pki["ca"], url=jwks.url("/backend-jwks"),
-           port=backend.server_address[1], cgi=cgi_dir)
+           port=backend.port, cgi=cgi_dir)
 
 
 @pytest.fixture(scope="module")
@@ -154,8 +130,9 @@ def get(client, path, token, extra=None):
     return requests.get(client.httpd.url(path), headers=headers, timeout=10)
 
 
-def lower(headers):
-    return {k.lower(): v for k, v in headers.items()}
+def lower(resp):
+    """The headers the echo backend got: {lower-case name: value}."""
+    return {k.lower(): v for k, v in resp.json()["headers"]}
 
 
 SPOOFS = {"X-OrdsJwt-Claim-sub": "mallory", "x_ordsjwt_roles": "HR_ADMINS",
@@ -168,7 +145,7 @@ def test_claims_as_headers_to_the_proxied_backend(bc, keys):
                         realm={"a": 1}, admin=True, n=7), key=keys["rsa1"])
     r = get(bc, "/proxy/x", token, SPOOFS)
     assert r.status_code == 200, r.text
-    got = lower(r.json())
+    got = lower(r)
     assert got["x-ordsjwt-claim-sub"] == "alice"
     assert got["x-ordsjwt-claim-iss"] == "https://issuer.example/"
     assert got["x-ordsjwt-profile"] == "hr"
@@ -186,22 +163,22 @@ def test_claims_as_headers_to_the_proxied_backend(bc, keys):
 
 def test_spoofed_headers_stripped_without_auth_and_with_none(bc, keys, backend):
     r = requests.get(bc.httpd.url("/open/"), headers=SPOOFS, timeout=10)
-    got = lower(r.json())
+    got = lower(r)
     assert not [k for k in got if "ordsjwt" in k.replace("_", "-")], got
     token = mint(claims(), key=keys["rsa1"])
-    got = lower(get(bc, "/proxy-notoken/", token, SPOOFS).json())
+    got = lower(get(bc, "/proxy-notoken/", token, SPOOFS))
     assert not [k for k in got if "ordsjwt" in k.replace("_", "-")], got
 
 
 def test_forward_token_off(bc, keys):
-    got = lower(get(bc, "/proxy-notoken/", mint(claims(), key=keys["rsa1"])).json())
+    got = lower(get(bc, "/proxy-notoken/", mint(claims(), key=keys["rsa1"])))
     assert "authorization" not in got
 
 
 def test_no_token_never_reaches_the_backend(bc, backend):
-    before = backend.calls
+    before = backend.count
     assert requests.get(bc.httpd.url("/proxy/"), timeout=10).status_code == 401
-    assert backend.calls == before
+    assert backend.count == before
 
 
 def test_claims_in_the_cgi_environment(bc, keys):
@@ -225,7 +202,7 @@ def test_control_characters_and_oversize_values(bc, keys):
                  key=keys["rsa1"])
     r = get(bc, "/proxy/", token)
     assert r.status_code == 200, (r.status_code, r.text[:300])
-    got = lower(r.json())
+    got = lower(r)
     assert got["x-ordsjwt-claim-note"] == "aX-Injected: 1b"
     assert "x-injected" not in got
     big = got["x-ordsjwt-claim-big"].encode("latin-1").decode("utf-8")

@@ -17,13 +17,12 @@ import os
 import re
 import shutil
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from helpers import EchoBackend
 from httpd_instance import APACHE2, MODULES_DIR, REPO, Httpd, _httpd_env, bad_lines
 from jwks_server import free_port
 from tokens import Key, claims, mint
@@ -373,45 +372,6 @@ def test_static_keys_pem_file(static_httpd, keys):
 
 
 # --- reverse-proxy-to-ords.conf, end to end ----------------------------------
-
-class EchoBackend:
-    """A loopback HTTP server that answers every request with the request
-    line and headers it got, as JSON, and counts the requests."""
-
-    def __init__(self):
-        owner = self
-        self.count = 0
-        self.lock = threading.Lock()
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                with owner.lock:
-                    owner.count += 1
-                body = json.dumps({"method": self.command, "path": self.path,
-                                   "headers": list(self.headers.items())}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, fmt, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.1}, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
-
 
 @pytest.fixture(scope="module")
 def backend():
