@@ -147,10 +147,7 @@ def site_config(mpm, pki, jwks, static_jwks, bad_tls_jwks):
 @pytest.fixture(scope="session", params=MPMS)
 def httpd(request, workdir, pki, jwks, static_jwks, bad_tls_jwks):
     mpm = request.param
-    directory = os.path.join(workdir, "httpd-" + mpm)
-    os.makedirs(directory, mode=0o755)
-    os.chmod(directory, 0o755)
-    server = Httpd(directory, mpm,
+    server = Httpd(os.path.join(workdir, "httpd-" + mpm), mpm,
                    site_config(mpm, pki, jwks, static_jwks, bad_tls_jwks))
     server.start()
     yield server

@@ -118,6 +118,10 @@ class Httpd:
 
     # --- configuration --------------------------------------------------
     def write_config(self):
+        """Writes the config and its directories (0755: when started as
+        root, the children run as www-data and read files here)."""
+        os.makedirs(self.dir, mode=0o755, exist_ok=True)
+        os.chmod(self.dir, 0o755)
         for sub in ("conf", "run", "logs", "htdocs"):
             os.makedirs(os.path.join(self.dir, sub), mode=0o755, exist_ok=True)
             os.chmod(os.path.join(self.dir, sub), 0o755)
@@ -171,6 +175,8 @@ class Httpd:
         return self._run("-k", action)
 
     def configtest(self):
+        """Writes the config and runs apache2 -t: (exit code, output)."""
+        self.write_config()
         r = self._run("-t")
         return r.returncode, r.stdout
 

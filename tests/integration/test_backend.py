@@ -103,7 +103,6 @@ def bk(workdir, pki, jwks, keys, backend):
     directory = os.path.join(workdir, "backend")
     cgi_dir = os.path.join(directory, "cgi")
     os.makedirs(cgi_dir, mode=0o755, exist_ok=True)
-    os.chmod(directory, 0o755)
     script = os.path.join(cgi_dir, "env.sh")
     with open(script, "w") as f:
         f.write(CGI)
@@ -235,11 +234,8 @@ def test_privileges(bc, keys, over, path, ok):
 
 
 def test_undefined_privilege_is_a_configtest_error(workdir):
-    d = os.path.join(workdir, "priv-undefined")
-    os.makedirs(d, mode=0o755, exist_ok=True)
-    server = Httpd(d, "event", "OrdsJwtProfile p issuer=i audience=a "
+    server = Httpd(os.path.join(workdir, "priv-undefined"), "event", "OrdsJwtProfile p issuer=i audience=a "
                    "jwk_url=https://127.0.0.1:1/j\n<Location /x/>\nAuthType ords-jwt\n"
                    "AuthOrdsJwtProfile p\nRequire ords-privilege nope\n</Location>\n")
-    server.write_config()
     code, out = server.configtest()
     assert code != 0 and 'no OrdsJwtPrivilege named "nope"' in out, out

@@ -19,11 +19,9 @@ LOCATION = ('<Location /hr/>\n    AuthType ords-jwt\n    AuthName "ORDS"\n'
 def configtest(workdir, pki):
     def run(profile_line, profile="cfg", require="ords-scope hr.read"):
         d = os.path.join(workdir, "config-%d" % next(_seq))
-        os.makedirs(d, mode=0o755)
         site = ("OrdsJwtCACertificateFile %s\n%s\n" % (pki["ca"], profile_line)
                 + LOCATION.format(profile=profile, require=require))
         httpd = Httpd(d, "event", site)
-        httpd.write_config()
         return httpd.configtest()
     return run
 

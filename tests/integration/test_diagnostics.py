@@ -55,10 +55,8 @@ def diag(workdir, pki, jwks, keys, static_jwks):
     jwks.publish("/diag-jwks", keys.jwks("rsa1", "ec1"))
     jwks.publish("/diag-broken", "internal error", status=500,
                  content_type="text/plain")
-    directory = os.path.join(workdir, "diag")
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    os.chmod(directory, 0o755)
-    server = Httpd(directory, "event", diag_site(pki, jwks, static_jwks)).start()
+    server = Httpd(os.path.join(workdir, "diag"), "event",
+                   diag_site(pki, jwks, static_jwks)).start()
     yield server
     server.stop()
 
@@ -199,9 +197,7 @@ BASE = "OrdsJwtProfile ok issuer=https://i/ audience=a jwk_url=https://127.0.0.1
 def configtest(workdir, request):
     def run(site):
         d = os.path.join(workdir, "ct-" + re.sub(r"\W", "_", request.node.name))
-        os.makedirs(d, mode=0o755, exist_ok=True)
         server = Httpd(d, "event", site)
-        server.write_config()
         code, out = server.configtest()
         return code, out, server.conf
     return run

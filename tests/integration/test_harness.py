@@ -48,7 +48,6 @@ def test_hand_signed_tokens_verify(keys, kid):
 
 def test_plain_httpd_starts_logs_and_stops(workdir):
     directory = os.path.join(workdir, "plain")
-    os.makedirs(directory, mode=0o755)
     site = '<Location /secret/>\n    Require all denied\n</Location>\n' \
            'Header always set X-Test "yes"\n'
     httpd = Httpd(directory, "prefork", site, module="")

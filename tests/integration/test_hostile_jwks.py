@@ -178,8 +178,6 @@ def httpd(request, workdir, pki, jwks, keys, attacker):
     names = ["good"] + list(skipped_key_cases(attacker)) + \
         list(refused_jwks_cases(keys, attacker))
     directory = os.path.join(workdir, "hostile-jwks-" + request.param)
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    os.chmod(directory, 0o755)
     server = Httpd(directory, request.param, _site(pki, jwks, names)).start()
     yield server
     offset = server.log_offset()

@@ -70,10 +70,8 @@ def site(pki, jwks, pem):
 
 
 def make_httpd(workdir, pki, jwks, keys, mpm, name):
-    directory = os.path.join(workdir, name)
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    os.chmod(directory, 0o755)
-    return Httpd(directory, mpm, site(pki, jwks, pem_files(workdir, keys)))
+    return Httpd(os.path.join(workdir, name), mpm,
+                 site(pki, jwks, pem_files(workdir, keys)))
 
 
 @pytest.fixture(scope="module", params=("event", "prefork"))
