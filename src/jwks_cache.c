@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JWKS documents in APR shared memory (see jwks_cache.h). */
 #include <string.h>
 #include <apr_strings.h>
@@ -40,6 +41,15 @@ static int may_attempt(const ojw_slot_state_t *s, long long now,
            || now < s->attempted_at;    /* the clock went backwards */
 }
 
+/* A refetch forced by an unknown kid: at most one per min interval,
+ * counted apart from the other fetches. */
+static int may_force(const ojw_slot_state_t *s, long long now,
+                     const ojw_refresh_policy_t *p)
+{
+    return s->forced_at == 0 || now - s->forced_at >= p->min_interval
+           || now < s->forced_at;       /* the clock went backwards */
+}
+
 long ojw_fresh_for(long max_age, const ojw_refresh_policy_t *p)
 {
     if (max_age < 0 || max_age >= p->refresh_interval) {
@@ -62,7 +72,10 @@ ojw_decision_t ojw_refresh_decide(const ojw_slot_state_t *s, long long now,
     if (!have_document(s)) {
         return may_attempt(s, now, p) ? OJW_FETCH : OJW_UNAVAILABLE;
     }
-    if ((force || age >= fresh) && may_attempt(s, now, p)) {
+    if (force && may_force(s, now, p)) {
+        return OJW_FETCH;
+    }
+    if (age >= fresh && may_attempt(s, now, p)) {
         return OJW_FETCH;
     }
     if (age >= fresh + p->max_stale) {
@@ -133,6 +146,32 @@ int ojw_cache_find(ojw_cache_t *c, const char *url)
     return -1;
 }
 
+/* Slot idx of c with the mutex held, or NULL with *rv set. */
+static slot_header_t *lock_slot(ojw_cache_t *c, int idx, apr_status_t *rv)
+{
+    slot_header_t *s = slot_at(c, idx);
+
+    *rv = APR_EINVAL;
+    if (s == NULL || (*rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
+        return NULL;
+    }
+    return s;
+}
+
+static apr_status_t unlock(ojw_cache_t *c)
+{
+    return apr_global_mutex_unlock(c->mutex);
+}
+
+/* The end of a fetch that leaves the slot's document fresh (lock held). */
+static void fresh_again(slot_header_t *s, long long now, long fresh_for)
+{
+    s->state.fetched_at = now;
+    s->state.fetch_started = 0;
+    s->state.refresh_after = fresh_for;
+    s->last_error[0] = '\0';
+}
+
 apr_status_t ojw_cache_copy_slot(ojw_cache_t *dst, int di, ojw_cache_t *src,
                                  int si)
 {
@@ -170,40 +209,38 @@ apr_status_t ojw_cache_begin(ojw_cache_t *c, int idx, long long now,
                              apr_uint64_t stale_generation,
                              ojw_decision_t *decision, ojw_slot_state_t *state)
 {
-    slot_header_t *s = slot_at(c, idx);
     apr_status_t rv;
+    slot_header_t *s = lock_slot(c, idx, &rv);
+    int force;
 
     if (s == NULL) {
-        return APR_EINVAL;
-    }
-    if ((rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
         return rv;
     }
-    *decision = ojw_refresh_decide(&s->state, now, policy,
-                                   stale_generation != 0
-                                   && s->state.generation == stale_generation);
+    force = stale_generation != 0 && s->state.generation == stale_generation;
+    *decision = ojw_refresh_decide(&s->state, now, policy, force);
     if (*decision == OJW_FETCH) {
         s->state.fetch_started = now;
         s->state.attempted_at = now;
         s->state.fetches++;
+        if (force) {
+            s->state.forced_at = now;
+            s->state.forced++;
+        }
     }
     *state = s->state;
-    return apr_global_mutex_unlock(c->mutex);
+    return unlock(c);
 }
 
 apr_status_t ojw_cache_read(ojw_cache_t *c, int idx, apr_uint64_t known_gen,
                             apr_pool_t *pool, char **doc, apr_size_t *len,
                             ojw_slot_state_t *state)
 {
-    slot_header_t *s = slot_at(c, idx);
     apr_status_t rv;
+    slot_header_t *s;
 
     *doc = NULL;
     *len = 0;
-    if (s == NULL) {
-        return APR_EINVAL;
-    }
-    if ((rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
+    if ((s = lock_slot(c, idx, &rv)) == NULL) {
         return rv;
     }
     *state = s->state;
@@ -211,21 +248,21 @@ apr_status_t ojw_cache_read(ojw_cache_t *c, int idx, apr_uint64_t known_gen,
         *doc = apr_pstrmemdup(pool, (const char *)(s + 1), s->doc_len);
         *len = s->doc_len;
     }
-    return apr_global_mutex_unlock(c->mutex);
+    return unlock(c);
 }
 
 apr_status_t ojw_cache_store(ojw_cache_t *c, int idx, long long now,
                              const char *doc, apr_size_t len,
                              const char *etag, long fresh_for)
 {
-    slot_header_t *s = slot_at(c, idx);
-    char *bytes;
     apr_status_t rv;
+    slot_header_t *s;
+    char *bytes;
 
-    if (s == NULL || len > c->doc_max) {
+    if (len > c->doc_max) {
         return APR_EINVAL;
     }
-    if ((rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
+    if ((s = lock_slot(c, idx, &rv)) == NULL) {
         return rv;
     }
     bytes = (char *)(s + 1);
@@ -235,32 +272,23 @@ apr_status_t ojw_cache_store(ojw_cache_t *c, int idx, long long now,
         s->doc_len = len;
         s->state.generation++;
     }
-    s->state.fetched_at = now;
-    s->state.fetch_started = 0;
-    s->state.refresh_after = fresh_for;
-    s->last_error[0] = '\0';
+    fresh_again(s, now, fresh_for);
     apr_cpystrn(s->etag, etag && strlen(etag) < sizeof(s->etag) ? etag : "",
                 sizeof(s->etag));
-    return apr_global_mutex_unlock(c->mutex);
+    return unlock(c);
 }
 
 apr_status_t ojw_cache_not_modified(ojw_cache_t *c, int idx, long long now,
                                     long fresh_for)
 {
-    slot_header_t *s = slot_at(c, idx);
     apr_status_t rv;
+    slot_header_t *s = lock_slot(c, idx, &rv);
 
     if (s == NULL) {
-        return APR_EINVAL;
-    }
-    if ((rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
         return rv;
     }
-    s->state.fetched_at = now;
-    s->state.fetch_started = 0;
-    s->state.refresh_after = fresh_for;
-    s->last_error[0] = '\0';
-    return apr_global_mutex_unlock(c->mutex);
+    fresh_again(s, now, fresh_for);
+    return unlock(c);
 }
 
 /* Copies a string of slot idx, chosen by pick, under the lock. */
@@ -268,17 +296,17 @@ static apr_status_t copy_string(ojw_cache_t *c, int idx,
                                 const char *(*pick)(const slot_header_t *),
                                 char *buf, apr_size_t buflen)
 {
-    slot_header_t *s = slot_at(c, idx);
     apr_status_t rv;
+    slot_header_t *s;
 
-    if (s == NULL || buflen == 0) {
+    if (buflen == 0) {
         return APR_EINVAL;
     }
-    if ((rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
+    if ((s = lock_slot(c, idx, &rv)) == NULL) {
         return rv;
     }
     apr_cpystrn(buf, pick(s), buflen);
-    return apr_global_mutex_unlock(c->mutex);
+    return unlock(c);
 }
 
 static const char *etag_of(const slot_header_t *s)
@@ -300,13 +328,10 @@ apr_status_t ojw_cache_etag(ojw_cache_t *c, int idx, char *buf,
 apr_status_t ojw_cache_fail(ojw_cache_t *c, int idx, long long now,
                             const char *error)
 {
-    slot_header_t *s = slot_at(c, idx);
     apr_status_t rv;
+    slot_header_t *s = lock_slot(c, idx, &rv);
 
     if (s == NULL) {
-        return APR_EINVAL;
-    }
-    if ((rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS) {
         return rv;
     }
     s->state.fetch_started = 0;
@@ -314,7 +339,7 @@ apr_status_t ojw_cache_fail(ojw_cache_t *c, int idx, long long now,
     s->state.failed_at = now;
     s->state.failures++;
     apr_cpystrn(s->last_error, error ? error : "", sizeof(s->last_error));
-    return apr_global_mutex_unlock(c->mutex);
+    return unlock(c);
 }
 
 apr_status_t ojw_cache_last_error(ojw_cache_t *c, int idx, char *buf,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * JWKS documents in shared memory: one slot per JWK URL in one segment,
  * guarded by one global mutex, shared by every child process. A slot holds
@@ -24,13 +25,16 @@ typedef struct {
     apr_int64_t fetch_started;/* a fetch is under way since, 0 if none */
     apr_int64_t refresh_after;/* seconds the document is fresh, 0: policy */
     apr_int64_t failed_at;    /* last failed fetch, 0 if none */
+    apr_int64_t forced_at;    /* last refetch forced by an unknown kid */
     apr_uint32_t fetches;     /* attempts, successful or not */
     apr_uint32_t failures;
+    apr_uint32_t forced;      /* refetches forced by an unknown kid */
 } ojw_slot_state_t;
 
 typedef struct {
     long refresh_interval;    /* refetch after this many seconds */
-    long min_interval;        /* never attempt more often than this */
+    long min_interval;        /* never attempt more often than this, and
+                                 never force a refetch more often */
     long fetch_timeout;       /* a fetch older than this is presumed dead */
     long max_stale;           /* use keys this long after refresh is due */
 } ojw_refresh_policy_t;
@@ -48,7 +52,8 @@ typedef enum {
 } ojw_decision_t;
 
 /* The pure decision: what to do with a slot in state s at time now.
- * force (the keys lack a kid) asks for a fetch if the min interval allows,
+ * force (the keys lack a kid) asks for a fetch when no other forced
+ * refetch happened within the min interval (whatever other fetches did),
  * and waits for a fetch already under way rather than use the old keys. */
 ojw_decision_t ojw_refresh_decide(const ojw_slot_state_t *s, long long now,
                                   const ojw_refresh_policy_t *policy,

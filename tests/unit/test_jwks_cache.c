@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared-memory slots and the refresh decision, with a fake clock. */
 #include <string.h>
 #include <apr_shm.h>
@@ -36,8 +37,13 @@ START_TEST(decide_refresh_and_stale)
     s.fetched_at = s.attempted_at = 1000;
     ck_assert_int_eq(ojw_refresh_decide(&s, 1000 + 3599, &pol, 0), OJW_USE);
     ck_assert_int_eq(ojw_refresh_decide(&s, 1000 + 3600, &pol, 0), OJW_FETCH);
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1005, &pol, 1), OJW_USE);
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1010, &pol, 1), OJW_FETCH);
+    /* an unknown kid right after a fetch: its own budget is unused */
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1005, &pol, 1), OJW_FETCH);
+    /* ... once spent, one forced refetch per min interval */
+    s.forced_at = 1005;
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1014, &pol, 1), OJW_USE);
+    ck_assert_int_eq(ojw_refresh_decide(&s, 1015, &pol, 1), OJW_FETCH);
+    s.forced_at = 0;
     /* while another process fetches, the old keys are used */
     s.fetch_started = 4600;
     ck_assert_int_eq(ojw_refresh_decide(&s, 4601, &pol, 0), OJW_USE);
@@ -105,6 +111,32 @@ START_TEST(slots_store_read_generation)
     ck_assert_uint_eq(st.generation, 0);
     memset(big, 'x', sizeof(big));
     ck_assert_int_eq(ojw_cache_store(c, 1, 1, big, sizeof(big), NULL, 0), APR_EINVAL);
+}
+END_TEST
+
+/* Issue 9: a due refresh must not spend the unknown-kid budget. */
+START_TEST(forced_budget_is_apart_from_other_fetches)
+{
+    ojw_cache_t *c = make_cache(1, 64);
+    ojw_slot_state_t st;
+    ojw_decision_t d;
+
+    ojw_cache_begin(c, 0, 100, &pol, 0, &d, &st);
+    ck_assert_int_eq(d, OJW_FETCH);                 /* the first fetch */
+    ojw_cache_store(c, 0, 100, "{\"keys\":1}", 10, NULL, 0);
+    /* one second later a token names a kid those keys lack */
+    ojw_cache_begin(c, 0, 101, &pol, 1, &d, &st);
+    ck_assert_int_eq(d, OJW_FETCH);
+    ck_assert_int_eq(st.forced_at, 101);
+    ck_assert_uint_eq(st.forced, 1);
+    ojw_cache_store(c, 0, 101, "{\"keys\":1}", 10, NULL, 0);
+    /* a flood of unknown kids: no second forced fetch within the interval */
+    ojw_cache_begin(c, 0, 110, &pol, 1, &d, &st);
+    ck_assert_int_eq(d, OJW_USE);
+    ojw_cache_begin(c, 0, 111, &pol, 1, &d, &st);
+    ck_assert_int_eq(d, OJW_FETCH);
+    ck_assert_uint_eq(st.forced, 2);
+    ck_assert_uint_eq(st.fetches, 3);
 }
 END_TEST
 
@@ -240,6 +272,7 @@ Suite *jwks_cache_suite(void)
     tcase_add_test(tc, slots_store_read_generation);
     tcase_add_test(tc, fail_keeps_document);
     tcase_add_test(tc, forced_refetch_only_for_the_current_generation);
+    tcase_add_test(tc, forced_budget_is_apart_from_other_fetches);
     tcase_add_test(tc, max_age_bounds_freshness);
     tcase_add_test(tc, etag_and_not_modified);
     tcase_add_test(tc, copy_slot_keeps_document_across_layouts);
