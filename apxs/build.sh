@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Plain apxs build of mod_auth_ordsjwt, for those without autotools.
 #
 #   sh apxs/build.sh            build .libs/mod_auth_ordsjwt.so
@@ -11,9 +12,9 @@ cd "$(dirname "$0")/.."
 APXS=${APXS:-$(command -v apxs2 || command -v apxs)}
 PKGS="cjose jansson libcrypto libcurl"
 CFLAGS=""
-for f in -Wall -Wextra -Werror -Isrc $(pkg-config --cflags $PKGS); do
+for f in -Wall -Wextra -Werror -I. -Isrc $(pkg-config --cflags $PKGS); do
     CFLAGS="$CFLAGS -Wc,$f"
 done
 # shellcheck disable=SC2046,SC2086
 "$APXS" -c ${1:+"$1"} -n auth_ordsjwt -o mod_auth_ordsjwt.la $CFLAGS \
-    mod_auth_ordsjwt.c src/*.c $(pkg-config --libs $PKGS)
+    mod_auth_ordsjwt.c mod_ordsjwt_*.c src/*.c $(pkg-config --libs $PKGS)

@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OrdsJwtProfile argument parser (see profile.h). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
+#include <apr_file_io.h>
 #include "profile.h"
 #include "claims.h"
 
@@ -128,14 +130,17 @@ static const char *closest_key(const char *key)
 static const char *unknown_key(const char *key, apr_pool_t *pool)
 {
     const char *near = closest_key(key);
+    const char *list = NULL;
+    const char *const *k;
 
     if (near) {
         return apr_psprintf(pool, "unknown key \"%s\" (did you mean %s?)",
                             key, near);
     }
-    return apr_psprintf(pool, "unknown key \"%s\" (known: issuer, audience, "
-                        "jwk_url, allowed_skew, allowed_age, role_claim_name, "
-                        "description, pem_file, pem_kid)", key);
+    for (k = known_keys; *k; k++) {
+        list = list ? apr_pstrcat(pool, list, ", ", *k, NULL) : *k;
+    }
+    return apr_psprintf(pool, "unknown key \"%s\" (known: %s)", key, list);
 }
 
 static const char *set_key(ojw_profile_t *p, const char *key,
@@ -276,4 +281,76 @@ long ojw_profile_age(const ojw_profile_t *p, long default_age)
     long age = p->age_set ? p->allowed_age : default_age;
 
     return age > 0 ? age : 0;
+}
+
+void ojw_profile_policy(ojw_claim_policy_t *policy, const ojw_profile_t *p,
+                        long default_skew, long default_age)
+{
+    policy->issuer = p->issuer;
+    policy->audience = p->audience;
+    policy->allowed_skew = ojw_profile_skew(p, default_skew);
+    policy->allowed_age = ojw_profile_age(p, default_age);
+}
+
+/* A whole file of at most OJW_JWKS_MAX bytes, NUL-terminated. */
+static const char *read_key_file(const char *path, char **doc,
+                                 apr_size_t *len, apr_pool_t *pool)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_status_t rv;
+
+    *len = 0;
+    rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, pool);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE, f);
+        if (rv == APR_SUCCESS && fi.filetype != APR_REG) {
+            apr_file_close(f);
+            return apr_psprintf(pool, "%s is not a regular file", path);
+        }
+        if (rv == APR_SUCCESS && fi.size > OJW_JWKS_MAX) {
+            apr_file_close(f);
+            return apr_psprintf(pool, "%s is larger than %d bytes", path,
+                                OJW_JWKS_MAX);
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        *doc = apr_palloc(pool, (apr_size_t)fi.size + 1);
+        rv = apr_file_read_full(f, *doc, (apr_size_t)fi.size, len);
+        (*doc)[*len] = '\0';
+        apr_file_close(f);
+    }
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        return apr_psprintf(pool, "cannot read %s: %pm", path, &rv);
+    }
+    return NULL;
+}
+
+const char *ojw_profile_load_static_keys(ojw_profile_t *p, apr_pool_t *pool,
+                                         ojw_jwks_note_fn *note, void *baton)
+{
+    const char *path = p->jwk_file ? p->jwk_file : p->pem_file;
+    char *doc = NULL;
+    apr_size_t len;
+    char errbuf[512];
+    const char *err;
+
+    if (path == NULL) {
+        return NULL;
+    }
+    if ((err = read_key_file(path, &doc, &len, pool)) != NULL) {
+        return err;
+    }
+    if (p->pem_file
+        && ojw_jwks_from_pem(&doc, doc, len, p->pem_kid, pool, errbuf,
+                             sizeof(errbuf)) != APR_SUCCESS) {
+        return apr_psprintf(pool, "%s: %s", path, errbuf);
+    }
+    len = strlen(doc);
+    if (ojw_jwks_parse(&p->static_keys, doc, len, pool, note, baton, errbuf,
+                       sizeof(errbuf)) != APR_SUCCESS) {
+        return apr_psprintf(pool, "%s: %s", path, errbuf);
+    }
+    p->static_keys->any_kid = p->pem_file && p->pem_kid == NULL;
+    return NULL;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * An ORDS JWT profile, parsed from the arguments of
  *   OrdsJwtProfile NAME key=value ...
@@ -10,8 +11,8 @@
 
 #include <apr_pools.h>
 #include "jwks.h"
-
-#define OJW_SKEW_MAX 60
+#include "claims.h"
+#include "settings.h"
 
 typedef struct {
     const char *name;
@@ -40,5 +41,15 @@ ojw_profile_t *ojw_profile_parse(const char *args, apr_pool_t *pool,
 /* The effective skew/age: the profile's when set, else the default. */
 long ojw_profile_skew(const ojw_profile_t *p, long default_skew);
 long ojw_profile_age(const ojw_profile_t *p, long default_age);
+
+/* The claim policy of p, with the server's defaults for skew and age. */
+void ojw_profile_policy(ojw_claim_policy_t *policy, const ojw_profile_t *p,
+                        long default_skew, long default_age);
+
+/* Loads the static keys of p (jwk_url=file:, or pem_file) into
+ * p->static_keys, from pool; NULL, or what is wrong ("cannot read PATH:
+ * ...", "PATH: ..."). Nothing to do for an https profile. */
+const char *ojw_profile_load_static_keys(ojw_profile_t *p, apr_pool_t *pool,
+                                         ojw_jwks_note_fn *note, void *baton);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The mod_auth_ordsjwt settings of an httpd configuration (see conf.h). */
 #include <ctype.h>
 #include <dirent.h>
@@ -227,28 +228,9 @@ static int include_path(reader_t *r, const where_t *at, const char *path,
 /* ------------------------------------------------------------------ */
 /* directives                                                          */
 
-static ojw_conf_server_t *current_server(reader_t *r)
+static ojw_settings_t *current_server(reader_t *r)
 {
-    return &APR_ARRAY_IDX(r->conf->servers, r->server, ojw_conf_server_t);
-}
-
-/* A number from min to max, as the module's parse_long takes it. */
-static int set_number(reader_t *r, const where_t *at, const char *name,
-                      const char *arg, long min, long max, long *out)
-{
-    char *end;
-    long long v;
-
-    errno = 0;
-    v = strtoll(arg, &end, 10);
-    if (*arg == '\0' || *end != '\0' || errno == ERANGE || v < min
-        || v > max) {
-        return fail(r, at, apr_psprintf(r->pool, "%s: \"%s\" is not a number "
-                                        "from %ld to %ld", name, arg, min,
-                                        max));
-    }
-    *out = (long)v;
-    return 0;
+    return &APR_ARRAY_IDX(r->conf->servers, r->server, ojw_settings_t);
 }
 
 static void add_profile(reader_t *r, const where_t *at, const char *args)
@@ -267,11 +249,11 @@ static void add_profile(reader_t *r, const where_t *at, const char *args)
  * sections do not matter here. */
 static void section(reader_t *r, const char *name)
 {
-    ojw_conf_server_t *s;
+    ojw_settings_t *s;
 
     if (strcasecmp(name, "<VirtualHost") == 0) {
         s = apr_array_push(r->conf->servers);
-        memset(s, 0, sizeof(*s));
+        ojw_settings_init(s);
         r->server = r->conf->servers->nelts - 1;
     }
     else if (strcasecmp(name, "</VirtualHost>") == 0) {
@@ -279,32 +261,22 @@ static void section(reader_t *r, const char *name)
     }
 }
 
-/* OrdsJwtAllowedSkew, OrdsJwtAllowedAge, OrdsJwtMaxTokenSize (per
- * server) and OrdsJwtJwksFetchTimeout (global), with the module's ranges;
- * 1 when name is none of them. */
+/* A directive of the module's settings table, parsed with the module's
+ * bounds (global ones go to the main server); 1 when name is none. */
 static int number_directive(reader_t *r, const where_t *at, const char *name,
                             const char *arg)
 {
-    ojw_conf_server_t *s = current_server(r);
+    const ojw_setting_t *st = ojw_setting_find(name);
+    const char *err;
 
-    if (strcasecmp(name, "OrdsJwtAllowedSkew") == 0) {
-        s->skew_set = 1;
-        return set_number(r, at, name, arg, -86400, 60, &s->skew);
+    if (st == NULL) {
+        return 1;
     }
-    if (strcasecmp(name, "OrdsJwtAllowedAge") == 0) {
-        s->age_set = 1;
-        return set_number(r, at, name, arg, -86400L * 3650, 86400L * 3650,
-                          &s->age);
-    }
-    if (strcasecmp(name, "OrdsJwtMaxTokenSize") == 0) {
-        s->token_max_set = 1;
-        return set_number(r, at, name, arg, 1024, 1024 * 1024,
-                          &s->token_max);
-    }
-    if (strcasecmp(name, "OrdsJwtJwksFetchTimeout") == 0) {
-        return set_number(r, at, name, arg, 1, 60, &r->conf->fetch_timeout);
-    }
-    return 1;
+    err = ojw_setting_parse(st->global_only
+                            ? &APR_ARRAY_IDX(r->conf->servers, 0,
+                                             ojw_settings_t)
+                            : current_server(r), st, arg, r->pool);
+    return err ? fail(r, at, err) : 0;
 }
 
 static int directive(reader_t *r, const where_t *at, const char *text)
@@ -400,15 +372,15 @@ ojw_conf_t *ojw_conf_read(const char *path, apr_pool_t *pool,
                           const char **error)
 {
     reader_t r;
-    ojw_conf_server_t *main_server;
+    ojw_settings_t *main_server;
 
     memset(&r, 0, sizeof(r));
     r.pool = pool;
     r.conf = apr_pcalloc(pool, sizeof(*r.conf));
     r.conf->profiles = apr_array_make(pool, 8, sizeof(ojw_conf_profile_t));
-    r.conf->servers = apr_array_make(pool, 4, sizeof(ojw_conf_server_t));
+    r.conf->servers = apr_array_make(pool, 4, sizeof(ojw_settings_t));
     main_server = apr_array_push(r.conf->servers);
-    memset(main_server, 0, sizeof(*main_server));
+    ojw_settings_init(main_server);
     if (read_config_file(&r, path) != 0) {
         *error = r.error;
         return NULL;
@@ -434,20 +406,13 @@ apr_array_header_t *ojw_conf_find(const ojw_conf_t *conf, const char *name,
     return found;
 }
 
-ojw_conf_server_t ojw_conf_defaults(const ojw_conf_t *conf, int server)
+ojw_settings_t ojw_conf_defaults(const ojw_conf_t *conf, int server)
 {
-    const ojw_conf_server_t *main_server =
-        &APR_ARRAY_IDX(conf->servers, 0, ojw_conf_server_t);
-    const ojw_conf_server_t *s =
-        &APR_ARRAY_IDX(conf->servers, server, ojw_conf_server_t);
-    ojw_conf_server_t out;
+    const ojw_settings_t *main_server =
+        &APR_ARRAY_IDX(conf->servers, 0, ojw_settings_t);
+    ojw_settings_t out;
 
-    memset(&out, 0, sizeof(out));
-    out.skew = s->skew_set ? s->skew : main_server->skew;
-    out.skew_set = s->skew_set || main_server->skew_set;
-    out.age = s->age_set ? s->age : main_server->age;
-    out.age_set = s->age_set || main_server->age_set;
-    out.token_max = s->token_max_set ? s->token_max : main_server->token_max;
-    out.token_max_set = s->token_max_set || main_server->token_max_set;
+    ojw_settings_merge(&out, main_server,
+                       &APR_ARRAY_IDX(conf->servers, server, ojw_settings_t));
     return out;
 }

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The mod_auth_ordsjwt settings of an httpd configuration, read without
- * httpd: OrdsJwtProfile lines (main server and every <VirtualHost>),
- * OrdsJwtAllowedSkew, OrdsJwtAllowedAge, OrdsJwtMaxTokenSize (per server,
- * a virtual host inheriting the main server's), OrdsJwtCACertificateFile
- * and OrdsJwtJwksFetchTimeout.
+ * httpd: OrdsJwtProfile lines (main server and every <VirtualHost>), the
+ * numeric directives of the module's own table (src/settings.h: per server,
+ * a virtual host inheriting the main server's; global ones in the main
+ * server) and OrdsJwtCACertificateFile.
  *
  * Include and IncludeOptional are followed (wildcards, directories;
  * relative paths against ServerRoot when it is set, else against the
@@ -16,6 +17,7 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
+#include "settings.h"
 
 /* One OrdsJwtProfile line. */
 typedef struct {
@@ -26,17 +28,10 @@ typedef struct {
     int server;                 /* 0: main server, n: the n-th <VirtualHost> */
 } ojw_conf_profile_t;
 
-/* The per-server defaults of one server. */
-typedef struct {
-    long skew, age, token_max;
-    int skew_set, age_set, token_max_set;
-} ojw_conf_server_t;
-
 typedef struct {
     apr_array_header_t *profiles;   /* ojw_conf_profile_t, in file order */
-    apr_array_header_t *servers;    /* ojw_conf_server_t, [0]: main server */
+    apr_array_header_t *servers;    /* ojw_settings_t, [0]: main server */
     const char *ca_file;            /* resolved path, or NULL */
-    long fetch_timeout;             /* seconds, 0 when not set */
     int nfiles;                     /* files read */
 } ojw_conf_t;
 
@@ -49,8 +44,8 @@ ojw_conf_t *ojw_conf_read(const char *path, apr_pool_t *pool,
 apr_array_header_t *ojw_conf_find(const ojw_conf_t *conf, const char *name,
                                   apr_pool_t *pool);
 
-/* The effective defaults of a server (a virtual host inherits the main
- * server's unless it sets its own): skew, age, max token size. */
-ojw_conf_server_t ojw_conf_defaults(const ojw_conf_t *conf, int server);
+/* The effective settings of a server, as the module merges them (a
+ * virtual host inherits the main server's values unless it sets its own). */
+ojw_settings_t ojw_conf_defaults(const ojw_conf_t *conf, int server);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ordsjwt-check: checks a bearer token against an ORDS JWT profile the way
  * mod_auth_ordsjwt does, without httpd, and says what every check found.
@@ -28,6 +29,7 @@
 #include "jwks.h"
 #include "jwks_fetch.h"
 #include "profile.h"
+#include "settings.h"
 #include "inspect.h"
 #include "conf.h"
 
@@ -35,7 +37,6 @@
 #define EXIT_REFUSED        1
 #define EXIT_USAGE          2
 #define INPUT_MAX           (1024 * 1024)   /* bytes read from stdin */
-#define FETCH_TIMEOUT_S     5               /* the module's default */
 #define NOW_MAX             253402300799LL  /* the last second of 9999 */
 #define OPTIONS_PROFILE     "options"       /* name of a profile from options */
 #define NAME_WIDTH          12
@@ -330,61 +331,19 @@ static void note_key(void *baton, ojw_note_level_t level, int index,
                      kid ? kid : "none", why);
 }
 
-/* A whole file of at most OJW_JWKS_MAX bytes; NULL with *error set. */
-static char *read_key_file(const char *path, size_t *len, apr_pool_t *pool,
-                           const char **error)
-{
-    FILE *f = fopen(path, "r");
-    char *buf = NULL;
-
-    if (f == NULL) {
-        *error = apr_psprintf(pool, "cannot read %s: %s", path,
-                              strerror(errno));
-        return NULL;
-    }
-    buf = apr_palloc(pool, OJW_JWKS_MAX + 2);
-    *len = fread(buf, 1, OJW_JWKS_MAX + 1, f);
-    if (ferror(f) || *len > OJW_JWKS_MAX) {
-        *error = apr_psprintf(pool, "cannot read %s: %s", path, ferror(f)
-                              ? strerror(errno) : "larger than 256 KiB");
-        buf = NULL;
-    }
-    else {
-        buf[*len] = '\0';
-    }
-    fclose(f);
-    return buf;
-}
-
-/* The keys of a file: JWK URL or pem_file, loaded when the module loads
+/* The keys of a file: JWK URL or pem_file, loaded as the module loads
  * them, at startup. A failure is a configuration error. */
-static int load_static_keys(keys_t *k, const ojw_profile_t *p,
-                            const char **error)
+static int load_static_keys(keys_t *k, ojw_profile_t *p, const char **error)
 {
-    const char *path = p->jwk_file ? p->jwk_file : p->pem_file;
-    char errbuf[512];
-    ojw_keyset_t *ks;
-    size_t len = 0;
-    char *doc = read_key_file(path, &len, k->pool, error);
+    const char *err = ojw_profile_load_static_keys(p, k->pool, note_key, k);
 
-    k->source = path;
-    if (doc == NULL) {
+    k->source = p->jwk_file ? p->jwk_file : p->pem_file;
+    if (err) {
+        *error = apr_psprintf(k->pool, "%s: %s", p->pem_file ? "pem_file"
+                              : "jwk_url", err);
         return -1;
     }
-    if (p->pem_file && ojw_jwks_from_pem(&doc, doc, len, p->pem_kid, k->pool,
-                                         errbuf, sizeof(errbuf))
-                       != APR_SUCCESS) {
-        *error = apr_psprintf(k->pool, "pem_file %s: %s", path, errbuf);
-        return -1;
-    }
-    len = strlen(doc);
-    if (ojw_jwks_parse(&ks, doc, len, k->pool, note_key, k, errbuf,
-                       sizeof(errbuf)) != APR_SUCCESS) {
-        *error = apr_psprintf(k->pool, "jwk_url %s: %s", path, errbuf);
-        return -1;
-    }
-    ks->any_kid = p->pem_file && p->pem_kid == NULL;
-    k->ks = ks;
+    k->ks = p->static_keys;
     return 0;
 }
 
@@ -429,10 +388,8 @@ static ojw_claim_policy_t claim_policy(const setup_t *su)
 {
     ojw_claim_policy_t policy;
 
-    policy.issuer = su->profile->issuer;
-    policy.audience = su->profile->audience;
-    policy.allowed_skew = ojw_profile_skew(su->profile, su->default_skew);
-    policy.allowed_age = ojw_profile_age(su->profile, su->default_age);
+    ojw_profile_policy(&policy, su->profile, su->default_skew,
+                       su->default_age);
     return policy;
 }
 
@@ -571,8 +528,8 @@ static const char *difference(const ojw_conf_t *conf,
                               const ojw_conf_profile_t *a,
                               const ojw_conf_profile_t *b)
 {
-    ojw_conf_server_t da = ojw_conf_defaults(conf, a->server);
-    ojw_conf_server_t db = ojw_conf_defaults(conf, b->server);
+    ojw_settings_t da = ojw_conf_defaults(conf, a->server);
+    ojw_settings_t db = ojw_conf_defaults(conf, b->server);
 
     if (a->server == b->server) {
         return "in one server, which httpd refuses";
@@ -580,8 +537,10 @@ static const char *difference(const ojw_conf_t *conf,
     if (strcmp(a->args, b->args) != 0) {
         return "differently";
     }
-    if (da.skew != db.skew || da.age != db.age
-        || da.token_max != db.token_max) {
+    if (ojw_setting(&da, OJW_SET_SKEW) != ojw_setting(&db, OJW_SET_SKEW)
+        || ojw_setting(&da, OJW_SET_AGE) != ojw_setting(&db, OJW_SET_AGE)
+        || ojw_setting(&da, OJW_SET_TOKEN_MAX)
+           != ojw_setting(&db, OJW_SET_TOKEN_MAX)) {
         return "in virtual hosts with different OrdsJwtAllowedSkew, "
                "OrdsJwtAllowedAge or OrdsJwtMaxTokenSize";
     }
@@ -645,7 +604,7 @@ static int profile_from_config(setup_t *su, const options_t *opt,
 {
     const ojw_conf_t *conf = ojw_conf_read(opt->config, pool, error);
     const ojw_conf_profile_t *def;
-    ojw_conf_server_t defaults;
+    ojw_settings_t defaults;
     const char *err = NULL;
 
     if (conf == NULL) {
@@ -662,14 +621,10 @@ static int profile_from_config(setup_t *su, const options_t *opt,
     }
     defaults = ojw_conf_defaults(conf, def->server);
     su->origin = apr_pstrcat(pool, "from ", where(pool, def), NULL);
-    su->default_skew = defaults.skew;
-    su->default_age = defaults.age;
-    if (defaults.token_max_set) {
-        su->token_max = (size_t)defaults.token_max;
-    }
-    if (conf->fetch_timeout > 0) {
-        su->fetch_timeout = conf->fetch_timeout;
-    }
+    su->default_skew = ojw_setting(&defaults, OJW_SET_SKEW);
+    su->default_age = ojw_setting(&defaults, OJW_SET_AGE);
+    su->token_max = (size_t)ojw_setting(&defaults, OJW_SET_TOKEN_MAX);
+    su->fetch_timeout = ojw_setting(&defaults, OJW_SET_FETCH_TIMEOUT);
     su->ca_file = opt->ca_file ? opt->ca_file : conf->ca_file;
     return 0;
 }
@@ -685,8 +640,8 @@ static int setup_profile(setup_t *su, const options_t *opt, apr_pool_t *pool,
                          const char **error)
 {
     memset(su, 0, sizeof(*su));
-    su->token_max = OJW_TOKEN_MAX_DEFAULT;
-    su->fetch_timeout = FETCH_TIMEOUT_S;
+    su->token_max = (size_t)ojw_settings[OJW_SET_TOKEN_MAX].def;
+    su->fetch_timeout = ojw_settings[OJW_SET_FETCH_TIMEOUT].def;
     if (opt->config && has_profile_options(opt)) {
         *error = "--config takes the profile from the file: --issuer, "
                  "--audience, --jwk-url, --pem-file, --pem-kid, "

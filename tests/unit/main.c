@@ -124,6 +124,8 @@ int main(void)
     srunner_add_suite(sr, hostile_suite());
     srunner_add_suite(sr, inspect_suite());
     srunner_add_suite(sr, conf_suite());
+    srunner_add_suite(sr, settings_suite());
+    srunner_add_suite(sr, keys_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -146,7 +146,7 @@ START_TEST(server_defaults_and_virtual_hosts)
 {
     const char *err = NULL;
     ojw_conf_t *c;
-    ojw_conf_server_t d;
+    ojw_settings_t d;
     const char *path = write_file("httpd.conf",
         "OrdsJwtAllowedSkew 30\n"
         "<VirtualHost *:443>\n"
@@ -163,15 +163,18 @@ START_TEST(server_defaults_and_virtual_hosts)
     ck_assert_int_eq(profile(c, 0)->server, 1);
     ck_assert_int_eq(profile(c, 1)->server, 0);
     d = ojw_conf_defaults(c, 1);
-    ck_assert_int_eq(d.skew, 30);
-    ck_assert_int_eq(d.age, 600);
-    ck_assert_int_eq(d.token_max, 4096);
-    ck_assert(d.token_max_set);
+    ck_assert_int_eq(ojw_setting(&d, OJW_SET_SKEW), 30);
+    ck_assert_int_eq(ojw_setting(&d, OJW_SET_AGE), 600);
+    ck_assert_int_eq(ojw_setting(&d, OJW_SET_TOKEN_MAX), 4096);
+    ck_assert_int_eq(ojw_setting(&d, OJW_SET_FETCH_TIMEOUT), 9);
     d = ojw_conf_defaults(c, 0);
-    ck_assert_int_eq(d.skew, 30);
-    ck_assert_int_eq(d.age, 60);        /* the last line wins, as in httpd */
-    ck_assert(!d.token_max_set);
-    ck_assert_int_eq(c->fetch_timeout, 9);
+    ck_assert_int_eq(ojw_setting(&d, OJW_SET_SKEW), 30);
+    /* the last line wins, as in httpd */
+    ck_assert_int_eq(ojw_setting(&d, OJW_SET_AGE), 60);
+    ck_assert_int_eq(ojw_setting(&d, OJW_SET_TOKEN_MAX),
+                     OJW_TOKEN_MAX_DEFAULT);
+    ck_assert(!(d.set & (1u << OJW_SET_TOKEN_MAX)));
+    ck_assert_int_eq(ojw_setting(&d, OJW_SET_FETCH_TIMEOUT), 9);
 }
 END_TEST
 

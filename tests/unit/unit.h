@@ -32,5 +32,7 @@ Suite *wycheproof_suite(void);
 Suite *hostile_suite(void);
 Suite *inspect_suite(void);
 Suite *conf_suite(void);        /* ordsjwt-check's tools/conf.c */
+Suite *settings_suite(void);
+Suite *keys_suite(void);
 
 #endif

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * mod_auth_ordsjwt glue: what its files share. The logic is in src/ and
+ * knows nothing of httpd; each mod_*.c file holds one concern:
+ *
+ *   mod_auth_ordsjwt.c     module record, hooks, AuthType ords-jwt, the
+ *                          RFC 6750 responses
+ *   mod_ordsjwt_config.c   configuration records and directives
+ *   mod_ordsjwt_authz.c    Require ords-scope / ords-role / ords-privilege
+ *   mod_ordsjwt_shared.c   shared memory, the global mutex, retained data,
+ *                          child setup, the per-process keys, counters
+ *   mod_ordsjwt_backend.c  claims and the token to the backend
+ *   mod_ordsjwt_status.c   the ordsjwt-status handler
+ *
+ * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
+ * reused. The next free id is ORDSJWT00030.
+ *
+ * Token-derived text (kid, iss, sub, details) is logged as is: httpd 2.4
+ * escapes control characters and backslashes in error log messages.
+ */
+#ifndef MOD_ORDSJWT_H
+#define MOD_ORDSJWT_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "ap_provider.h"
+
+#include <apr_global_mutex.h>
+#include <apr_hash.h>
+#include <apr_shm.h>
+
+#include "ojw.h"
+#include "jwks_cache.h"
+#include "jwks_fetch.h"
+#include "keys.h"
+#include "profile.h"
+#include "settings.h"
+
+#define ORDSJWT_AUTH_TYPE       "ords-jwt"
+#define ORDSJWT_STATUS_HANDLER  "ordsjwt-status"
+#define ORDSJWT_MUTEX_TYPE      "ordsjwt-jwks"
+
+extern module AP_MODULE_DECLARE_DATA auth_ordsjwt_module;
+
+/* ------------------------------------------------------------------ */
+/* configuration (mod_ordsjwt_config.c)                                */
+
+/* OrdsJwtPrivilege NAME [role=R ...]: a scope name and the roles that
+ * grant it too (as ORDS.DEFINE_PRIVILEGE's roles). */
+typedef struct {
+    const char *name;
+    apr_array_header_t *roles;  /* const char * */
+} ordsjwt_privilege_t;
+
+typedef struct {
+    apr_hash_t *profiles;       /* name -> ojw_profile_t *, this server's */
+    apr_hash_t *privileges;     /* name -> ordsjwt_privilege_t * */
+    ojw_settings_t num;         /* the numeric directives (settings.h) */
+    const char *ca_file;        /* global only */
+    apr_array_header_t *role_requires;  /* main server: ordsjwt_role_line_t */
+} ordsjwt_srv_conf_t;
+
+/* Where verified claims go (OrdsJwtPassClaims). */
+enum { ORDSJWT_PASS_UNSET = -1, ORDSJWT_PASS_NONE = 0, ORDSJWT_PASS_ENV = 1,
+       ORDSJWT_PASS_HEADERS = 2, ORDSJWT_PASS_BOTH = 3 };
+
+typedef struct {
+    apr_array_header_t *profiles;   /* ojw_profile_t *, in the given order */
+    int pass_claims;                /* ORDSJWT_PASS_*, default env */
+    int forward_token;              /* -1 unset, default 1 */
+} ordsjwt_dir_conf_t;
+
+/* A "Require ords-role" line, checked after parsing against the profiles
+ * of its section. */
+typedef struct {
+    ap_conf_vector_t *section;
+    const char *file;
+    int line;
+} ordsjwt_role_line_t;
+
+extern const command_rec ordsjwt_cmds[];
+void *ordsjwt_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *ordsjwt_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
+void *ordsjwt_create_dir_conf(apr_pool_t *p, char *dir);
+void *ordsjwt_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
+
+ordsjwt_srv_conf_t *ordsjwt_srv_conf(server_rec *s);
+ordsjwt_dir_conf_t *ordsjwt_dir_conf(request_rec *r);
+
+/* A privilege visible from this server while parsing: its own, else the
+ * main server's; NULL when none. */
+ordsjwt_privilege_t *ordsjwt_find_privilege(server_rec *s, const char *name);
+
+/* Records a Require ords-role line (at startup) for the check below. */
+void ordsjwt_note_role_line(cmd_parms *cmd);
+
+/* Warns about every Require ords-role of a profile without
+ * role_claim_name (configtest and startup). */
+void ordsjwt_warn_roles_without_claim(server_rec *s);
+void ordsjwt_test_config(apr_pool_t *pconf, server_rec *s);
+
+/* Logs a key that a JWKS parse skipped; baton: the file or URL. */
+void ordsjwt_note_skipped_key(void *baton, ojw_note_level_t level, int index,
+                              const char *kid, const char *why);
+
+/* ------------------------------------------------------------------ */
+/* process state (mod_ordsjwt_shared.c)                                */
+
+/*
+ * The module's process-wide state: one struct in ap_retained_data, reached
+ * through ordsjwt_state. httpd unloads and reloads this module on every
+ * (graceful) restart, so statics start afresh; the mutex and the segment
+ * are kept for the life of the parent, the rest is rebuilt by every
+ * post_config (and the keys by every child_init).
+ */
+typedef struct {
+    /* kept across restarts */
+    apr_global_mutex_t *gmutex;
+    const char *gmutex_file;
+    apr_shm_t *shm;
+    ojw_cache_t *cache;
+    /* this generation's */
+    int active;                     /* JWKS are fetched and shared */
+    int nslots;
+    const char **slot_urls;
+    ojw_refresh_policy_t policy;
+    ojw_fetch_opts_t fetch;
+    apr_uint32_t *counters;         /* (nprofiles + 1) * OJW_REASON_COUNT */
+    int nprofiles;
+    /* this child's */
+    ojw_keys_t *keys;
+} ordsjwt_state_t;
+
+extern ordsjwt_state_t *ordsjwt_state;
+
+int ordsjwt_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                       apr_pool_t *ptemp);
+int ordsjwt_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                        apr_pool_t *ptemp, server_rec *s);
+void ordsjwt_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* Counts an outcome of profile p (NULL: before a profile was chosen). */
+void ordsjwt_count(const ojw_profile_t *p, ojw_reason_t reason);
+
+/* The counters of profile p (NULL: the unattributed ones), or NULL. */
+const apr_uint32_t *ordsjwt_counters(const ojw_profile_t *p);
+
+/* Seconds before a client should retry when the keys cannot be had. */
+#define ORDSJWT_RETRY_AFTER_NO_SHM  10
+
+/* ------------------------------------------------------------------ */
+/* authentication state (mod_auth_ordsjwt.c)                           */
+
+typedef enum {
+    ORDSJWT_NO_TOKEN, ORDSJWT_INVALID, ORDSJWT_UNAVAILABLE, ORDSJWT_VALID
+} ordsjwt_req_state_t;
+
+/* What authentication left for the authz providers and the responses. */
+typedef struct {
+    ordsjwt_req_state_t state;
+    ojw_reason_t reason;
+    const ojw_profile_t *profile;
+    json_t *claims;
+    const char *missing_scopes;     /* from failed ords-scope lines */
+    ojw_reason_t denied;            /* scope_missing or role_missing */
+    int insufficient;               /* an ords-* provider denied */
+} ordsjwt_req_t;
+
+ordsjwt_req_t *ordsjwt_req(request_rec *r);
+
+/* ------------------------------------------------------------------ */
+/* the other concerns                                                  */
+
+void ordsjwt_authz_register(apr_pool_t *p);                 /* _authz.c */
+int ordsjwt_scrub_lookalikes(request_rec *r);               /* _backend.c */
+void ordsjwt_to_backend(request_rec *r, const ordsjwt_req_t *rq);
+int ordsjwt_status_handler(request_rec *r);                 /* _status.c */
+
+#endif

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * mod_auth_ordsjwt: the process-wide state. The global mutex and the JWKS
+ * segment live in ap_retained_data so that keys survive graceful restarts;
+ * each generation binds its JWK URLs to slots and gets fresh refusal
+ * counters; each child attaches to the mutex and keeps its own parsed keys
+ * (src/keys.c), whose fetches and failures are logged here.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_request.h"
+#include "util_mutex.h"
+
+#include <apr_atomic.h>
+#include <apr_strings.h>
+
+#include "mod_ordsjwt.h"
+
+APLOG_USE_MODULE(auth_ordsjwt);
+
+#define RETAINED_KEY "mod_auth_ordsjwt-shared"
+
+ordsjwt_state_t *ordsjwt_state;
+
+int ordsjwt_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    return ap_mutex_register(pconf, ORDSJWT_MUTEX_TYPE, NULL,
+                             APR_LOCK_DEFAULT, 0) == APR_SUCCESS
+           ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* Numbers every profile of every server (its counters' row) and gives
+ * every distinct https jwk_url a slot. */
+static void assign_slots(ordsjwt_state_t *st, server_rec *s, apr_pool_t *p)
+{
+    apr_hash_t *urls = apr_hash_make(p);
+    apr_array_header_t *order = apr_array_make(p, 4, sizeof(const char *));
+    apr_hash_index_t *hi;
+
+    st->nprofiles = 0;
+    for (; s; s = s->next) {
+        for (hi = apr_hash_first(p, ordsjwt_srv_conf(s)->profiles); hi;
+             hi = apr_hash_next(hi)) {
+            ojw_profile_t *prof = apr_hash_this_val(hi);
+            int *idx;
+
+            prof->index = st->nprofiles++;
+            if (prof->static_keys) {
+                continue;
+            }
+            idx = apr_hash_get(urls, prof->jwk_url, APR_HASH_KEY_STRING);
+            if (idx == NULL) {
+                idx = apr_palloc(p, sizeof(*idx));
+                *idx = order->nelts;
+                APR_ARRAY_PUSH(order, const char *) = prof->jwk_url;
+                apr_hash_set(urls, prof->jwk_url, APR_HASH_KEY_STRING, idx);
+            }
+            prof->slot = *idx;
+        }
+    }
+    st->nslots = order->nelts;
+    st->slot_urls = (const char **)order->elts;
+}
+
+/* 1 when the segment's slots are bound to exactly this generation's URLs. */
+static int cache_fits(const ordsjwt_state_t *st)
+{
+    int i;
+
+    if (st->cache == NULL || ojw_cache_nslots(st->cache) != st->nslots) {
+        return 0;
+    }
+    for (i = 0; i < st->nslots; i++) {
+        if (ojw_cache_find(st->cache, st->slot_urls[i]) != i) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Binds the new segment's slots to this generation's URLs, keeping the
+ * documents of the URLs the previous segment had. */
+static apr_status_t bind_slots(ordsjwt_state_t *st, ojw_cache_t *cache,
+                               server_rec *s)
+{
+    int i, j;
+
+    for (i = 0; i < st->nslots; i++) {
+        if (ojw_cache_set_url(cache, i, st->slot_urls[i]) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ORDSJWT00006: jwk_url "
+                         "%s is longer than %d bytes", st->slot_urls[i],
+                         OJW_URL_MAX - 1);
+            return APR_EINVAL;
+        }
+        if (st->cache && (j = ojw_cache_find(st->cache,
+                                             st->slot_urls[i])) >= 0) {
+            ojw_cache_copy_slot(cache, i, st->cache, j);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* A new segment for this generation's URLs; the previous one is then
+ * released (old children keep their own mapping until they exit). */
+static apr_status_t replace_shm(ordsjwt_state_t *st, server_rec *s,
+                                apr_pool_t *pp)
+{
+    apr_size_t size = ojw_cache_size(st->nslots, OJW_JWKS_MAX);
+    apr_shm_t *shm;
+    ojw_cache_t *cache;
+    const char *file;
+    apr_status_t rv;
+
+    rv = apr_shm_create(&shm, size, NULL, pp);
+    if (rv == APR_ENOTIMPL) {
+        file = ap_runtime_dir_relative(pp, apr_psprintf(pp, "ordsjwt-jwks-%"
+                                       APR_PID_T_FMT ".shm", getpid()));
+        apr_shm_remove(file, pp);
+        rv = apr_shm_create(&shm, size, file, pp);
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "ORDSJWT00003: cannot "
+                     "create %" APR_SIZE_T_FMT " bytes of shared memory for "
+                     "%d JWKS slot(s)", size, st->nslots);
+        return rv;
+    }
+    cache = ojw_cache_attach(apr_shm_baseaddr_get(shm), size, st->nslots,
+                             OJW_JWKS_MAX, st->gmutex, 1, pp);
+    if ((rv = bind_slots(st, cache, s)) != APR_SUCCESS) {
+        apr_shm_destroy(shm);
+        return rv;
+    }
+    if (st->shm) {
+        apr_shm_destroy(st->shm);
+    }
+    st->shm = shm;
+    st->cache = cache;
+    return APR_SUCCESS;
+}
+
+/* The mutex (once) and a segment fitting this generation's URLs, both
+ * kept for the life of the parent process. */
+static apr_status_t setup_mutex_and_shm(ordsjwt_state_t *st, server_rec *s)
+{
+    apr_pool_t *pp = s->process->pool;
+    apr_status_t rv;
+
+    if (st->gmutex == NULL) {
+        rv = ap_global_mutex_create(&st->gmutex, &st->gmutex_file,
+                                    ORDSJWT_MUTEX_TYPE, NULL, s, pp, 0);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "ORDSJWT00005: cannot "
+                         "create the global mutex \"%s\"", ORDSJWT_MUTEX_TYPE);
+            return rv;
+        }
+    }
+    if (cache_fits(st)) {
+        return APR_SUCCESS;     /* graceful restart: the keys stay */
+    }
+    return replace_shm(st, s, pp);
+}
+
+/* Counters for this generation's profiles (zero when it starts). */
+static void setup_counters(ordsjwt_state_t *st, server_rec *s,
+                           apr_pool_t *pconf)
+{
+    apr_size_t size = sizeof(apr_uint32_t) * OJW_REASON_COUNT
+                      * (apr_size_t)(st->nprofiles + 1);
+    apr_shm_t *shm;
+    apr_status_t rv = apr_shm_create(&shm, size, NULL, pconf);
+
+    st->counters = NULL;
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, "ORDSJWT00024: no "
+                     "shared memory for the refusal counters; the status "
+                     "page shows none");
+        return;
+    }
+    st->counters = apr_shm_baseaddr_get(shm);
+    memset(st->counters, 0, size);
+}
+
+static void set_fetch_policy(ordsjwt_state_t *st, server_rec *s)
+{
+    const ojw_settings_t *n = &ordsjwt_srv_conf(s)->num;
+    long refresh = ojw_setting(n, OJW_SET_REFRESH);
+    long min_refresh = ojw_setting(n, OJW_SET_MIN_REFRESH);
+    long timeout = ojw_setting(n, OJW_SET_FETCH_TIMEOUT);
+
+    st->policy.refresh_interval = refresh;
+    st->policy.min_interval = min_refresh;
+    st->policy.fetch_timeout = timeout + 1;
+    st->policy.max_stale = ojw_setting(n, OJW_SET_MAX_STALE);
+    st->fetch.ca_file = ordsjwt_srv_conf(s)->ca_file;
+    st->fetch.timeout_ms = timeout * 1000L;
+    st->fetch.max_size = OJW_JWKS_MAX;
+    st->fetch.if_none_match = NULL;
+    if (refresh < min_refresh) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "ORDSJWT00021: "
+                     "OrdsJwtJwksRefreshInterval %ld is shorter than "
+                     "OrdsJwtJwksMinRefreshInterval %ld; keys are refreshed "
+                     "every %ld s", refresh, min_refresh, min_refresh);
+        st->policy.refresh_interval = min_refresh;
+    }
+}
+
+/* The retained state, this generation's part reset. */
+static ordsjwt_state_t *retained_state(void)
+{
+    ordsjwt_state_t *st = ap_retained_data_get(RETAINED_KEY);
+
+    if (st == NULL) {
+        st = ap_retained_data_create(RETAINED_KEY, sizeof(*st));
+    }
+    st->active = 0;
+    st->nslots = 0;
+    st->slot_urls = NULL;
+    st->counters = NULL;
+    st->nprofiles = 0;
+    st->keys = NULL;
+    return st;
+}
+
+int ordsjwt_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                        apr_pool_t *ptemp, server_rec *s)
+{
+    ordsjwt_state_t *st = retained_state();
+
+    (void)plog;
+    (void)ptemp;
+    ordsjwt_state = st;
+    assign_slots(st, s, pconf);
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;      /* the first dry run: nothing to set up yet */
+    }
+    ordsjwt_warn_roles_without_claim(s);
+    setup_counters(st, s, pconf);
+    if (st->nslots == 0) {
+        return OK;      /* only static keys: nothing to share */
+    }
+    set_fetch_policy(st, s);
+    if (ojw_fetch_global_init() != 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ORDSJWT00004: libcurl "
+                     "global initialisation failed");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (setup_mutex_and_shm(st, s) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    st->active = 1;
+    return OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* what the keys of a child report                                     */
+
+static void log_fetch_failure(request_rec *r, const ojw_keys_event_t *ev)
+{
+    const ojw_fetch_result_t *res = ev->res;
+    const char *type = res ? res->content_type : NULL;
+    const char *hint = res ? ojw_fetch_body_hint(res) : NULL;
+
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00009: JWKS fetch "
+                  "from %s failed: %s%s%s%s%s; %s", ev->url, ev->cause,
+                  type ? " (Content-Type " : "", type ? type : "",
+                  type ? ")" : "",
+                  hint ? apr_pstrcat(r->pool, "; hint: ", hint, NULL) : "",
+                  ev->stale ? "keeping the previous keys"
+                            : "no keys: tokens of this issuer get 503");
+}
+
+static void report_keys(void *baton, void *ctx, const ojw_keys_event_t *ev)
+{
+    request_rec *r = ctx;
+
+    (void)baton;
+    switch (ev->type) {
+    case OJW_KEYS_FETCHED:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00010: fetched "
+                      "JWKS from %s: %" APR_SIZE_T_FMT " bytes, %d usable "
+                      "key(s)", ev->url, ev->res->len, ev->nkeys);
+        break;
+    case OJW_KEYS_NOT_MODIFIED:
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00022: JWKS of "
+                      "%s not modified; fresh for %ld s", ev->url,
+                      ev->fresh_for);
+        break;
+    case OJW_KEYS_FETCH_FAILED:
+        log_fetch_failure(r, ev);
+        break;
+    case OJW_KEYS_SHARED_UNUSABLE:
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00008: the shared "
+                      "JWKS of %s does not parse in this process: %s",
+                      ev->url, ev->cause);
+        break;
+    case OJW_KEYS_REFETCHED:
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00023: unknown "
+                      "kid: verifying again with the refetched keys of %s",
+                      ev->url);
+        break;
+    }
+}
+
+void ordsjwt_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    ordsjwt_state_t *st = ordsjwt_state;
+    ojw_keys_env_t env;
+    apr_status_t rv;
+
+    if (st == NULL || !st->active) {
+        return;
+    }
+    rv = apr_global_mutex_child_init(&st->gmutex, st->gmutex_file, pchild);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "ORDSJWT00007: cannot "
+                     "attach to the global mutex in a child process");
+    }
+    ojw_keys_env_default(&env);
+    env.report = report_keys;
+    env.note = ordsjwt_note_skipped_key;
+    rv = ojw_keys_create(&st->keys, st->cache, st->slot_urls, st->nslots,
+                         &st->policy, &st->fetch, &env, pchild);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "ORDSJWT00028: cannot "
+                     "set up the signing keys of a child process; tokens "
+                     "of JWK URLs get 503");
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* counters                                                            */
+
+static apr_uint32_t *counter_row(const ojw_profile_t *p)
+{
+    ordsjwt_state_t *st = ordsjwt_state;
+    int row;
+
+    if (st == NULL || st->counters == NULL) {
+        return NULL;
+    }
+    row = p ? p->index : st->nprofiles;
+    if (row < 0 || row > st->nprofiles) {
+        return NULL;
+    }
+    return &st->counters[row * OJW_REASON_COUNT];
+}
+
+void ordsjwt_count(const ojw_profile_t *p, ojw_reason_t reason)
+{
+    apr_uint32_t *row = counter_row(p);
+
+    if (row) {
+        apr_atomic_inc32(&row[reason]);
+    }
+}
+
+const apr_uint32_t *ordsjwt_counters(const ojw_profile_t *p)
+{
+    return counter_row(p);
+}

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The signing keys of one process and the fetch/wait/use loop (keys.h). */
+#include <string.h>
+#include <apr_thread_mutex.h>
+#include "keys.h"
+
+/* Parsed keys of one generation of a slot, shared by the threads of a
+ * process; freed when no request holds them and a newer set replaced them. */
+typedef struct {
+    ojw_keys_t *owner;
+    apr_pool_t *pool;
+    ojw_keyset_t *ks;
+    apr_uint64_t generation;
+    int refs;
+    int retired;
+} keyref_t;
+
+struct ojw_keys {
+    ojw_cache_t *cache;
+    int nslots;
+    const char *const *urls;
+    ojw_refresh_policy_t policy;
+    ojw_fetch_opts_t fetch;
+    ojw_keys_env_t env;
+    apr_thread_mutex_t *lock;   /* guards current[] and every refs */
+    keyref_t **current;         /* per slot */
+};
+
+static apr_status_t default_fetch(void *baton, const char *url,
+                                  const ojw_fetch_opts_t *opts,
+                                  ojw_fetch_result_t *res, apr_pool_t *pool)
+{
+    (void)baton;
+    return ojw_fetch(url, opts, res, pool);
+}
+
+static apr_time_t default_now(void *baton)
+{
+    (void)baton;
+    return apr_time_now();
+}
+
+static void default_sleep(void *baton, apr_interval_time_t t)
+{
+    (void)baton;
+    apr_sleep(t);
+}
+
+void ojw_keys_env_default(ojw_keys_env_t *env)
+{
+    memset(env, 0, sizeof(*env));
+    env->fetch = default_fetch;
+    env->now = default_now;
+    env->sleep = default_sleep;
+}
+
+apr_status_t ojw_keys_create(ojw_keys_t **keys, ojw_cache_t *cache,
+                             const char *const *urls, int nslots,
+                             const ojw_refresh_policy_t *policy,
+                             const ojw_fetch_opts_t *fetch,
+                             const ojw_keys_env_t *env, apr_pool_t *pool)
+{
+    ojw_keys_t *k = apr_pcalloc(pool, sizeof(*k));
+    apr_status_t rv;
+
+    k->cache = cache;
+    k->nslots = nslots;
+    k->urls = urls;
+    k->policy = *policy;
+    k->fetch = *fetch;
+    k->env = *env;
+    k->current = apr_pcalloc(pool, sizeof(keyref_t *) * (apr_size_t)
+                             (nslots > 0 ? nslots : 1));
+    rv = apr_thread_mutex_create(&k->lock, APR_THREAD_MUTEX_DEFAULT, pool);
+    *keys = rv == APR_SUCCESS ? k : NULL;
+    return rv;
+}
+
+const char *ojw_keys_url(const ojw_keys_t *keys, int slot)
+{
+    return slot >= 0 && slot < keys->nslots ? keys->urls[slot] : NULL;
+}
+
+static long long now_sec(const ojw_keys_t *k)
+{
+    return apr_time_sec(k->env.now(k->env.baton));
+}
+
+static void report(const ojw_keys_t *k, void *ctx, const ojw_keys_event_t *ev)
+{
+    if (k->env.report) {
+        k->env.report(k->env.baton, ctx, ev);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* the process's key sets                                              */
+
+static apr_status_t keyref_release(void *data)
+{
+    keyref_t *ref = data;
+    ojw_keys_t *k = ref->owner;
+
+    apr_thread_mutex_lock(k->lock);
+    if (--ref->refs == 0 && ref->retired) {
+        apr_pool_destroy(ref->pool);
+    }
+    apr_thread_mutex_unlock(k->lock);
+    return APR_SUCCESS;
+}
+
+/* Parses the slot's document into a new current key set (lock held). */
+static keyref_t *keyref_replace(ojw_keys_t *k, int slot, const char *doc,
+                                apr_size_t len, apr_uint64_t generation,
+                                void *ctx)
+{
+    keyref_t *ref, *old = k->current[slot];
+    ojw_keys_event_t ev;
+    apr_pool_t *pool;
+    char errbuf[512];
+
+    if (apr_pool_create_unmanaged_ex(&pool, NULL, NULL) != APR_SUCCESS) {
+        return NULL;
+    }
+    ref = apr_pcalloc(pool, sizeof(*ref));
+    ref->owner = k;
+    ref->pool = pool;
+    ref->generation = generation;
+    if (ojw_jwks_parse(&ref->ks, doc, len, pool, NULL, NULL, errbuf,
+                       sizeof(errbuf)) != APR_SUCCESS) {
+        memset(&ev, 0, sizeof(ev));
+        ev.type = OJW_KEYS_SHARED_UNUSABLE;
+        ev.url = k->urls[slot];
+        ev.cause = errbuf;
+        report(k, ctx, &ev);
+        apr_pool_destroy(pool);
+        return NULL;
+    }
+    if (old) {
+        old->retired = 1;
+        if (old->refs == 0) {
+            apr_pool_destroy(old->pool);
+        }
+    }
+    k->current[slot] = ref;
+    return ref;
+}
+
+/* The process's keys of the slot's current generation, held for the life
+ * of pool. */
+static keyref_t *keyref_acquire(ojw_keys_t *k, int slot,
+                                apr_uint64_t generation, apr_pool_t *pool,
+                                void *ctx)
+{
+    keyref_t *ref;
+    ojw_slot_state_t state;
+    char *doc = NULL;
+    apr_size_t len = 0;
+
+    apr_thread_mutex_lock(k->lock);
+    ref = k->current[slot];
+    if (ref == NULL || ref->generation != generation) {
+        if (ojw_cache_read(k->cache, slot, ref ? ref->generation : 0, pool,
+                           &doc, &len, &state) == APR_SUCCESS && doc) {
+            ref = keyref_replace(k, slot, doc, len, state.generation, ctx);
+        }
+    }
+    if (ref) {
+        ref->refs++;
+        apr_pool_cleanup_register(pool, ref, keyref_release,
+                                  apr_pool_cleanup_null);
+    }
+    apr_thread_mutex_unlock(k->lock);
+    return ref;
+}
+
+/* ------------------------------------------------------------------ */
+/* fetching                                                            */
+
+static void fetch_failed(ojw_keys_t *k, int slot, const ojw_fetch_result_t *res,
+                         const char *cause, int stale, void *ctx)
+{
+    ojw_keys_event_t ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.type = OJW_KEYS_FETCH_FAILED;
+    ev.url = k->urls[slot];
+    ev.cause = cause;
+    ev.res = res;
+    ev.stale = stale;
+    report(k, ctx, &ev);
+    ojw_cache_fail(k->cache, slot, now_sec(k), cause);
+}
+
+/* Stores a fetched document that parses; reports either way. */
+static void store_fetched(ojw_keys_t *k, int slot, ojw_fetch_result_t *res,
+                          int have_doc, apr_pool_t *tmp, void *ctx)
+{
+    ojw_keyset_t *ks;
+    ojw_keys_event_t ev;
+    char errbuf[512];
+
+    if (ojw_jwks_parse(&ks, res->body, res->len, tmp, k->env.note,
+                       (void *)k->urls[slot], errbuf, sizeof(errbuf))
+        != APR_SUCCESS) {
+        fetch_failed(k, slot, res, errbuf, have_doc, ctx);
+        return;
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.type = OJW_KEYS_FETCHED;
+    ev.url = k->urls[slot];
+    ev.res = res;
+    ev.nkeys = ks->nkeys;
+    report(k, ctx, &ev);
+    ojw_cache_store(k->cache, slot, now_sec(k), res->body, res->len,
+                    res->etag, ojw_fresh_for(res->max_age, &k->policy));
+}
+
+/* Fetches the slot's URL (this process claimed it) and stores the result. */
+static void fetch_slot(ojw_keys_t *k, int slot, int have_doc, apr_pool_t *p,
+                       void *ctx)
+{
+    ojw_fetch_opts_t opts = k->fetch;
+    ojw_fetch_result_t res;
+    ojw_keys_event_t ev;
+    char etag[OJW_ETAG_MAX];
+    apr_pool_t *tmp;
+
+    apr_pool_create(&tmp, p);
+    memset(&res, 0, sizeof(res));
+    if (ojw_cache_etag(k->cache, slot, etag, sizeof(etag)) == APR_SUCCESS
+        && etag[0]) {
+        opts.if_none_match = etag;
+    }
+    if (k->env.fetch(k->env.baton, k->urls[slot], &opts, &res, tmp)
+        != APR_SUCCESS) {
+        fetch_failed(k, slot, &res, res.error, have_doc, ctx);
+    }
+    else if (res.not_modified) {
+        memset(&ev, 0, sizeof(ev));
+        ev.type = OJW_KEYS_NOT_MODIFIED;
+        ev.url = k->urls[slot];
+        ev.fresh_for = ojw_fresh_for(res.max_age, &k->policy);
+        report(k, ctx, &ev);
+        ojw_cache_not_modified(k->cache, slot, now_sec(k), ev.fresh_for);
+    }
+    else {
+        store_fetched(k, slot, &res, have_doc, tmp, ctx);
+    }
+    apr_pool_destroy(tmp);
+}
+
+/* ------------------------------------------------------------------ */
+/* the loop                                                            */
+
+void ojw_keys_get(ojw_keys_use_t *out, ojw_keys_t *k, int slot,
+                  apr_uint64_t stale_generation, apr_pool_t *pool, void *ctx)
+{
+    apr_time_t give_up = k->env.now(k->env.baton)
+                         + apr_time_from_sec(k->policy.fetch_timeout);
+    ojw_decision_t decision = OJW_UNAVAILABLE;
+    ojw_slot_state_t state;
+    keyref_t *ref;
+    long long now = now_sec(k);
+
+    memset(out, 0, sizeof(*out));
+    memset(&state, 0, sizeof(state));
+    if (slot < 0 || slot >= k->nslots) {
+        out->retry_after = 1;
+        return;
+    }
+    for (;;) {
+        now = now_sec(k);
+        if (ojw_cache_begin(k->cache, slot, now, &k->policy, stale_generation,
+                            &decision, &state) != APR_SUCCESS) {
+            decision = OJW_UNAVAILABLE;
+        }
+        if (decision == OJW_FETCH) {
+            fetch_slot(k, slot, state.generation != 0, pool, ctx);
+            stale_generation = 0;
+            continue;   /* look again: use what the fetch left */
+        }
+        if (decision != OJW_WAIT || k->env.now(k->env.baton) >= give_up) {
+            break;
+        }
+        k->env.sleep(k->env.baton, OJW_KEYS_WAIT_STEP);
+    }
+    if (decision == OJW_USE
+        && (ref = keyref_acquire(k, slot, state.generation, pool, ctx))) {
+        out->ks = ref->ks;
+        out->generation = ref->generation;
+        return;
+    }
+    out->retry_after = ojw_retry_after(&state, now, &k->policy);
+}
+
+ojw_reason_t ojw_keys_verify(ojw_keys_use_t *out, ojw_keys_t *k, int slot,
+                             ojw_token_t *tok, apr_pool_t *pool, void *ctx,
+                             ojw_error_t *err)
+{
+    const ojw_keyset_t *first;
+    ojw_keys_event_t ev;
+    ojw_reason_t rc;
+
+    ojw_keys_get(out, k, slot, 0, pool, ctx);
+    if (out->ks == NULL) {
+        return ojw_fail(err, OJW_ERR_KEYS_UNAVAILABLE, "no signing keys for "
+                        "%s", ojw_keys_url(k, slot));
+    }
+    if ((rc = ojw_token_verify(tok, out->ks, pool, err)) != OJW_ERR_KID) {
+        return rc;
+    }
+    first = out->ks;
+    ojw_keys_get(out, k, slot, out->generation, pool, ctx);
+    if (out->ks == NULL || out->ks == first) {
+        out->ks = first;        /* no newer keys: the kid stays unknown */
+        return OJW_ERR_KID;
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.type = OJW_KEYS_REFETCHED;
+    ev.url = k->urls[slot];
+    report(k, ctx, &ev);
+    return ojw_token_verify(tok, out->ks, pool, err);
+}

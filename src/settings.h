@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The numeric directives of mod_auth_ordsjwt: names, scope, bounds,
+ * defaults and help, in one table read by the module (its command table
+ * and handlers), by ordsjwt-check (its configuration reader) and by the
+ * unit tests. Add a number directive here, nowhere else.
+ */
+#ifndef OJW_SETTINGS_H
+#define OJW_SETTINGS_H
+
+#include <apr_pools.h>
+#include "ojw.h"
+
+#define OJW_SKEW_MAX    60
+#define OJW_DAY         86400L
+
+/*
+ * X(id, directive, global_only, min, max, default, help)
+ * global_only: the main server only (one JWKS cache for all servers);
+ * else per server, a virtual host inheriting the main server's value.
+ */
+#define OJW_NUMBER_SETTINGS(X)                                              \
+    X(OJW_SET_SKEW, "OrdsJwtAllowedSkew", 0, -OJW_DAY, OJW_SKEW_MAX, 0,     \
+      "default allowed clock skew in seconds (0 or less: none; at most 60)") \
+    X(OJW_SET_AGE, "OrdsJwtAllowedAge", 0, -OJW_DAY * 3650, OJW_DAY * 3650, \
+      0, "default maximum token age in seconds since iat (0 or less: not "  \
+      "checked)")                                                            \
+    X(OJW_SET_REFRESH, "OrdsJwtJwksRefreshInterval", 1, 1, OJW_DAY * 7,     \
+      3600, "seconds fetched keys are used before a refetch (default 3600)") \
+    X(OJW_SET_MIN_REFRESH, "OrdsJwtJwksMinRefreshInterval", 1, 1,           \
+      OJW_DAY * 30, 10, "fewest seconds between two fetches of one JWK "    \
+      "URL, and between two refetches forced by an unknown kid, across all " \
+      "processes (default 10)")                                             \
+    X(OJW_SET_MAX_STALE, "OrdsJwtJwksMaxStale", 1, 0, OJW_DAY * 30,         \
+      OJW_DAY, "seconds the last good keys are still used after a refresh " \
+      "was due and failed (default 86400)")                                 \
+    X(OJW_SET_FETCH_TIMEOUT, "OrdsJwtJwksFetchTimeout", 1, 1, 60, 5,        \
+      "seconds a JWKS fetch may take (default 5, at most 60)")              \
+    X(OJW_SET_TOKEN_MAX, "OrdsJwtMaxTokenSize", 0, 1024, 1024 * 1024,       \
+      OJW_TOKEN_MAX_DEFAULT, "largest accepted token in bytes (default "    \
+      "16384)")
+
+#define OJW_SETTING_ID(id, name, global, min, max, def, help) id,
+typedef enum {
+    OJW_NUMBER_SETTINGS(OJW_SETTING_ID)
+    OJW_SET_COUNT
+} ojw_setting_id_t;
+#undef OJW_SETTING_ID
+
+/* One row of the table. */
+typedef struct {
+    ojw_setting_id_t id;
+    const char *directive;
+    int global_only;
+    long min;
+    long max;
+    long def;
+    const char *help;
+} ojw_setting_t;
+
+/* The table, indexed by ojw_setting_id_t. */
+extern const ojw_setting_t ojw_settings[OJW_SET_COUNT];
+
+/* The values of one server; a value not set is its default. */
+typedef struct {
+    long value[OJW_SET_COUNT];
+    unsigned int set;             /* bit (1 << id) when written */
+} ojw_settings_t;
+
+/* Every value at its default, none set. */
+void ojw_settings_init(ojw_settings_t *s);
+
+/* A virtual host's values: its own where set, else the base's. */
+void ojw_settings_merge(ojw_settings_t *out, const ojw_settings_t *base,
+                        const ojw_settings_t *add);
+
+/* The row of a directive name (case-insensitive, as httpd), or NULL. */
+const ojw_setting_t *ojw_setting_find(const char *directive);
+
+/* Parses arg for row st into s (marks it set); on error returns the
+ * message ("Directive: \"arg\" is not a number from MIN to MAX"). */
+const char *ojw_setting_parse(ojw_settings_t *s, const ojw_setting_t *st,
+                              const char *arg, apr_pool_t *pool);
+
+/* The value of id in s. */
+long ojw_setting(const ojw_settings_t *s, ojw_setting_id_t id);
+
+#endif
