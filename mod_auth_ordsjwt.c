@@ -24,6 +24,7 @@
 #include "token.h"
 #include "claims.h"
 #include "diagnose.h"
+#include "token_cache.h"
 
 APLOG_USE_MODULE(auth_ordsjwt);
 
@@ -229,15 +230,17 @@ static int keys_unavailable(request_rec *r, ordsjwt_req_t *rq,
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
-/* The signature, with the profile's static keys or its shared JWKS. */
+/* The signature, with the profile's static keys or its shared JWKS;
+ * *generation: that of the keys that verified (0 for static keys). */
 static ojw_reason_t verify(request_rec *r, const ojw_profile_t *p,
-                           ojw_token_t *tok, long *retry_after,
-                           ojw_error_t *err)
+                           ojw_token_t *tok, apr_uint64_t *generation,
+                           long *retry_after, ojw_error_t *err)
 {
     ordsjwt_state_t *st = ordsjwt_state;
     ojw_keys_use_t use;
     ojw_reason_t rc;
 
+    *generation = 0;
     if (p->static_keys) {
         return ojw_token_verify(tok, p->static_keys, r->pool, err);
     }
@@ -247,21 +250,30 @@ static ojw_reason_t verify(request_rec *r, const ojw_profile_t *p,
     }
     rc = ojw_keys_verify(&use, st->keys, p->slot, tok, r->pool, r, err);
     *retry_after = use.retry_after;
+    *generation = use.generation;
     return rc;
+}
+
+/* The profile's claim policy in this server, and the time now. */
+static long long claim_policy(request_rec *r, const ojw_profile_t *p,
+                              ojw_claim_policy_t *policy)
+{
+    const ojw_settings_t *n = &ordsjwt_srv_conf(r->server)->num;
+
+    ojw_profile_policy(policy, p, ojw_setting(n, OJW_SET_SKEW),
+                       ojw_setting(n, OJW_SET_AGE));
+    return apr_time_sec(apr_time_now());
 }
 
 /* The claims of a verified token, checked with the profile's policy. */
 static int check_claims(request_rec *r, ordsjwt_req_t *rq, ojw_token_t *tok,
                         const char **subject)
 {
-    const ojw_settings_t *n = &ordsjwt_srv_conf(r->server)->num;
-    long long now = apr_time_sec(apr_time_now());
     ojw_claim_policy_t policy;
+    long long now = claim_policy(r, rq->profile, &policy);
     ojw_error_t err;
 
     memset(&err, 0, sizeof(err));
-    ojw_profile_policy(&policy, rq->profile, ojw_setting(n, OJW_SET_SKEW),
-                       ojw_setting(n, OJW_SET_AGE));
     if (ojw_claims_check(tok->claims, &policy, now, subject, &err) != OJW_OK) {
         return refuse(r, rq, tok, &err,
                       ojw_hint_for_claims(r->pool, err.reason, tok->claims,
@@ -270,18 +282,116 @@ static int check_claims(request_rec *r, ordsjwt_req_t *rq, ojw_token_t *tok,
     return OK;
 }
 
-static int accept_token(request_rec *r, ordsjwt_req_t *rq,
-                        const ojw_token_t *tok, const char *subject)
+static int accept_token(request_rec *r, ordsjwt_req_t *rq, json_t *claims,
+                        const char *kid, const char *subject, int cached)
 {
     rq->state = ORDSJWT_VALID;
-    rq->claims = tok->claims;
+    rq->claims = claims;
     ordsjwt_count(rq->profile, OJW_OK);
     ordsjwt_to_backend(r, rq);
     r->user = apr_pstrdup(r->pool, subject);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00015: token accepted "
-                  "[profile %s, kid %s, sub %s]", rq->profile->name,
-                  tok->kid ? tok->kid : "-", r->user);
+                  "[profile %s, kid %s, sub %s]%s", rq->profile->name,
+                  kid ? kid : "-", r->user, cached ? " (cached)" : "");
     return OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* verified tokens of this process                                     */
+
+/* The profile a location would choose for a token of p's issuer: the
+ * first one with that issuer (the only one when there is one). */
+static int chosen_for_issuer(const apr_array_header_t *profiles,
+                             const ojw_profile_t *p)
+{
+    int i;
+
+    if (profiles->nelts == 1) {
+        return 1;
+    }
+    for (i = 0; i < profiles->nelts; i++) {
+        const ojw_profile_t *q = APR_ARRAY_IDX(profiles, i,
+                                               const ojw_profile_t *);
+        if (strcmp(q->issuer, p->issuer) == 0) {
+            return q == p;
+        }
+    }
+    return 0;
+}
+
+/* 1 when a cached verdict still holds: the keys that verified it are
+ * still the profile's current ones, and exp/nbf/age hold now. */
+static int still_good(request_rec *r, const ojw_profile_t *p,
+                      const ojw_cached_t *hit, const char **subject)
+{
+    ordsjwt_state_t *st = ordsjwt_state;
+    ojw_claim_policy_t policy;
+    long long now;
+    ojw_keys_use_t use;
+    ojw_error_t err;
+
+    if (p->static_keys == NULL) {
+        if (st->keys == NULL) {
+            return 0;
+        }
+        ojw_keys_get(&use, st->keys, p->slot, 0, r->pool, r);
+        if (use.ks == NULL || use.generation != hit->generation) {
+            return 0;
+        }
+    }
+    now = claim_policy(r, p, &policy);
+    return ojw_claims_check(hit->claims, &policy, now, subject, &err)
+           == OJW_OK;
+}
+
+/* Accepts a token verified before, or DECLINED: verify it afresh. */
+static int from_cache(request_rec *r, ordsjwt_req_t *rq, const char *compact,
+                      size_t len)
+{
+    const apr_array_header_t *profiles = ordsjwt_dir_conf(r)->profiles;
+    ordsjwt_state_t *st = ordsjwt_state;
+    const ojw_profile_t *p = NULL;
+    const char *subject = NULL;
+    ojw_cached_t hit;
+    int i;
+
+    for (i = 0; st && st->tokens && i < profiles->nelts; i++) {
+        p = APR_ARRAY_IDX(profiles, i, const ojw_profile_t *);
+        if (chosen_for_issuer(profiles, p)
+            && ojw_token_cache_get(st->tokens, compact, len, p, r->pool,
+                                   &hit)) {
+            break;
+        }
+        p = NULL;
+    }
+    if (p == NULL) {
+        return DECLINED;
+    }
+    if (!still_good(r, p, &hit, &subject)) {
+        ojw_token_cache_remove(st->tokens, compact, len, p);
+        return DECLINED;    /* the full check says why, and logs it */
+    }
+    rq->profile = p;
+    return accept_token(r, rq, hit.claims, hit.kid, subject, 1);
+}
+
+/* Keeps an accepted token for its next request. */
+static void remember(const ordsjwt_req_t *rq, const ojw_token_t *tok,
+                     apr_uint64_t generation, const char *subject)
+{
+    ordsjwt_state_t *st = ordsjwt_state;
+    ojw_cached_t e;
+
+    if (st == NULL || st->tokens == NULL) {
+        return;
+    }
+    e.profile = rq->profile;
+    e.slot = rq->profile->slot;
+    e.generation = generation;
+    e.claims = tok->claims;
+    e.subject = subject;
+    e.kid = tok->kid;
+    ojw_token_cache_put(st->tokens, tok->compact, tok->len, &e);
 }
 
 /* The request's state, its profile when there is only one, or an error
@@ -308,6 +418,9 @@ static int start(request_rec *r, ordsjwt_req_t **rqp)
 static int check_authn(request_rec *r)
 {
     const char *type = ap_auth_type(r), *compact, *subject = NULL;
+    size_t token_max = (size_t)ojw_setting(&ordsjwt_srv_conf(r->server)->num,
+                                           OJW_SET_TOKEN_MAX), len;
+    apr_uint64_t generation = 0;
     ojw_token_t *tok = NULL;
     ordsjwt_req_t *rq;
     ojw_error_t err;
@@ -327,16 +440,18 @@ static int check_authn(request_rec *r)
         set_challenge(r, rq);
         return HTTP_UNAUTHORIZED;
     }
+    len = strlen(compact);
+    if (len <= token_max && (rc = from_cache(r, rq, compact, len)) != DECLINED) {
+        return rc;
+    }
     memset(&err, 0, sizeof(err));
-    if (ojw_token_parse(&tok, compact, strlen(compact),
-                        (size_t)ojw_setting(&ordsjwt_srv_conf(r->server)->num,
-                                            OJW_SET_TOKEN_MAX),
-                        r->pool, &err) != OJW_OK
+    if (ojw_token_parse(&tok, compact, len, token_max, r->pool, &err) != OJW_OK
         || (rq->profile = choose_profile(r, ordsjwt_dir_conf(r)->profiles,
                                          tok, &err)) == NULL) {
         return refuse(r, rq, tok, &err, NULL);
     }
-    if (verify(r, rq->profile, tok, &retry_after, &err) != OJW_OK) {
+    if (verify(r, rq->profile, tok, &generation, &retry_after, &err)
+        != OJW_OK) {
         return err.reason == OJW_ERR_KEYS_UNAVAILABLE
                ? keys_unavailable(r, rq, retry_after)
                : refuse(r, rq, tok, &err, NULL);
@@ -344,7 +459,8 @@ static int check_authn(request_rec *r)
     if ((rc = check_claims(r, rq, tok, &subject)) != OK) {
         return rc;
     }
-    return accept_token(r, rq, tok, subject);
+    remember(rq, tok, generation, subject);
+    return accept_token(r, rq, tok->claims, tok->kid, subject, 0);
 }
 
 /* ------------------------------------------------------------------ */

@@ -35,6 +35,7 @@
 #include "keys.h"
 #include "profile.h"
 #include "settings.h"
+#include "token_cache.h"
 
 #define ORDSJWT_AUTH_TYPE       "ords-jwt"
 #define ORDSJWT_STATUS_HANDLER  "ordsjwt-status"
@@ -127,8 +128,10 @@ typedef struct {
     ojw_fetch_opts_t fetch;
     apr_uint32_t *counters;         /* (nprofiles + 1) * OJW_REASON_COUNT */
     int nprofiles;
+    long token_cache_size;          /* OrdsJwtTokenCache */
     /* this child's */
     ojw_keys_t *keys;
+    ojw_token_cache_t *tokens;      /* NULL: OrdsJwtTokenCache off */
 } ordsjwt_state_t;
 
 extern ordsjwt_state_t *ordsjwt_state;

@@ -294,7 +294,7 @@ static const char *cmd_pass_claims(cmd_parms *cmd, void *dconf,
                         "env, headers or both", arg);
 }
 
-#define NUMBER_CMD(id, name, global, min, max, def, help) \
+#define NUMBER_CMD(id, name, flags, min, max, def, help) \
     AP_INIT_TAKE1(name, cmd_number, (void *)&ojw_settings[id], RSRC_CONF, \
                   help),
 

@@ -225,6 +225,7 @@ static ordsjwt_state_t *retained_state(void)
     st->counters = NULL;
     st->nprofiles = 0;
     st->keys = NULL;
+    st->tokens = NULL;
     return st;
 }
 
@@ -242,6 +243,8 @@ int ordsjwt_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     ordsjwt_warn_roles_without_claim(s);
     setup_counters(st, s, pconf);
+    st->token_cache_size = ojw_setting(&ordsjwt_srv_conf(s)->num,
+                                       OJW_SET_TOKEN_CACHE);
     if (st->nslots == 0) {
         return OK;      /* only static keys: nothing to share */
     }
@@ -308,13 +311,35 @@ static void report_keys(void *baton, void *ctx, const ojw_keys_event_t *ev)
     }
 }
 
+/* This child's verified tokens (OrdsJwtTokenCache). */
+static void child_token_cache(ordsjwt_state_t *st, apr_pool_t *pchild,
+                              server_rec *s)
+{
+    apr_status_t rv;
+
+    if (st->token_cache_size <= 0) {
+        return;
+    }
+    rv = ojw_token_cache_create(&st->tokens,
+                                (apr_size_t)st->token_cache_size, pchild);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, "ORDSJWT00029: no "
+                     "token cache in this child process: every token is "
+                     "verified afresh");
+    }
+}
+
 void ordsjwt_child_init(apr_pool_t *pchild, server_rec *s)
 {
     ordsjwt_state_t *st = ordsjwt_state;
     ojw_keys_env_t env;
     apr_status_t rv;
 
-    if (st == NULL || !st->active) {
+    if (st == NULL) {
+        return;
+    }
+    child_token_cache(st, pchild, s);
+    if (!st->active) {
         return;
     }
     rv = apr_global_mutex_child_init(&st->gmutex, st->gmutex_file, pchild);

@@ -6,8 +6,9 @@
 #include <apr_strings.h>
 #include "settings.h"
 
-#define OJW_SETTING_ROW(id, name, global, min, max, def, help) \
-    { id, name, global, min, max, def, help },
+#define OJW_SETTING_ROW(id, name, flags, min, max, def, help) \
+    { id, name, ((flags) & OJW_GLOBAL) != 0, ((flags) & OJW_OFF) != 0, \
+      min, max, def, help },
 const ojw_setting_t ojw_settings[OJW_SET_COUNT] = {
     OJW_NUMBER_SETTINGS(OJW_SETTING_ROW)
 };
@@ -53,12 +54,16 @@ const char *ojw_setting_parse(ojw_settings_t *s, const ojw_setting_t *st,
     char *end;
     long long v;
 
+    if (st->off && strcasecmp(arg, "off") == 0) {
+        arg = "0";
+    }
     errno = 0;
     v = strtoll(arg, &end, 10);
     if (*arg == '\0' || *end != '\0' || errno == ERANGE || v < st->min
         || v > st->max) {
-        return apr_psprintf(pool, "%s: \"%s\" is not a number from %ld to %ld",
-                            st->directive, arg, st->min, st->max);
+        return apr_psprintf(pool, "%s: \"%s\" is not a number from %ld to "
+                            "%ld%s", st->directive, arg, st->min, st->max,
+                            st->off ? " (or off)" : "");
     }
     s->value[st->id] = (long)v;
     s->set |= 1u << st->id;

@@ -13,11 +13,14 @@
 
 #define OJW_SKEW_MAX    60
 #define OJW_DAY         86400L
+#define OJW_GLOBAL      1
+#define OJW_OFF         2
 
 /*
- * X(id, directive, global_only, min, max, default, help)
- * global_only: the main server only (one JWKS cache for all servers);
- * else per server, a virtual host inheriting the main server's value.
+ * X(id, directive, flags, min, max, default, help)
+ * OJW_GLOBAL: the main server only (one JWKS cache, one token cache per
+ * process); else per server, a virtual host inheriting the main server's
+ * value. OJW_OFF: "off" is read as 0.
  */
 #define OJW_NUMBER_SETTINGS(X)                                              \
     X(OJW_SET_SKEW, "OrdsJwtAllowedSkew", 0, -OJW_DAY, OJW_SKEW_MAX, 0,     \
@@ -25,22 +28,24 @@
     X(OJW_SET_AGE, "OrdsJwtAllowedAge", 0, -OJW_DAY * 3650, OJW_DAY * 3650, \
       0, "default maximum token age in seconds since iat (0 or less: not "  \
       "checked)")                                                            \
-    X(OJW_SET_REFRESH, "OrdsJwtJwksRefreshInterval", 1, 1, OJW_DAY * 7,     \
+    X(OJW_SET_REFRESH, "OrdsJwtJwksRefreshInterval", OJW_GLOBAL, 1, OJW_DAY * 7,     \
       3600, "seconds fetched keys are used before a refetch (default 3600)") \
-    X(OJW_SET_MIN_REFRESH, "OrdsJwtJwksMinRefreshInterval", 1, 1,           \
+    X(OJW_SET_MIN_REFRESH, "OrdsJwtJwksMinRefreshInterval", OJW_GLOBAL, 1,           \
       OJW_DAY * 30, 10, "fewest seconds between two fetches of one JWK "    \
       "URL, and between two refetches forced by an unknown kid, across all " \
       "processes (default 10)")                                             \
-    X(OJW_SET_MAX_STALE, "OrdsJwtJwksMaxStale", 1, 0, OJW_DAY * 30,         \
+    X(OJW_SET_MAX_STALE, "OrdsJwtJwksMaxStale", OJW_GLOBAL, 0, OJW_DAY * 30,         \
       OJW_DAY, "seconds the last good keys are still used after a refresh " \
       "was due and failed (default 86400)")                                 \
-    X(OJW_SET_FETCH_TIMEOUT, "OrdsJwtJwksFetchTimeout", 1, 1, 60, 5,        \
+    X(OJW_SET_FETCH_TIMEOUT, "OrdsJwtJwksFetchTimeout", OJW_GLOBAL, 1, 60, 5,        \
       "seconds a JWKS fetch may take (default 5, at most 60)")              \
     X(OJW_SET_TOKEN_MAX, "OrdsJwtMaxTokenSize", 0, 1024, 1024 * 1024,       \
       OJW_TOKEN_MAX_DEFAULT, "largest accepted token in bytes (default "    \
-      "16384)")
+      "16384)")                                                             \
+    X(OJW_SET_TOKEN_CACHE, "OrdsJwtTokenCache", OJW_GLOBAL | OJW_OFF, 0, 1000000, 1000,        \
+      "verified tokens kept per child process, N or off (default 1000)")
 
-#define OJW_SETTING_ID(id, name, global, min, max, def, help) id,
+#define OJW_SETTING_ID(id, name, flags, min, max, def, help) id,
 typedef enum {
     OJW_NUMBER_SETTINGS(OJW_SETTING_ID)
     OJW_SET_COUNT
@@ -51,7 +56,8 @@ typedef enum {
 typedef struct {
     ojw_setting_id_t id;
     const char *directive;
-    int global_only;
+    int global_only;            /* OJW_GLOBAL */
+    int off;                    /* OJW_OFF: "off" means 0 */
     long min;
     long max;
     long def;
@@ -77,8 +83,9 @@ void ojw_settings_merge(ojw_settings_t *out, const ojw_settings_t *base,
 /* The row of a directive name (case-insensitive, as httpd), or NULL. */
 const ojw_setting_t *ojw_setting_find(const char *directive);
 
-/* Parses arg for row st into s (marks it set); on error returns the
- * message ("Directive: \"arg\" is not a number from MIN to MAX"). */
+/* Parses arg for row st into s (marks it set; "off" is 0 where the row
+ * allows it); on error returns the message ("Directive: \"arg\" is not a number
+ * from MIN to MAX"). */
 const char *ojw_setting_parse(ojw_settings_t *s, const ojw_setting_t *st,
                               const char *arg, apr_pool_t *pool);
 

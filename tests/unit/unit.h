@@ -34,5 +34,6 @@ Suite *inspect_suite(void);
 Suite *conf_suite(void);        /* ordsjwt-check's tools/conf.c */
 Suite *settings_suite(void);
 Suite *keys_suite(void);
+Suite *token_cache_suite(void);
 
 #endif

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Verified tokens of one process, so that a token seen again is not
+ * verified from scratch. The key is the whole compact token and the
+ * profile it was verified for: all bytes are compared, a hash of the
+ * signature's tail only picks the bucket. Bounded by a number of entries,
+ * least recently used out first; sharded, each shard behind its own
+ * mutex, so that the threads of a process rarely meet.
+ *
+ * An entry is what authorization and the backend need: the claims (a
+ * jansson reference, read-only once cached), the subject, the kid, and the
+ * slot and generation of the keys that verified it. Whether an entry may
+ * still be used (keys still current, exp/nbf/age at this time) is the
+ * caller's decision on every hit; only accepted tokens are put.
+ */
+#ifndef OJW_TOKEN_CACHE_H
+#define OJW_TOKEN_CACHE_H
+
+#include <apr_pools.h>
+#include <jansson.h>
+#include "ojw.h"
+
+typedef struct ojw_token_cache ojw_token_cache_t;
+
+typedef struct {
+    const void *profile;        /* what it was verified for (compared only) */
+    int slot;                   /* JWKS slot, -1 for static keys */
+    apr_uint64_t generation;    /* of the keys that verified it */
+    json_t *claims;
+    const char *subject;
+    const char *kid;            /* NULL when the token had none */
+} ojw_cached_t;
+
+/* Bytes an entry takes besides its token and claims (for the README). */
+apr_size_t ojw_token_cache_entry_overhead(void);
+
+/* A cache of at most max_entries (at least one per shard); its memory is
+ * released by a cleanup of pool. */
+apr_status_t ojw_token_cache_create(ojw_token_cache_t **tc,
+                                    apr_size_t max_entries, apr_pool_t *pool);
+
+/* 1 and *out filled on a hit for (token, profile), the entry made the
+ * most recently used; out->claims is a new reference that a cleanup of
+ * pool drops, and the strings live as long as pool. 0 on a miss. */
+int ojw_token_cache_get(ojw_token_cache_t *tc, const char *token, size_t len,
+                        const void *profile, apr_pool_t *pool,
+                        ojw_cached_t *out);
+
+/* Adds (or replaces) the entry for (token, profile); takes its own
+ * reference to e->claims and copies the strings. The least recently used
+ * entry of the shard goes when the shard is full. */
+void ojw_token_cache_put(ojw_token_cache_t *tc, const char *token, size_t len,
+                         const ojw_cached_t *e);
+
+/* Drops the entry for (token, profile), if any. */
+void ojw_token_cache_remove(ojw_token_cache_t *tc, const char *token,
+                            size_t len, const void *profile);
+
+typedef struct {
+    apr_uint64_t hits, misses, evictions;
+    apr_size_t entries, max_entries;
+} ojw_token_cache_stats_t;
+
+void ojw_token_cache_stats(ojw_token_cache_t *tc,
+                           ojw_token_cache_stats_t *stats);
+
+#endif

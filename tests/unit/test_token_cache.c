@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Verified tokens of one process (src/token_cache.c). */
+#include <string.h>
+#include <apr_strings.h>
+#include <apr_thread_proc.h>
+#include "unit.h"
+#include "token_cache.h"
+
+static const int profile_a = 1, profile_b = 2;
+
+/* A token-like string: distinct tails, as signatures are. */
+static const char *tok(int i)
+{
+    return apr_psprintf(test_pool, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0."
+                        "sig-%08d-%08x", i, (unsigned)(i * 2654435761u));
+}
+
+static void put(ojw_token_cache_t *tc, const char *t, const void *profile,
+                const char *sub)
+{
+    ojw_cached_t e;
+    json_t *claims = json_pack("{s:s}", "sub", sub);
+
+    memset(&e, 0, sizeof(e));
+    e.profile = profile;
+    e.slot = 0;
+    e.generation = 7;
+    e.claims = claims;
+    e.subject = sub;
+    e.kid = "k1";
+    ojw_token_cache_put(tc, t, strlen(t), &e);
+    json_decref(claims);                /* the cache holds its own */
+}
+
+START_TEST(hit_miss_and_profiles_apart)
+{
+    ojw_token_cache_t *tc;
+    ojw_cached_t hit;
+    ojw_token_cache_stats_t st;
+    const char *t = tok(1);
+
+    ck_assert_int_eq(ojw_token_cache_create(&tc, 100, test_pool), APR_SUCCESS);
+    ck_assert(!ojw_token_cache_get(tc, t, strlen(t), &profile_a, test_pool,
+                                   &hit));
+    put(tc, t, &profile_a, "alice");
+    ck_assert(ojw_token_cache_get(tc, t, strlen(t), &profile_a, test_pool,
+                                  &hit));
+    ck_assert_str_eq(hit.subject, "alice");
+    ck_assert_str_eq(hit.kid, "k1");
+    ck_assert_uint_eq(hit.generation, 7);
+    ck_assert_str_eq(json_string_value(json_object_get(hit.claims, "sub")),
+                     "alice");
+    /* the same token for another profile is judged on its own */
+    ck_assert(!ojw_token_cache_get(tc, t, strlen(t), &profile_b, test_pool,
+                                   &hit));
+    /* every byte counts: a prefix or a changed byte is another token */
+    ck_assert(!ojw_token_cache_get(tc, t, strlen(t) - 1, &profile_a,
+                                   test_pool, &hit));
+    ck_assert(!ojw_token_cache_get(tc, apr_pstrcat(test_pool, "X", t + 1,
+                                   NULL), strlen(t), &profile_a, test_pool,
+                                   &hit));
+    ojw_token_cache_remove(tc, t, strlen(t), &profile_a);
+    ck_assert(!ojw_token_cache_get(tc, t, strlen(t), &profile_a, test_pool,
+                                   &hit));
+    ojw_token_cache_stats(tc, &st);
+    ck_assert_uint_eq(st.hits, 1);
+    ck_assert_uint_eq(st.misses, 5);
+    ck_assert_uint_eq(st.entries, 0);
+}
+END_TEST
+
+START_TEST(bounded_least_recently_used_out)
+{
+    ojw_token_cache_t *tc;
+    ojw_token_cache_stats_t st;
+    ojw_cached_t hit;
+    const char *keep = tok(0), *t;
+    int i;
+
+    ck_assert_int_eq(ojw_token_cache_create(&tc, 64, test_pool), APR_SUCCESS);
+    put(tc, keep, &profile_a, "keep");
+    for (i = 1; i <= 2000; i++) {
+        t = tok(i);
+        put(tc, t, &profile_a, "x");
+        /* used again and again: never the least recently used */
+        ck_assert(ojw_token_cache_get(tc, keep, strlen(keep), &profile_a,
+                                      test_pool, &hit));
+    }
+    ojw_token_cache_stats(tc, &st);
+    ck_assert_uint_le(st.entries, 64);
+    ck_assert_uint_ge(st.entries, 48);
+    ck_assert_uint_eq(st.entries + st.evictions, 2001);
+    /* the first of the others went long ago; the newest is there */
+    t = tok(1);
+    ck_assert(!ojw_token_cache_get(tc, t, strlen(t), &profile_a, test_pool,
+                                   &hit));
+    t = tok(2000);
+    ck_assert(ojw_token_cache_get(tc, t, strlen(t), &profile_a, test_pool,
+                                  &hit));
+    /* putting the same key again replaces it */
+    put(tc, t, &profile_a, "again");
+    ck_assert(ojw_token_cache_get(tc, t, strlen(t), &profile_a, test_pool,
+                                  &hit));
+    ck_assert_str_eq(hit.subject, "again");
+}
+END_TEST
+
+/* A request keeps the claims of a hit after the entry is evicted. */
+START_TEST(claims_outlive_eviction)
+{
+    ojw_token_cache_t *tc;
+    ojw_cached_t hit;
+    apr_pool_t *req;
+    const char *t = tok(5);
+    int i;
+
+    ck_assert_int_eq(ojw_token_cache_create(&tc, 16, test_pool), APR_SUCCESS);
+    apr_pool_create(&req, test_pool);
+    put(tc, t, &profile_a, "alice");
+    ck_assert(ojw_token_cache_get(tc, t, strlen(t), &profile_a, req, &hit));
+    ojw_token_cache_remove(tc, t, strlen(t), &profile_a);
+    for (i = 100; i < 200; i++) {
+        put(tc, tok(i), &profile_a, "x");
+    }
+    ck_assert_str_eq(json_string_value(json_object_get(hit.claims, "sub")),
+                     "alice");
+    ck_assert_str_eq(hit.subject, "alice");
+    apr_pool_destroy(req);
+}
+END_TEST
+
+typedef struct {
+    ojw_token_cache_t *tc;
+    int base;
+} worker_t;
+
+static void *APR_THREAD_FUNC worker(apr_thread_t *t, void *data)
+{
+    worker_t *w = data;
+    apr_pool_t *p;
+    ojw_cached_t hit;
+    int i;
+
+    apr_pool_create_unmanaged_ex(&p, NULL, NULL);
+    for (i = 0; i < 3000; i++) {
+        const char *s = apr_psprintf(p, "a.b.sig-%d", (w->base + i) % 300);
+        ojw_cached_t e;
+        json_t *claims = json_pack("{s:i}", "n", i);
+
+        if (!ojw_token_cache_get(w->tc, s, strlen(s), &profile_a, p, &hit)) {
+            memset(&e, 0, sizeof(e));
+            e.profile = &profile_a;
+            e.claims = claims;
+            e.subject = "s";
+            ojw_token_cache_put(w->tc, s, strlen(s), &e);
+        }
+        json_decref(claims);
+        if (i % 100 == 99) {
+            apr_pool_clear(p);
+        }
+    }
+    apr_pool_destroy(p);
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+/* The threads of an event MPM child share one cache. */
+START_TEST(threads_share_the_cache)
+{
+    ojw_token_cache_t *tc;
+    apr_thread_t *threads[4];
+    worker_t w[4];
+    apr_status_t rv;
+    ojw_token_cache_stats_t st;
+    int i;
+
+    ck_assert_int_eq(ojw_token_cache_create(&tc, 128, test_pool), APR_SUCCESS);
+    for (i = 0; i < 4; i++) {
+        w[i].tc = tc;
+        w[i].base = i * 77;
+        ck_assert_int_eq(apr_thread_create(&threads[i], NULL, worker, &w[i],
+                                           test_pool), APR_SUCCESS);
+    }
+    for (i = 0; i < 4; i++) {
+        apr_thread_join(&rv, threads[i]);
+    }
+    ojw_token_cache_stats(tc, &st);
+    ck_assert_uint_eq(st.hits + st.misses, 12000);
+    ck_assert_uint_le(st.entries, 128);
+}
+END_TEST
+
+Suite *token_cache_suite(void)
+{
+    Suite *s = suite_create("token_cache");
+    TCase *tc = tcase_create("token_cache");
+
+    tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
+    tcase_add_test(tc, hit_miss_and_profiles_apart);
+    tcase_add_test(tc, bounded_least_recently_used_out);
+    tcase_add_test(tc, claims_outlive_eviction);
+    tcase_add_test(tc, threads_share_the_cache);
+    suite_add_tcase(s, tc);
+    return s;
+}
