@@ -7,8 +7,8 @@ word of warning. reverse-proxy-to-ords.conf and static-keys.conf are also
 started and exercised; conf-examples/debian/ is enabled with a2enmod in a
 scratch /etc/apache2.
 
-A file that uses a directive the module does not have yet (one of NEW, see
-`supported`) is skipped, so these tests turn on by themselves.
+Every directive the examples use exists: a file that names a lost one fails
+its configtest, nothing is skipped for it.
 """
 
 import glob
@@ -28,17 +28,6 @@ from jwks_server import free_port
 from tokens import Key, claims, mint
 
 EXAMPLES = os.path.join(REPO, "conf-examples")
-NEW = ("OrdsJwtPassClaims", "OrdsJwtForwardToken", "OrdsJwtPrivilege", "ords-privilege")
-PROBES = {
-    "OrdsJwtPassClaims": "<Location /probe/>\n    OrdsJwtPassClaims env\n</Location>\n",
-    "OrdsJwtForwardToken": "<Location /probe/>\n    OrdsJwtForwardToken On\n</Location>\n",
-    "OrdsJwtPrivilege": "OrdsJwtPrivilege probe\n",
-    "ords-privilege": (
-        "OrdsJwtPrivilege probe\nOrdsJwtProfile probe issuer=https://i.example/ "
-        "audience=a jwk_url=https://127.0.0.1:9/jwks\n<Location /probe/>\n"
-        "    AuthType ords-jwt\n    AuthName probe\n    AuthOrdsJwtProfile probe\n"
-        "    Require ords-privilege probe\n</Location>\n"),
-}
 OCI_ISSUER = "https://identity.oraclecloud.com/"
 OCI_JWK_PATH = "/idcs-0123456789abcdef.identity.oraclecloud.com/admin/v1/SigningCert/jwk"
 BACKEND_PLACEHOLDER = "10.0.0.10:8080"
@@ -56,12 +45,6 @@ def example_files():
         if rel != "demo.conf" and not rel.startswith("debian" + os.sep):
             out.append(rel)
     return out
-
-
-def uses(text, name):
-    if name == "ords-privilege":
-        return re.search(r"^\s*Require\s+ords-privilege\b", text, re.M) is not None
-    return re.search(r"^\s*%s\b" % re.escape(name), text, re.M) is not None
 
 
 # --- an httpd around one example ---------------------------------------------
@@ -149,35 +132,12 @@ def assert_clean_configtest(httpd):
     return out
 
 
-@pytest.fixture(scope="module")
-def supported(workdir, pki):
-    """The names in NEW that the module under test knows."""
-    have = set()
-    for name, site in PROBES.items():
-        d = os.path.join(workdir, "examples-probe-" + name)
-        h = Httpd(d, "event", "OrdsJwtCACertificateFile %s\n%s" % (pki["ca"], site))
-        _, out = h.configtest()
-        if "Invalid command '%s'" % name not in out and \
-                "Unknown Authz provider: %s" % name not in out:
-            have.add(name)
-    if "OrdsJwtPrivilege" not in have:
-        have.discard("ords-privilege")      # its probe could not get that far
-    return have
-
-
-def skip_unless_supported(text, supported):
-    missing = [n for n in NEW if uses(text, n) and n not in supported]
-    if missing:
-        pytest.skip("the module lacks %s (issue 6)" % ", ".join(missing))
-
-
 # --- every example passes apache2 -t ----------------------------------------
 
 @pytest.mark.parametrize("rel", example_files())
-def test_example_passes_configtest(rel, workdir, pki, example_jwks, supported):
+def test_example_passes_configtest(rel, workdir, pki, example_jwks):
     with open(os.path.join(EXAMPLES, rel)) as f:
         text = f.read()
-    skip_unless_supported(text, supported)
     d = os.path.join(workdir, "example-" + rel.replace(os.sep, "-"))
     os.makedirs(os.path.join(d, "ordsjwt"), mode=0o755, exist_ok=True)
     if KEY_DIR_PLACEHOLDER in text:
@@ -303,10 +263,9 @@ def stop_and_check_log(httpd):
 
 
 @pytest.fixture(scope="module")
-def static_httpd(workdir, pki, keys, example_jwks, supported):
+def static_httpd(workdir, pki, keys, example_jwks):
     with open(os.path.join(EXAMPLES, "static-keys.conf")) as f:
         text = f.read()
-    skip_unless_supported(text, supported)
     d = os.path.join(workdir, "example-static-e2e")
     write_static_keys(d, keys)
     httpd = started(wrap("static-keys.conf", localize(text, d, example_jwks), d, pki))
@@ -378,16 +337,10 @@ def backend():
 
 
 @pytest.fixture(scope="module")
-def proxy_httpd(workdir, pki, example_jwks, backend, supported):
-    """reverse-proxy-to-ords.conf in front of the echo backend. Should the
-    module lack OrdsJwtPassClaims / OrdsJwtForwardToken yet, their lines are
-    left out and only what does not depend on them is checked."""
+def proxy_httpd(workdir, pki, example_jwks, backend):
+    """reverse-proxy-to-ords.conf in front of the echo backend."""
     with open(os.path.join(EXAMPLES, "reverse-proxy-to-ords.conf")) as f:
         text = f.read()
-    for name in ("OrdsJwtPassClaims", "OrdsJwtForwardToken"):
-        if name not in supported:
-            text = re.sub(r"^\s*%s\b.*\n" % name, "", text, flags=re.M)
-    skip_unless_supported(text, supported)
     d = os.path.join(workdir, "example-proxy-e2e")
     httpd = started(wrap("reverse-proxy-to-ords.conf",
                          localize(text, d, example_jwks, backend.port), d, pki))
@@ -410,7 +363,7 @@ def backend_headers(resp):
 REALM = "Oracle REST Data Services"
 
 
-def test_proxy_valid_token_reaches_backend(proxy_httpd, backend, keys, supported):
+def test_proxy_valid_token_reaches_backend(proxy_httpd, backend, keys):
     token = oci_token(keys)
     r = get(proxy_httpd, "/ords/hr/employees/?q=1", token)
     assert r.status_code == 200, (r.status_code, r.text[:300])
@@ -418,11 +371,10 @@ def test_proxy_valid_token_reaches_backend(proxy_httpd, backend, keys, supported
     got = backend_headers(r)
     assert got["x-remote-user"] == ["alice"]
     assert got["authorization"] == ["Bearer " + token]
-    if "OrdsJwtPassClaims" in supported:
-        assert got["x-ordsjwt-claim-sub"] == ["alice"], got
-        assert got["x-ordsjwt-claim-iss"] == [OCI_ISSUER], got
-        assert got["x-ordsjwt-profile"] == ["hr"], got
-        assert got["x-ordsjwt-scopes"][0].split() == ["openid", "hr.employees.read"], got
+    assert got["x-ordsjwt-claim-sub"] == ["alice"], got
+    assert got["x-ordsjwt-claim-iss"] == [OCI_ISSUER], got
+    assert got["x-ordsjwt-profile"] == ["hr"], got
+    assert got["x-ordsjwt-scopes"][0].split() == ["openid", "hr.employees.read"], got
 
 
 def test_proxy_refusals_never_reach_backend(proxy_httpd, backend, keys):
@@ -439,9 +391,7 @@ def test_proxy_refusals_never_reach_backend(proxy_httpd, backend, keys):
     assert backend.count == before
 
 
-def test_proxy_spoofed_identity_headers_dropped(proxy_httpd, backend, keys, supported):
-    if "OrdsJwtPassClaims" not in supported:
-        pytest.skip("the module lacks OrdsJwtPassClaims (issue 6)")
+def test_proxy_spoofed_identity_headers_dropped(proxy_httpd, backend, keys):
     spoof = {"X-OrdsJwt-Claim-Sub": "mallory", "x-ordsjwt-roles": "admin",
              "X-ORDSJWT-SCOPES": "hr.admin", "X_OrdsJwt_Profile": "evil",
              "X-OrdsJwt-Claim-Groups": "admin", "X-Remote-User": "mallory"}
@@ -458,11 +408,10 @@ def test_proxy_spoofed_identity_headers_dropped(proxy_httpd, backend, keys, supp
 # --- the OCI IAM walk-throughs of README.md "Deploy", end to end -------------
 
 @pytest.fixture(scope="module", params=["oci-iam-scope.conf", "oci-iam-rbac.conf"])
-def oci_httpd(request, workdir, pki, example_jwks, supported):
+def oci_httpd(request, workdir, pki, example_jwks):
     rel = request.param
     with open(os.path.join(EXAMPLES, rel)) as f:
         text = f.read()
-    skip_unless_supported(text, supported)
     d = os.path.join(workdir, "example-e2e-" + rel[:-5])
     httpd = started(wrap(rel, localize(text, d, example_jwks), d, pki))
     httpd.example = rel
