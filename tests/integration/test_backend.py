@@ -11,6 +11,7 @@ import requests
 from helpers import Client, EchoBackend, assert_insufficient_scope, assert_no_token, \
     assert_ok
 from httpd_instance import Httpd, bad_lines
+import sites
 from tokens import claims, mint
 
 MODS = "/usr/lib/apache2/modules"
@@ -30,72 +31,31 @@ env | grep '^ORDSJWT_' | sort
 
 
 def site(jwks, pki, backend, cgi_dir):
-    return """\
-LoadModule proxy_module {mods}/mod_proxy.so
-LoadModule proxy_http_module {mods}/mod_proxy_http.so
-LoadModule cgid_module {mods}/mod_cgid.so
-ScriptSock cgid.sock
-OrdsJwtCACertificateFile {ca}
-OrdsJwtProfile hr issuer=https://issuer.example/ audience=ords/hr/ jwk_url={url} role_claim_name=/groups
-OrdsJwtPrivilege hr.admin role=HR_ADMINS role=SUPERUSERS
-OrdsJwtPrivilege hr.read
-<Location /proxy/>
-    AuthType ords-jwt
-    AuthName "ORDS"
-    AuthOrdsJwtProfile hr
-    OrdsJwtPassClaims headers
-    Require valid-user
-    ProxyPass http://127.0.0.1:{port}/
-</Location>
-<Location /proxy-notoken/>
-    AuthType ords-jwt
-    AuthName "ORDS"
-    AuthOrdsJwtProfile hr
-    OrdsJwtPassClaims none
-    OrdsJwtForwardToken Off
-    Require valid-user
-    ProxyPass http://127.0.0.1:{port}/
-</Location>
-<Location /open/>
-    ProxyPass http://127.0.0.1:{port}/
-</Location>
-ScriptAlias /cgi/ {cgi}/
-<Directory {cgi}>
-    Options +ExecCGI
-    Require all granted
-</Directory>
-<Location /cgi/>
-    AuthType ords-jwt
-    AuthName "ORDS"
-    AuthOrdsJwtProfile hr
-    Require valid-user
-</Location>
-<Location /priv/>
-    AuthType ords-jwt
-    AuthName "ORDS"
-    AuthOrdsJwtProfile hr
-    Require ords-privilege hr.admin
-</Location>
-<Location /priv-all/>
-    AuthType ords-jwt
-    AuthName "ORDS"
-    AuthOrdsJwtProfile hr
-    <RequireAll>
-        Require ords-privilege hr.read
-        Require not ords-role BANNED
-    </RequireAll>
-</Location>
-<Location /priv-any/>
-    AuthType ords-jwt
-    AuthName "ORDS"
-    AuthOrdsJwtProfile hr
-    <RequireAny>
-        Require ords-privilege hr.admin
-        Require ords-scope hr.read
-    </RequireAny>
-</Location>
-""".format(mods=MODS, ca=pki["ca"], url=jwks.url("/backend-jwks"),
-           port=backend.port, cgi=cgi_dir)
+    proxy = "ProxyPass http://127.0.0.1:%d/" % backend.port
+    return sites.site(
+        "LoadModule proxy_module %s/mod_proxy.so" % MODS,
+        "LoadModule proxy_http_module %s/mod_proxy_http.so" % MODS,
+        "LoadModule cgid_module %s/mod_cgid.so" % MODS,
+        "ScriptSock cgid.sock",
+        sites.ca(pki),
+        sites.profile("hr", jwk_url=jwks.url("/backend-jwks"), role_claim_name="/groups"),
+        "OrdsJwtPrivilege hr.admin role=HR_ADMINS role=SUPERUSERS",
+        "OrdsJwtPrivilege hr.read",
+        sites.location("/proxy/", "hr", extra=["OrdsJwtPassClaims headers", proxy]),
+        sites.location("/proxy-notoken/", "hr",
+                       extra=["OrdsJwtPassClaims none", "OrdsJwtForwardToken Off", proxy]),
+        "<Location /open/>\n    %s\n</Location>" % proxy,
+        "ScriptAlias /cgi/ %s/" % cgi_dir,
+        "<Directory %s>\n    Options +ExecCGI\n    Require all granted\n</Directory>"
+        % cgi_dir,
+        sites.location("/cgi/", "hr"),
+        sites.location("/priv/", "hr", "ords-privilege hr.admin"),
+        sites.location("/priv-all/", "hr", None,
+                       extra=["<RequireAll>", "    Require ords-privilege hr.read",
+                              "    Require not ords-role BANNED", "</RequireAll>"]),
+        sites.location("/priv-any/", "hr", None,
+                       extra=["<RequireAny>", "    Require ords-privilege hr.admin",
+                              "    Require ords-scope hr.read", "</RequireAny>"]))
 
 
 @pytest.fixture(scope="module")

@@ -11,43 +11,32 @@ import requests
 from helpers import Client, assert_insufficient_scope, assert_invalid_token, \
     assert_no_token, assert_ok
 from httpd_instance import Httpd, bad_lines
+import sites
 from tokens import claims, mint, now
 
 ISS = "https://identity.oraclecloud.com/"
-
-
-def diag_site(pki, jwks, static_jwks):
-    return """\
-LoadModule authz_host_module /usr/lib/apache2/modules/mod_authz_host.so
-OrdsJwtCACertificateFile {ca}
-OrdsJwtProfile broken issuer={iss} audience=ords/hr/ jwk_url={broken}
-OrdsJwtProfile hr issuer={iss} audience=ords/hr/ jwk_url={url} role_claim_name=/groups description="HR <API>"
-OrdsJwtProfile aged issuer={iss} audience=ords/hr/ jwk_url={url} allowed_age=60
-OrdsJwtProfile static issuer=https://static.example/ audience=ords/hr/ jwk_url=file://{static}
-<Location /hr/>
-    AuthType ords-jwt
-    AuthName "ORDS"
-    AuthOrdsJwtProfile hr
-    Require ords-scope hr.read
-</Location>
-<Location /broken/>
-    AuthType ords-jwt
-    AuthName "ORDS"
-    AuthOrdsJwtProfile broken
-    Require valid-user
-</Location>
-<Location /aged/>
-    AuthType ords-jwt
-    AuthName "ORDS"
-    AuthOrdsJwtProfile aged
-    Require valid-user
-</Location>
+STATUS_PAGE = """\
 <Location /ordsjwt-status>
     SetHandler ordsjwt-status
     Require ip 127.0.0.1
-</Location>
-""".format(ca=pki["ca"], iss=ISS, url=jwks.url("/diag-jwks"), static=static_jwks,
-           broken=jwks.url("/diag-broken"))
+</Location>"""
+
+
+def diag_site(pki, jwks, static_jwks):
+    url = jwks.url("/diag-jwks")
+    return sites.site(
+        "LoadModule authz_host_module /usr/lib/apache2/modules/mod_authz_host.so",
+        sites.ca(pki),
+        sites.profile("broken", ISS, jwk_url=jwks.url("/diag-broken")),
+        sites.profile("hr", ISS, jwk_url=url, role_claim_name="/groups",
+                      description="HR <API>"),
+        sites.profile("aged", ISS, jwk_url=url, allowed_age=60),
+        sites.profile("static", "https://static.example/",
+                      jwk_url="file://" + static_jwks),
+        sites.location("/hr/", "hr", "ords-scope hr.read"),
+        sites.location("/broken/", "broken"),
+        sites.location("/aged/", "aged"),
+        STATUS_PAGE)
 
 
 @pytest.fixture(scope="module")

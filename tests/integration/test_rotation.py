@@ -20,6 +20,7 @@ import requests
 from helpers import INVALID_PREFIX, Client, assert_invalid_token, assert_ok, \
     assert_unavailable
 from httpd_instance import Httpd, bad_lines
+import sites
 from tokens import claims, mint
 
 FETCH_FAILED = "ORDSJWT00009"
@@ -46,28 +47,21 @@ def pem_files(workdir, keys):
 
 
 def site(pki, jwks, pem):
-    out = ["OrdsJwtCACertificateFile %s" % pki["ca"],
+    out = [sites.ca(pki),
            "OrdsJwtJwksRefreshInterval 3600",
            "OrdsJwtJwksMinRefreshInterval %d" % MIN_INTERVAL,
            "OrdsJwtJwksFetchTimeout %d" % FETCH_TIMEOUT,
            "OrdsJwtJwksMaxStale 3600"]
     for name in PATHS:
-        out.append("OrdsJwtProfile %s issuer=https://issuer.example/ "
-                   "audience=ords/hr/ jwk_url=%s" % (name, jwks.url("/lc-" + name)))
-        out.append('<Location /%s/>\n    AuthType ords-jwt\n    AuthName "ORDS"\n'
-                   '    AuthOrdsJwtProfile %s\n    Require valid-user\n'
-                   '</Location>' % (name, name))
-    out.append("OrdsJwtProfile oci issuer=https://identity.oraclecloud.com/ "
-               "audience=ords/hr/ jwk_url=%s" % jwks.url(OCI_PATH))
-    out.append("OrdsJwtProfile pem issuer=https://static.example/ "
-               "audience=ords/hr/ pem_file=%s" % pem)
-    out.append("OrdsJwtProfile pemkid issuer=https://static.example/ "
-               "audience=ords/hr/ pem_file=%s pem_kid=static1" % pem)
-    for name in ("oci", "pem", "pemkid"):
-        out.append('<Location /%s/>\n    AuthType ords-jwt\n    AuthName "ORDS"\n'
-                   '    AuthOrdsJwtProfile %s\n    Require valid-user\n'
-                   '</Location>' % (name, name))
-    return "\n".join(out) + "\n"
+        out.append(sites.profile(name, jwk_url=jwks.url("/lc-" + name)))
+        out.append(sites.location("/%s/" % name, name))
+    out.append(sites.profile("oci", "https://identity.oraclecloud.com/",
+                             jwk_url=jwks.url(OCI_PATH)))
+    out.append(sites.profile("pem", "https://static.example/", pem_file=pem))
+    out.append(sites.profile("pemkid", "https://static.example/", pem_file=pem,
+                             pem_kid="static1"))
+    out += [sites.location("/%s/" % name, name) for name in ("oci", "pem", "pemkid")]
+    return sites.site(*out)
 
 
 def make_httpd(workdir, pki, jwks, keys, mpm, name):
