@@ -22,8 +22,11 @@ class Client:
         self.log_start = httpd.log_offset()
 
     def get(self, path, token=None, scheme="Bearer", authorization=None,
-            timeout=30):
+            timeout=30, host=None):
+        """host: the Host header, to reach a name-based virtual host."""
         headers = {"Connection": "close"}
+        if host is not None:
+            headers["Host"] = host
         if authorization is not None:
             headers["Authorization"] = authorization
         elif token is not None:

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Configuration snippets for the test httpds: profiles and protected
-Locations. Every test site is built from these, so that a
+"""Configuration snippets for the test httpds: profiles, protected
+Locations, virtual hosts. Every test site is built from these, so that a
 directive spelled differently in one test file is not a thing that can
 happen."""
 
@@ -41,6 +41,17 @@ def location(path, profile_name, require="valid-user", realm="ORDS", extra=()):
     if require is not None:
         lines.append("    Require %s" % require)
     lines.append("</Location>")
+    return "\n".join(lines)
+
+
+def virtual_host(address, *parts, server_name=None):
+    """<VirtualHost ADDRESS> around parts (lines or snippets), indented."""
+    lines = ["<VirtualHost %s>" % address]
+    if server_name:
+        lines.append("    ServerName %s" % server_name)
+    for part in parts:
+        lines += ["    " + line if line else "" for line in part.split("\n")]
+    lines.append("</VirtualHost>")
     return "\n".join(lines)
 
 
