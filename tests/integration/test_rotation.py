@@ -285,6 +285,89 @@ def test_random_kid_flood_fetches_at_most_once_per_interval(lc, jwks, keys):
           % (len(codes), fetches(jwks, "flood"), elapsed))
 
 
+# --- the forced-refetch budget (issue 9, defect 2) ---------------------------
+#
+# OrdsJwtJwksMinRefreshInterval bounds the refetches that an unknown kid
+# forces: at most one per interval across processes, counted on their own.
+# A fetch of another kind a moment ago (here the first one) does not hold
+# back the first token signed with a key the issuer has just published.
+
+BUDGET_INTERVAL = 3
+
+
+def budget_site(pki, jwks):
+    out = [sites.ca(pki),
+           "OrdsJwtJwksRefreshInterval 3600",
+           "OrdsJwtJwksMinRefreshInterval %d" % BUDGET_INTERVAL,
+           "OrdsJwtJwksFetchTimeout %d" % FETCH_TIMEOUT]
+    for name in ("newkid", "kidflood"):
+        out.append(sites.profile(name, jwk_url=jwks.url("/budget-" + name)))
+        out.append(sites.location("/%s/" % name, name))
+    return sites.site(*out)
+
+
+@pytest.fixture(scope="module", params=("event", "prefork"))
+def budget_httpd(request, workdir, pki, jwks, keys):
+    for name in ("newkid", "kidflood"):
+        jwks.publish("/budget-" + name, keys.jwks("rsa1"))
+    server = Httpd(os.path.join(workdir, "budget-" + request.param), request.param,
+                   budget_site(pki, jwks)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def budget(budget_httpd):
+    client = Client(budget_httpd)
+    yield client
+    bad = bad_lines(client.new_log())
+    assert not bad, "unexpected lines in the error log:\n" + "\n".join(bad)
+
+
+def test_new_kid_accepted_right_after_a_fetch(budget, jwks, keys):
+    start = time.monotonic()
+    assert_ok(budget.get("/newkid/", mint(claims(), key=keys["rsa1"])))
+    assert jwks.fetch_count("/budget-newkid") == 1
+    jwks.set_document("/budget-newkid", keys.jwks("rsa1", "ec1"))
+    r = budget.get("/newkid/", mint(claims(), key=keys["ec1"]))
+    elapsed = time.monotonic() - start
+    assert elapsed < BUDGET_INTERVAL, "%.1f s: not within the interval" % elapsed
+    assert_ok(r)
+    assert jwks.fetch_count("/budget-newkid") == 2
+    assert_ok(budget.get("/newkid/", mint(claims(), key=keys["rsa1"])))
+    assert jwks.fetch_count("/budget-newkid") == 2
+
+
+def test_random_kid_flood_one_forced_fetch_per_interval(budget, jwks, keys):
+    def fetches():
+        return jwks.fetch_count("/budget-kidflood")
+
+    def unknown_kid():
+        return mint(claims(), key=keys["attacker"], header={"kid": random_kid()})
+
+    assert_ok(budget.get("/kidflood/", mint(claims(), key=keys["rsa1"])))
+    assert fetches() == 1
+    start = time.monotonic()
+    # no forced refetch yet: the first unknown kid gets one, at once
+    assert_invalid_token(budget.get("/kidflood/", unknown_kid()), "signing key not found")
+    assert fetches() == 2, "the first unknown kid after a fetch forced no refetch"
+
+    def flood(_):
+        codes = []
+        while time.monotonic() - start < 1.5 * BUDGET_INTERVAL:
+            codes.append(budget.get("/kidflood/", unknown_kid()).status_code)
+        return codes
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = sum(pool.map(flood, range(8)), [])
+    elapsed = time.monotonic() - start
+    assert len(codes) > 50 and set(codes) == {401}
+    forced = fetches() - 1
+    assert forced <= 1 + int(elapsed / BUDGET_INTERVAL), (forced, elapsed)
+    print("random-kid flood: %d requests, %d forced fetches in %.1f s"
+          % (len(codes), forced, elapsed))
+
+
 @pytest.fixture(scope="module")
 def prefork8(workdir, pki, jwks, keys):
     """prefork with 8 children for the load tests."""
