@@ -28,19 +28,21 @@ def profile(name, issuer=ISSUER, audience=AUDIENCE, **keys):
     return " ".join(words)
 
 
-def location(path, profile_name, require="valid-user", realm="ORDS", extra=()):
+def location(path, profile_name, require="valid-user", realm="ORDS", extra=(),
+             section="Location"):
     """<Location PATH> with AuthType ords-jwt and AuthOrdsJwtProfile
     profile_name; require: the words of one Require line, or None when
     extra holds the whole authorization (e.g. a <RequireAll> block); extra:
-    more lines, in order, after the profile."""
-    lines = ["<Location %s>" % path,
+    more lines, in order, after the profile; section: another kind of
+    section (Proxy, Directory)."""
+    lines = ["<%s %s>" % (section, path),
              "    AuthType ords-jwt",
              '    AuthName "%s"' % realm,
              "    AuthOrdsJwtProfile %s" % profile_name]
     lines += ["    " + line for line in extra]
     if require is not None:
         lines.append("    Require %s" % require)
-    lines.append("</Location>")
+    lines.append("</%s>" % section)
     return "\n".join(lines)
 
 

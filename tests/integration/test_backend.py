@@ -3,13 +3,16 @@ headers for mod_proxy), look-alike request headers stripped, the token
 forwarded or not, and ORDS privileges (scope or role) with Require
 ords-privilege."""
 
+import http.client
 import os
+from types import SimpleNamespace
 
 import pytest
 import requests
+from requests.structures import CaseInsensitiveDict
 
-from helpers import Client, EchoBackend, assert_insufficient_scope, assert_no_token, \
-    assert_ok
+from helpers import Client, EchoBackend, assert_challenge, assert_insufficient_scope, \
+    assert_no_token, assert_ok
 from httpd_instance import Httpd, bad_lines
 import sites
 from tokens import claims, mint
@@ -202,3 +205,54 @@ def test_undefined_privilege_is_a_configtest_error(workdir):
                    "AuthOrdsJwtProfile p\nRequire ords-privilege nope\n</Location>\n")
     code, out = server.configtest()
     assert code != 0 and 'no OrdsJwtPrivilege named "nope"' in out, out
+
+
+# --- a forward proxy guarded by <Proxy *> -------------------------------------
+
+def forward_proxy_site(jwks, pki):
+    return sites.site(
+        "LoadModule proxy_module %s/mod_proxy.so" % MODS,
+        "LoadModule proxy_http_module %s/mod_proxy_http.so" % MODS,
+        sites.ca(pki),
+        sites.profile("hr", jwk_url=jwks.url("/backend-jwks"), role_claim_name="/groups"),
+        "ProxyRequests On",
+        sites.location('"*"', "hr", "ords-scope hr.read", section="Proxy"))
+
+
+@pytest.fixture(scope="module")
+def fwd(workdir, pki, jwks, keys, backend):
+    jwks.publish("/backend-jwks", keys.jwks("rsa1"))
+    server = Httpd(os.path.join(workdir, "forward-proxy"), "event",
+                   forward_proxy_site(jwks, pki)).start()
+    yield server
+    server.stop()
+
+
+def through_proxy(server, backend, token):
+    """GET http://127.0.0.1:BACKEND/fwd/ with server as the forward proxy
+    and the token in Proxy-Authorization."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.request("GET", "http://127.0.0.1:%d/fwd/" % backend.port,
+                     headers={"Proxy-Authorization": "Bearer " + token,
+                              "Connection": "close"})
+        resp = conn.getresponse()
+        return SimpleNamespace(status_code=resp.status, body=resp.read(),
+                               headers=CaseInsensitiveDict(resp.getheaders()))
+    finally:
+        conn.close()
+
+
+def test_forward_proxy_challenges_in_proxy_authenticate(fwd, backend, keys):
+    """A proxy request's challenge goes in Proxy-Authenticate, the 403 of
+    a missing scope too (RFC 7235 4.3), never in WWW-Authenticate, which
+    would be the origin server's."""
+    offset = fwd.log_offset()
+    before = backend.count
+    r = through_proxy(fwd, backend, mint(claims(scope="hr.read"), key=keys["rsa1"]))
+    assert r.status_code == 200 and backend.count == before + 1, (r.status_code, r.body)
+    r = through_proxy(fwd, backend, mint(claims(scope="openid"), key=keys["rsa1"]))
+    assert_challenge(r, "insufficient_scope", scope="hr.read", header="Proxy-Authenticate")
+    assert backend.count == before + 1
+    bad = bad_lines(fwd.read_log(offset), ("AH01631",))
+    assert not bad, "unexpected lines in the error log:\n" + "\n".join(bad)

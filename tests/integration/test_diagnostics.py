@@ -34,6 +34,9 @@ def diag_site(pki, jwks, static_jwks):
         sites.profile("static", "https://static.example/",
                       jwk_url="file://" + static_jwks),
         sites.location("/hr/", "hr", "ords-scope hr.read"),
+        # the administrator's choice: a failed Require answers 401
+        sites.location("/hr401/", "hr", "ords-scope hr.read",
+                       extra=["AuthzSendForbiddenOnFailure Off"]),
         sites.location("/broken/", "broken"),
         sites.location("/aged/", "aged"),
         STATUS_PAGE)
@@ -145,6 +148,18 @@ def test_status_json_counts_and_keys(dc, diag, keys):
     text = json.dumps(doc)
     assert '"n"' not in text and '"x"' not in text
     assert keys["rsa1"].public_jwk()["n"][:40] not in text
+
+
+def test_status_counts_scope_refusals_whatever_the_status(dc, diag, keys):
+    """A missing scope is a scope_missing refusal on the status page, also
+    where AuthzSendForbiddenOnFailure Off makes httpd answer 401."""
+    token = mint(claims(iss=ISS, scope="openid"), key=keys["rsa1"])
+    before = profile_of(status_json(diag), "hr")["refused"]["scope_missing"]
+    assert_insufficient_scope(dc.get("/hr/", token), scope="hr.read")
+    assert profile_of(status_json(diag), "hr")["refused"]["scope_missing"] == before + 1
+    r = dc.get("/hr401/", token)
+    assert r.status_code == 401, (r.status_code, dict(r.headers))
+    assert profile_of(status_json(diag), "hr")["refused"]["scope_missing"] == before + 2
 
 
 def test_status_counts_over_all_children(dc, diag, keys):
