@@ -1,6 +1,10 @@
 /*
- * Shared set-up of the libFuzzer targets (tests/fuzz/README.md).
+ * Shared set-up of the libFuzzer targets (tests/fuzz/README.md), included
+ * by the one source file of each target.
  *
+ * fuzz.h defines libFuzzer's entry points; a target defines
+ *   static void fuzz_setup(void);   once, after APR is up (fixtures)
+ *   static void fuzz_one(const uint8_t *data, size_t size, apr_pool_t *pool);
  * Every input gets a fresh APR pool, destroyed afterwards, so that a leak
  * or a use after the pool is gone shows up under ASan/LSan.
  */
@@ -64,6 +68,30 @@ static inline char *fuzz_read_fixture(const char *name, size_t *len)
     buf[n] = '\0';
     *len = (size_t)n;
     return buf;
+}
+
+static void fuzz_setup(void);
+static void fuzz_one(const uint8_t *data, size_t size, apr_pool_t *pool);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    (void)fuzz_global_pool();
+    fuzz_setup();
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    apr_pool_t *pool;
+
+    if (apr_pool_create(&pool, fuzz_global_pool()) != APR_SUCCESS) {
+        abort();
+    }
+    fuzz_one(data, size, pool);
+    apr_pool_destroy(pool);
+    return 0;
 }
 
 #endif

@@ -65,27 +65,19 @@ static void parse(const char *doc, size_t len, apr_pool_t *pool)
     }
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+static void fuzz_setup(void)
 {
-    (void)argc;
-    (void)argv;
-    (void)fuzz_global_pool();
-    return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_one(const uint8_t *data, size_t size, apr_pool_t *pool)
 {
-    apr_pool_t *pool;
     char errbuf[256];
     char *doc = NULL;
 
-    apr_pool_create(&pool, fuzz_global_pool());
     parse((const char *)data, size, pool);
     if (size >= 10 && memcmp(data, "-----BEGIN", 10) == 0
         && ojw_jwks_from_pem(&doc, (const char *)data, size, "k1", pool,
                              errbuf, sizeof(errbuf)) == APR_SUCCESS) {
         parse(doc, strlen(doc), pool);
     }
-    apr_pool_destroy(pool);
-    return 0;
 }

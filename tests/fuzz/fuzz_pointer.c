@@ -12,17 +12,12 @@
 
 static const char *const roles[] = { "admin", "hr", "" };
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+static void fuzz_setup(void)
 {
-    (void)argc;
-    (void)argv;
-    (void)fuzz_global_pool();
-    return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_one(const uint8_t *data, size_t size, apr_pool_t *pool)
 {
-    apr_pool_t *pool;
     const uint8_t *nl = memchr(data, '\n', size);
     size_t plen = nl ? (size_t)(nl - data) : size;
     const char *pointer;
@@ -30,7 +25,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *doc;
     int valid;
 
-    apr_pool_create(&pool, fuzz_global_pool());
     pointer = fuzz_cstring(pool, data, plen);
     valid = ojw_json_pointer_valid(pointer);
     doc = nl ? json_loadb((const char *)nl + 1, size - plen - 1,
@@ -48,6 +42,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)ojw_claims_has_any_role(doc, pointer, roles, 3);
         json_decref(doc);
     }
-    apr_pool_destroy(pool);
-    return 0;
 }

@@ -6,12 +6,8 @@
 #include "profile.h"
 #include "claims.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+static void fuzz_setup(void)
 {
-    (void)argc;
-    (void)argv;
-    (void)fuzz_global_pool();
-    return 0;
 }
 
 static void check_profile(const ojw_profile_t *p)
@@ -34,13 +30,11 @@ static void check_profile(const ojw_profile_t *p)
     (void)ojw_profile_age(p, 60);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_one(const uint8_t *data, size_t size, apr_pool_t *pool)
 {
-    apr_pool_t *pool;
     const char *error = NULL;
     ojw_profile_t *p;
 
-    apr_pool_create(&pool, fuzz_global_pool());
     p = ojw_profile_parse(fuzz_cstring(pool, data, size), pool, &error);
     if (p != NULL) {
         check_profile(p);
@@ -48,6 +42,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else if (error == NULL || *error == '\0') {
         abort();    /* refused without saying why */
     }
-    apr_pool_destroy(pool);
-    return 0;
 }

@@ -26,22 +26,19 @@ static const ojw_claim_policy_t policy = {
 static const char *const scopes[] = { "hr.read", "hr.write" };
 static const char *const roles[] = { "admin", "hr" };
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+static void fuzz_setup(void)
 {
     char errbuf[256];
     size_t len;
     char *doc = fuzz_read_fixture("keys/fixed-jwks.json", &len);
     ojw_keyset_t *ks = NULL;
 
-    (void)argc;
-    (void)argv;
     if (ojw_jwks_parse(&ks, doc, len, fuzz_global_pool(), NULL, NULL,
                        errbuf, sizeof(errbuf)) != APR_SUCCESS) {
         fprintf(stderr, "fuzz_token: fixed JWKS refused: %s\n", errbuf);
         abort();
     }
     fixed_keys = *ks;
-    return 0;
 }
 
 /* Text for a backend header or variable: no control characters, capped. */
@@ -204,12 +201,10 @@ static const char *assemble(apr_pool_t *pool, const uint8_t *data,
                        ".", b64url(pool, s, sl), NULL);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_one(const uint8_t *data, size_t size, apr_pool_t *pool)
 {
-    apr_pool_t *pool;
     const char *compact;
 
-    apr_pool_create(&pool, fuzz_global_pool());
     if (size > 0 && data[0] == 'J') {
         compact = assemble(pool, data + 1, size - 1);
         check_token(compact, strlen(compact), pool);
@@ -218,6 +213,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* as is, without a terminating NUL: ASan sees any read past it */
         check_token((const char *)data, size, pool);
     }
-    apr_pool_destroy(pool);
-    return 0;
 }

@@ -6,8 +6,10 @@
 # FUZZ_DIR holds corpus/<target>/ (the seeds, never written to) and
 # <target>.dict. New inputs go to WORK_DIR/<target>/new, a crashing input to
 # WORK_DIR/<target>/crash-*; the libFuzzer log is WORK_DIR/<target>/log.
-# Exits non-zero on any crash, leak, timeout or sanitizer report, after
-# printing the end of the log; prints one summary line either way.
+# Exits non-zero on any crash, leak, timeout or sanitizer report, and when
+# the log does not show a positive number of executions (a target that ran
+# nothing has tested nothing), after printing the end of the log; prints
+# one summary line either way.
 set -u
 bin=$1
 fuzzdir=$2
@@ -36,7 +38,12 @@ UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:print_stacktrace=1:halt_on_error=1" \
     >"$out/log" 2>&1
 rc=$?
 
-execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/log" | tail -1)
+# -print_final_stats=1 prints "stat::number_of_executed_units: N"; the
+# "Done N runs in S second(s)" line says the same where it is missing
+execs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9][0-9]*\) *$/\1/p' \
+    "$out/log" | tail -1)
+[ -n "$execs" ] || \
+    execs=$(sed -n 's/^Done \([0-9][0-9]*\) runs in .*/\1/p' "$out/log" | tail -1)
 cov=$(grep -o 'cov: [0-9]*' "$out/log" | tail -1)
 corpus=$(ls "$out/new" | wc -l)
 if [ $rc -ne 0 ]; then
@@ -44,4 +51,9 @@ if [ $rc -ne 0 ]; then
     echo "$name: FAILED (exit $rc) after ${execs:-?} executions; input: $(ls "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-* 2>/dev/null | head -1)"
     exit 1
 fi
-echo "$name: ${execs:-?} executions in ${seconds} s, ${cov:-cov: ?}, $corpus new inputs, no finding"
+if [ -z "$execs" ] || [ "$execs" -le 0 ]; then
+    tail -n 60 "$out/log"
+    echo "$name: FAILED: ${execs:-no} executions counted in the log (exit 0)"
+    exit 1
+fi
+echo "$name: $execs executions in ${seconds} s, ${cov:-cov: ?}, $corpus new inputs, no finding"

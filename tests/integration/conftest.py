@@ -18,7 +18,8 @@ from helpers import Client
 from httpd_instance import Httpd, bad_lines
 from jwks_server import JwksServer, free_port
 from pki import make_pki
-from tokens import AUDIENCE, ISSUER, KeySet
+from sites import ca, location, profile, site
+from tokens import KeySet
 
 MPMS = ("event", "prefork")
 ISSUER_A = "https://a.example/"
@@ -96,24 +97,25 @@ def static_jwks(workdir, keys):
 def site_config(mpm, pki, jwks, static_jwks, bad_tls_jwks):
     dead = "https://127.0.0.1:%d/jwks" % free_port()
     url = jwks.url
+    groups = {"role_claim_name": "/groups"}
     profiles = [
-        ("hr", ISSUER, url("/jwks"), 'allowed_skew=0 allowed_age=0 '
-                                     'role_claim_name=/groups description="HR"'),
-        ("skew30", ISSUER, url("/jwks"), "allowed_skew=30 role_claim_name=/groups"),
-        ("age60", ISSUER, url("/jwks"), "allowed_age=60 role_claim_name=/groups"),
-        ("realm", ISSUER, url("/jwks"), "role_claim_name=/realm_access/roles"),
-        ("multiA", ISSUER_A, url("/jwks"), "role_claim_name=/groups"),
-        ("multiB", ISSUER_B, url("/jwks-b"), "role_claim_name=/groups"),
-        ("static", ISSUER_STATIC, "file://" + static_jwks, "role_claim_name=/groups"),
-        ("count", ISSUER, url("/jwks-count-%s" % mpm), "role_claim_name=/groups"),
-        ("down500", ISSUER, url("/jwks-down500-%s" % mpm), "role_claim_name=/groups"),
-        ("downhtml", ISSUER, url("/jwks-downhtml-%s" % mpm), "role_claim_name=/groups"),
-        ("downdead", ISSUER, dead, "role_claim_name=/groups"),
-        ("slow", ISSUER, url("/jwks-slow-%s" % mpm), "role_claim_name=/groups"),
-        ("downuntrusted", ISSUER, bad_tls_jwks["untrusted"].url("/jwks"),
-         "role_claim_name=/groups"),
-        ("downwronghost", ISSUER, bad_tls_jwks["wronghost"].url("/jwks"),
-         "role_claim_name=/groups"),
+        profile("hr", jwk_url=url("/jwks"), allowed_skew=0, allowed_age=0,
+                role_claim_name="/groups", description="HR"),
+        profile("skew30", jwk_url=url("/jwks"), allowed_skew=30, **groups),
+        profile("age60", jwk_url=url("/jwks"), allowed_age=60, **groups),
+        profile("realm", jwk_url=url("/jwks"), role_claim_name="/realm_access/roles"),
+        profile("multiA", ISSUER_A, jwk_url=url("/jwks"), **groups),
+        profile("multiB", ISSUER_B, jwk_url=url("/jwks-b"), **groups),
+        profile("static", ISSUER_STATIC, jwk_url="file://" + static_jwks, **groups),
+        profile("count", jwk_url=url("/jwks-count-%s" % mpm), **groups),
+        profile("down500", jwk_url=url("/jwks-down500-%s" % mpm), **groups),
+        profile("downhtml", jwk_url=url("/jwks-downhtml-%s" % mpm), **groups),
+        profile("downdead", jwk_url=dead, **groups),
+        profile("slow", jwk_url=url("/jwks-slow-%s" % mpm), **groups),
+        profile("downuntrusted", jwk_url=bad_tls_jwks["untrusted"].url("/jwks"),
+                **groups),
+        profile("downwronghost", jwk_url=bad_tls_jwks["wronghost"].url("/jwks"),
+                **groups),
     ]
     locations = [
         ("/hr/", "hr", "ords-scope hr.read hr.write"),
@@ -127,21 +129,12 @@ def site_config(mpm, pki, jwks, static_jwks, bad_tls_jwks):
         ("/count/", "count", "valid-user"),
         ("/slow/", "slow", "valid-user"),
     ] + [("/%s/" % d, d, "valid-user") for d in DOWN_CASES]
-
-    out = [
-        "OrdsJwtCACertificateFile %s" % pki["ca"],
-        "OrdsJwtJwksRefreshInterval 3600",
-        "OrdsJwtAllowedSkew 0",
-        "OrdsJwtAllowedAge 0",
-    ]
-    for name, iss, jwk_url, rest in profiles:
-        out.append("OrdsJwtProfile %s issuer=%s audience=%s jwk_url=%s %s"
-                   % (name, iss, AUDIENCE, jwk_url, rest))
-    for path, profile, require in locations:
-        out.append('<Location %s>\n    AuthType ords-jwt\n    AuthName "ORDS"\n'
-                   '    AuthOrdsJwtProfile %s\n    Require %s\n</Location>'
-                   % (path, profile, require))
-    return "\n".join(out) + "\n"
+    return site(ca(pki),
+                "OrdsJwtJwksRefreshInterval 3600",
+                "OrdsJwtAllowedSkew 0",
+                "OrdsJwtAllowedAge 0",
+                *profiles,
+                *[location(*loc) for loc in locations])
 
 
 @pytest.fixture(scope="session", params=MPMS)

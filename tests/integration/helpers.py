@@ -8,7 +8,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
-REALM = 'Bearer realm="ORDS"'
 INVALID_PREFIX = 'Bearer realm="ORDS", error="invalid_token", error_description="'
 LOG_ID = re.compile(r"ORDSJWT\d{5}:")
 
@@ -23,8 +22,11 @@ class Client:
         self.log_start = httpd.log_offset()
 
     def get(self, path, token=None, scheme="Bearer", authorization=None,
-            timeout=30):
+            timeout=30, host=None):
+        """host: the Host header, to reach a name-based virtual host."""
         headers = {"Connection": "close"}
+        if host is not None:
+            headers["Host"] = host
         if authorization is not None:
             headers["Authorization"] = authorization
         elif token is not None:
@@ -54,9 +56,41 @@ def assert_ok(resp, sub="alice"):
     assert resp.headers.get("X-Remote-User") == sub, _show(resp)
 
 
+def assert_challenge(resp, error=None, realm="ORDS", scope=None,
+                     header="WWW-Authenticate"):
+    """The RFC 6750 answer and its challenge, in header (Proxy-Authenticate
+    for a proxy request; the other header must be absent):
+      error=None                 401 `Bearer realm="REALM"` (no token);
+      error="invalid_token"      401 with error="invalid_token" and a
+                                 non-empty error_description;
+      error="insufficient_scope" 403 with error="insufficient_scope" and
+                                 scope="SCOPE", or no scope when None.
+    Returns the challenge."""
+    other = "WWW-Authenticate" if header == "Proxy-Authenticate" \
+        else "Proxy-Authenticate"
+    assert resp.status_code == (403 if error == "insufficient_scope" else 401), \
+        _show(resp)
+    assert other not in resp.headers, _show(resp)
+    got = resp.headers.get(header, "")
+    want = 'Bearer realm="%s"' % realm
+    if error is None:
+        assert got == want, _show(resp)
+    elif error == "invalid_token":
+        prefix = want + ', error="invalid_token", error_description="'
+        assert got.startswith(prefix) and got.endswith('"') \
+            and len(got) > len(prefix) + 1, _show(resp)
+    elif error == "insufficient_scope":
+        want += ', error="insufficient_scope"'
+        if scope is not None:
+            want += ', scope="%s"' % scope
+        assert got == want, _show(resp)
+    else:
+        raise ValueError("unknown error %r" % error)
+    return got
+
+
 def assert_no_token(resp):
-    assert resp.status_code == 401, _show(resp)
-    assert resp.headers.get("WWW-Authenticate") == REALM, _show(resp)
+    assert_challenge(resp)
 
 
 def assert_invalid_token(resp, description=None, token=None):
@@ -81,11 +115,7 @@ def assert_invalid_token(resp, description=None, token=None):
 
 
 def assert_insufficient_scope(resp, scope=None):
-    assert resp.status_code == 403, _show(resp)
-    want = 'Bearer realm="ORDS", error="insufficient_scope"'
-    if scope is not None:
-        want += ', scope="%s"' % scope
-    assert resp.headers.get("WWW-Authenticate") == want, _show(resp)
+    assert_challenge(resp, "insufficient_scope", scope=scope)
 
 
 def assert_unavailable(resp):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from helpers import INVALID_PREFIX, assert_ok
+from helpers import INVALID_PREFIX, assert_insufficient_scope, assert_ok
 from tokens import AUDIENCE, DROP, ISSUER, b64url, claims, mint, now, raw_token
 
 # mod_authz_core logs every authorization failure at [error]
@@ -127,61 +127,71 @@ def t_rel(seconds):
 
 
 CASES = {
-    # id: (location, profile, token maker)
-    "honest": ("/any/", "hr", lambda k: mint(claims(), key=k["rsa1"])),
-    "honest-ec": ("/any/", "hr", lambda k: mint(claims(), key=k["ec1"])),
-    "skew-accepts": ("/skew/", "skew30",
+    # id: (expected reason (a name from src/reason.c) or None for accepted,
+    #      location, profile, token maker)
+    "honest": (None, "/any/", "hr", lambda k: mint(claims(), key=k["rsa1"])),
+    "honest-ec": (None, "/any/", "hr", lambda k: mint(claims(), key=k["ec1"])),
+    "skew-accepts": (None, "/skew/", "skew30",
                      lambda k: mint(claims(exp=t_rel(-10), iat=t_rel(-100)),
                                     key=k["rsa1"])),
-    "expired": ("/any/", "hr",
+    "expired": ("expired", "/any/", "hr",
                 lambda k: mint(claims(exp=t_rel(-3600), iat=t_rel(-4000)),
                                key=k["rsa1"])),
-    "expired-near": ("/any/", "hr",
+    "expired-near": ("expired", "/any/", "hr",
                      lambda k: mint(claims(exp=t_rel(-20), iat=t_rel(-100)),
                                     key=k["rsa1"])),
-    "wrong-iss": ("/any/", "hr",
+    "wrong-iss": ("issuer_mismatch", "/any/", "hr",
                   lambda k: mint(claims(iss="https://other.example/"), key=k["rsa1"])),
-    "iss-slash": ("/any/", "hr",
+    "iss-slash": ("issuer_mismatch", "/any/", "hr",
                   lambda k: mint(claims(iss=ISSUER.rstrip("/")), key=k["rsa1"])),
-    "wrong-aud": ("/any/", "hr",
+    "wrong-aud": ("audience_mismatch", "/any/", "hr",
                   lambda k: mint(claims(aud="ords/other/"), key=k["rsa1"])),
-    "aud-slash": ("/any/", "hr",
+    "aud-slash": ("audience_mismatch", "/any/", "hr",
                   lambda k: mint(claims(aud=[AUDIENCE.rstrip("/"), "x"]),
                                  key=k["rsa1"])),
-    "no-sub": ("/any/", "hr", lambda k: mint(claims(sub=DROP), key=k["rsa1"])),
-    "unknown-kid": ("/any/", "hr", lambda k: mint(claims(), key=k["attacker"])),
-    "bad-signature": ("/any/", "hr",
+    "no-sub": ("subject_missing", "/any/", "hr",
+               lambda k: mint(claims(sub=DROP), key=k["rsa1"])),
+    "unknown-kid": ("kid_unknown", "/any/", "hr",
+                    lambda k: mint(claims(), key=k["attacker"])),
+    "bad-signature": ("signature_invalid", "/any/", "hr",
                       lambda k: mint(claims(), key=k["attacker"],
                                      header={"kid": "rsa1"})),
-    "alg-none": ("/any/", "hr",
+    "alg-none": ("alg_not_allowed", "/any/", "hr",
                  lambda k: raw_token({"alg": "none", "kid": "rsa1"}, claims(), b"")),
-    "alg-hs256": ("/any/", "hr",
+    "alg-hs256": ("alg_not_allowed", "/any/", "hr",
                   lambda k: raw_token({"alg": "HS256", "kid": "rsa1"}, claims(),
                                       key=b"secret")),
-    "crit": ("/any/", "hr",
+    "crit": ("crit_unsupported", "/any/", "hr",
              lambda k: raw_token({"alg": "RS256", "kid": "rsa1", "crit": ["exp"],
                                   "exp": 1}, claims(), key=k["rsa1"])),
-    "malformed": ("/any/", "hr", lambda k: "not-a-jwt." + b64url("x") + ".sig"),
-    "jwe-like": ("/any/", "hr", lambda k: "a.b.c.d.e"),
-    "too-large": ("/any/", "hr",
+    "malformed": ("malformed", "/any/", "hr",
+                  lambda k: "not-a-jwt." + b64url("x") + ".sig"),
+    "jwe-like": ("malformed", "/any/", "hr", lambda k: "a.b.c.d.e"),
+    "too-large": ("too_large", "/any/", "hr",
                   lambda k: mint(claims(pad="x" * 20000), key=k["rsa1"])),
-    "too-old": ("/age/", "age60",
+    "too-old": ("too_old", "/age/", "age60",
                 lambda k: mint(claims(iat=t_rel(-600)), key=k["rsa1"])),
-    "future-iat": ("/any/", "hr",
+    "future-iat": ("issued_in_future", "/any/", "hr",
                    lambda k: mint(claims(iat=t_rel(3600)), key=k["rsa1"])),
-    "nbf": ("/any/", "hr", lambda k: mint(claims(nbf=t_rel(3600)), key=k["rsa1"])),
-    "no-exp": ("/any/", "hr", lambda k: mint(claims(exp=DROP), key=k["rsa1"])),
-    "age-needs-iat": ("/age/", "age60",
+    "nbf": ("not_yet_valid", "/any/", "hr",
+            lambda k: mint(claims(nbf=t_rel(3600)), key=k["rsa1"])),
+    "no-exp": ("exp_missing", "/any/", "hr",
+               lambda k: mint(claims(exp=DROP), key=k["rsa1"])),
+    "age-needs-iat": ("iat_missing", "/age/", "age60",
                       lambda k: mint(claims(iat=DROP), key=k["rsa1"])),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_module_and_tool_agree(httpd, client, keys, case):
-    path, profile, make = CASES[case]
+    """The module refuses for the expected reason (or accepts), and the
+    tool says the same: the two share the core, so agreement alone would
+    not catch a check broken in it."""
+    expected, path, profile, make = CASES[case]
     token = make(keys)
     resp, reason, detail, hint, description, seconds = \
         module_verdict(httpd, client, path, token)
+    assert reason == expected, (reason, detail)
     run = tool_at(httpd, profile, token, seconds, reason, detail)
     if reason is None:
         assert_ok(resp)
@@ -203,7 +213,7 @@ def test_module_and_tool_agree(httpd, client, keys, case):
     ("too-old", "allowed_age=60"),
 ], ids=["iss-slash", "aud-slash", "skew", "age"])
 def test_hints_are_the_modules(httpd, client, keys, case, words):
-    path, profile, make = CASES[case]
+    _, path, profile, make = CASES[case]
     token = make(keys)
     _, reason, detail, hint, _, seconds = module_verdict(httpd, client, path, token)
     assert hint and words in hint, hint
@@ -216,7 +226,7 @@ def test_scope_refusal_and_hint_agree(httpd, client, keys):
     token = mint(claims(scope="openid ords/hr/hr.read"), key=keys["rsa1"])
     offset = httpd.log_offset()
     r = client.get("/hr/", token)
-    assert r.status_code == 403
+    assert_insufficient_scope(r, scope="hr.read hr.write")
     lines = [l for l in httpd.read_log(offset).splitlines() if "ORDSJWT00017" in l]
     m = SCOPE_REFUSED.search(lines[-1]) if lines else None
     assert m and m.group(1), httpd.read_log(offset)
@@ -231,7 +241,11 @@ def test_scope_refusal_and_hint_agree(httpd, client, keys):
 ], ids=["granted", "refused"])
 def test_role_agrees(httpd, client, keys, groups, status, code):
     token = mint(claims(groups=groups), key=keys["rsa1"])
-    assert client.get("/roles/", token).status_code == status
+    r = client.get("/roles/", token)
+    if status == 200:
+        assert_ok(r)
+    else:
+        assert_insufficient_scope(r)      # a role: no scope to name
     run = with_config(httpd, "hr", token, "--role", "admin")
     assert run.code == code, run
     assert run.result == ("accepted" if code == 0 else "role_missing"), run

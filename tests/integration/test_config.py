@@ -7,21 +7,19 @@ import os
 import pytest
 
 from httpd_instance import Httpd
+import sites
 
 _seq = itertools.count()
 GOOD = ("issuer=https://issuer.example/ audience=ords/hr/ "
         "jwk_url=https://127.0.0.1:9/jwks role_claim_name=/groups")
-LOCATION = ('<Location /hr/>\n    AuthType ords-jwt\n    AuthName "ORDS"\n'
-            '    AuthOrdsJwtProfile {profile}\n    Require {require}\n</Location>\n')
 
 
 @pytest.fixture
 def configtest(workdir, pki):
     def run(profile_line, profile="cfg", require="ords-scope hr.read"):
         d = os.path.join(workdir, "config-%d" % next(_seq))
-        site = ("OrdsJwtCACertificateFile %s\n%s\n" % (pki["ca"], profile_line)
-                + LOCATION.format(profile=profile, require=require))
-        httpd = Httpd(d, "event", site)
+        httpd = Httpd(d, "event", sites.site(sites.ca(pki), profile_line,
+                                             sites.location("/hr/", profile, require)))
         return httpd.configtest()
     return run
 

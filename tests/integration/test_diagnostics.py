@@ -9,45 +9,37 @@ import pytest
 import requests
 
 from helpers import Client, assert_insufficient_scope, assert_invalid_token, \
-    assert_ok
+    assert_no_token, assert_ok
 from httpd_instance import Httpd, bad_lines
+import sites
 from tokens import claims, mint, now
 
 ISS = "https://identity.oraclecloud.com/"
-
-
-def diag_site(pki, jwks, static_jwks):
-    return """\
-LoadModule authz_host_module /usr/lib/apache2/modules/mod_authz_host.so
-OrdsJwtCACertificateFile {ca}
-OrdsJwtProfile broken issuer={iss} audience=ords/hr/ jwk_url={broken}
-OrdsJwtProfile hr issuer={iss} audience=ords/hr/ jwk_url={url} role_claim_name=/groups description="HR <API>"
-OrdsJwtProfile aged issuer={iss} audience=ords/hr/ jwk_url={url} allowed_age=60
-OrdsJwtProfile static issuer=https://static.example/ audience=ords/hr/ jwk_url=file://{static}
-<Location /hr/>
-    AuthType ords-jwt
-    AuthName "ORDS"
-    AuthOrdsJwtProfile hr
-    Require ords-scope hr.read
-</Location>
-<Location /broken/>
-    AuthType ords-jwt
-    AuthName "ORDS"
-    AuthOrdsJwtProfile broken
-    Require valid-user
-</Location>
-<Location /aged/>
-    AuthType ords-jwt
-    AuthName "ORDS"
-    AuthOrdsJwtProfile aged
-    Require valid-user
-</Location>
+STATUS_PAGE = """\
 <Location /ordsjwt-status>
     SetHandler ordsjwt-status
     Require ip 127.0.0.1
-</Location>
-""".format(ca=pki["ca"], iss=ISS, url=jwks.url("/diag-jwks"), static=static_jwks,
-           broken=jwks.url("/diag-broken"))
+</Location>"""
+
+
+def diag_site(pki, jwks, static_jwks):
+    url = jwks.url("/diag-jwks")
+    return sites.site(
+        "LoadModule authz_host_module /usr/lib/apache2/modules/mod_authz_host.so",
+        sites.ca(pki),
+        sites.profile("broken", ISS, jwk_url=jwks.url("/diag-broken")),
+        sites.profile("hr", ISS, jwk_url=url, role_claim_name="/groups",
+                      description="HR <API>"),
+        sites.profile("aged", ISS, jwk_url=url, allowed_age=60),
+        sites.profile("static", "https://static.example/",
+                      jwk_url="file://" + static_jwks),
+        sites.location("/hr/", "hr", "ords-scope hr.read"),
+        # the administrator's choice: a failed Require answers 401
+        sites.location("/hr401/", "hr", "ords-scope hr.read",
+                       extra=["AuthzSendForbiddenOnFailure Off"]),
+        sites.location("/broken/", "broken"),
+        sites.location("/aged/", "aged"),
+        STATUS_PAGE)
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +126,7 @@ def test_status_json_counts_and_keys(dc, diag, keys):
     assert_ok(dc.get("/hr/", mint(claims(iss=ISS, scope="hr.read"), key=keys["rsa1"])))
     assert_invalid_token(dc.get("/hr/", mint(claims(iss=ISS, exp=now() - 999),
                                              key=keys["rsa1"])))
-    assert dc.get("/hr/").status_code == 401
+    assert_no_token(dc.get("/hr/"))
     doc = status_json(diag)
     hr = profile_of(doc, "hr")
     assert hr["issuer"] == ISS and hr["audience"] == "ords/hr/"
@@ -156,6 +148,18 @@ def test_status_json_counts_and_keys(dc, diag, keys):
     text = json.dumps(doc)
     assert '"n"' not in text and '"x"' not in text
     assert keys["rsa1"].public_jwk()["n"][:40] not in text
+
+
+def test_status_counts_scope_refusals_whatever_the_status(dc, diag, keys):
+    """A missing scope is a scope_missing refusal on the status page, also
+    where AuthzSendForbiddenOnFailure Off makes httpd answer 401."""
+    token = mint(claims(iss=ISS, scope="openid"), key=keys["rsa1"])
+    before = profile_of(status_json(diag), "hr")["refused"]["scope_missing"]
+    assert_insufficient_scope(dc.get("/hr/", token), scope="hr.read")
+    assert profile_of(status_json(diag), "hr")["refused"]["scope_missing"] == before + 1
+    r = dc.get("/hr401/", token)
+    assert r.status_code == 401, (r.status_code, dict(r.headers))
+    assert profile_of(status_json(diag), "hr")["refused"]["scope_missing"] == before + 2
 
 
 def test_status_counts_over_all_children(dc, diag, keys):

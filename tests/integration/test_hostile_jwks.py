@@ -26,6 +26,7 @@ from jwcrypto import jwk
 
 from helpers import assert_invalid_token, assert_ok, assert_unavailable
 from httpd_instance import Httpd, bad_lines
+from sites import ca, location, profile, site
 from tokens import b64url, claims, mint, raw_token
 
 KEY_SKIPPED = "ORDSJWT00001"
@@ -153,17 +154,14 @@ def attacker():
 
 
 def _site(pki, jwks, names):
-    out = ["OrdsJwtCACertificateFile %s" % pki["ca"],
+    out = [ca(pki),
            "OrdsJwtJwksRefreshInterval 3600",
            "OrdsJwtMaxTokenSize %d" % MAX_TOKEN,
            "LimitRequestFieldSize 131072"]
     for name in names:
-        out.append("OrdsJwtProfile hj-%s issuer=https://issuer.example/ "
-                   "audience=ords/hr/ jwk_url=%s" % (name, jwks.url("/hj-" + name)))
-        out.append('<Location /hj-%s/>\n    AuthType ords-jwt\n    AuthName "ORDS"\n'
-                   '    AuthOrdsJwtProfile hj-%s\n    Require valid-user\n'
-                   '</Location>' % (name, name))
-    return "\n".join(out) + "\n"
+        out.append(profile("hj-" + name, jwk_url=jwks.url("/hj-" + name)))
+        out.append(location("/hj-%s/" % name, "hj-" + name))
+    return site(*out)
 
 
 @pytest.fixture(scope="module", params=("event", "prefork"))
