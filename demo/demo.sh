@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # mod_auth_ordsjwt demo: build the module, start a local HTTPS issuer and an
 # httpd on loopback, and show what bearer tokens get with curl.
 #

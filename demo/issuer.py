@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The demo's local OAuth issuer: a throwaway CA, an HTTPS JWKS endpoint on
 127.0.0.1 and a few tokens to try.
 

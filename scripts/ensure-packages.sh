@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages named as arguments that are not installed yet.
 # Usage: scripts/ensure-packages.sh PKG... (as root when something is missing)
 set -euo pipefail

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* base64url validation in front of cjose's decoder. */
 #include <string.h>
 #include <cjose/base64.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * base64url guard: Debian's libcjose 0.6.2.1 asserts (aborting the process)
  * on some malformed base64, so nothing reaches cjose's decoder before

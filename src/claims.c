@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Claim checks, scopes and JSON-pointer roles (see claims.h). */
 #include <math.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Claim checks of an ORDS JWT profile (iss, aud, exp, nbf, iat, age, sub),
  * scopes and JSON-pointer roles. Only ever given verified claims.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hints for administrators (see diagnose.h). */
 #include <string.h>
 #include <apr_strings.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Hints for administrators: when a refusal has a recognisable cause (a
  * trailing slash, a scope carrying the audience prefix, a clock a few

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A token checked step by step, as the module checks it (see inspect.h). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A token checked against one profile step by step, for ordsjwt-check:
  * the module's own calls in the module's order (ojw_token_parse,

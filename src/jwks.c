@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JWKS document -> key set, with the key policy described in jwks.h. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * JWKS document -> key set, with the key policy a resource server needs:
  * only RSA (>= 2048 bits, odd e >= 3) and EC (P-256/384/521) signature

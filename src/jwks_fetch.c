@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HTTPS fetch of a JWKS document with libcurl (see jwks_fetch.h). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * HTTPS fetch of a JWKS document with libcurl: https only (redirects too),
  * peer and host verification, a timeout and a size cap. Failures carry a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Passing verified claims on (see pass.h). */
 #include <ctype.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Passing verified claims on to the backend: environment variable and
  * header names, values as text without control characters, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Refusal reasons: names for logs, descriptions for clients. */
 #include <stdarg.h>
 #include <stdio.h>

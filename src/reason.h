@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef OJW_REASON_H
 #define OJW_REASON_H
 #include "ojw.h"

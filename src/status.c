@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The status document (see status.h). */
 #include <string.h>
 #include <apr_escape.h>

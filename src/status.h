@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The status document of the ordsjwt-status handler: per profile its
  * settings, the keys held (never key material), the JWKS fetch state and

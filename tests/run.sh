@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The whole test suite: installs what it needs (Debian packages), then
 #  1. builds the module with -Wall -Wextra -Werror and runs the C unit tests
 #     (Check), and the same unit tests under valgrind memcheck (any error or

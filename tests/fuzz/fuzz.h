@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Shared set-up of the libFuzzer targets (tests/fuzz/README.md), included
  * by the one source file of each target.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: a JWKS document (as fetched from a jwk_url) through
  * the JWKS parser and key policy; every key that comes out is then asked

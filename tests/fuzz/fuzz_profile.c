@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the arguments of an OrdsJwtProfile directive
  * (ojw_profile_parse), as httpd hands them over: one NUL-terminated line.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: a bearer token through the whole validator, with a
  * fixed JWKS (keys/fixed-jwks.json) and a fixed profile and clock.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/).
 
     /usr/bin/python3 tests/fuzz/make_corpus.py            # seeds from keys/

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs one libFuzzer target for a while on a scratch copy of its seeds.
 #
 #   run-target.sh BINARY FUZZ_DIR SECONDS WORK_DIR

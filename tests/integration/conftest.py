@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Fixtures: throwaway CA, HTTPS JWKS server, signing keys and one real
 apache2 with mod_auth_ordsjwt per MPM (event, prefork).
 

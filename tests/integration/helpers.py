@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """HTTP client for the httpd under test, assertions on its answers, and a
 loopback echo backend for mod_proxy."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One real apache2 with mod_auth_ordsjwt: config, start, stop, error log."""
 
 import os

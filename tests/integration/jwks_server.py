@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A loopback HTTPS server for JWKS documents, run in a background thread.
 
     server = JwksServer(cert_file, key_file)

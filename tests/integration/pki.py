@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Throwaway CA and a loopback server certificate (python3-cryptography)."""
 
 import datetime

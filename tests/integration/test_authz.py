@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Require ords-scope and Require ords-role (403 insufficient_scope)."""
 
 import pytest

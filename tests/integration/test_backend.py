@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Fronting a backend: verified claims passed on (environment for CGI,
 headers for mod_proxy), look-alike request headers stripped, the token
 forwarded or not, and ORDS privileges (scope or role) with Require

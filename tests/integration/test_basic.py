@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Honest tokens, the Authorization header, 401 without a token."""
 
 import pytest

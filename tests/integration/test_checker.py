@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """ordsjwt-check against the module: for the same tokens, the tool's verdict
 (reason, detail and hint) is the one the module logs, and its exit status
 is 0 where httpd answers 200, 1 where it refuses. The tool reads the

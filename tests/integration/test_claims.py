@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Claim rules: time (exp, nbf, iat, skew, age), iss, aud, sub."""
 
 import pytest

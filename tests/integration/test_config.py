@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Configuration mistakes are reported by `apache2 -t` (configtest) with the
 directive, the profile and what is wrong."""
 

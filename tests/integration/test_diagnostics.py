@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Saying exactly what is wrong: configtest messages, refusal reasons with
 hints in the log, and the ordsjwt-status page (HTML and ?json)."""
 

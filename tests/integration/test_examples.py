@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The ready-made configurations in conf-examples/.
 
 Each file gets its placeholders replaced by loopback values (JWK URLs on the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The harness itself, without the module: CA, JWKS server, tokens, httpd."""
 
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Hostile tokens (issue 4): algorithms, keys, headers, signatures, encoding,
 JSON, claims, size. Each is refused with 401 invalid_token; after each test
 an honest token still gets 200 (_honest_token_still_accepted), and the error

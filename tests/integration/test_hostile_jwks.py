@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Hostile JWKS documents (issue 4), and tokens bigger than the shared
 server's 16 KiB default lets through.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """JWKS fetching: 503 when no keys can be had; one fetch shared by all
 children (APR shared memory)."""
 

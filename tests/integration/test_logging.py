@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Refusals are logged at info with an ORDSJWT id, the profile and the
 reason, and never with the token (the autouse log check proves the latter
 for every test)."""

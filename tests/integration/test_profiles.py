@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Several profiles on one Location; a static file:// JWKS."""
 
 from conftest import ISSUER_A, ISSUER_B, ISSUER_STATIC

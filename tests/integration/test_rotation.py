@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Signing keys through rotation, outages and load (the JWKS lifecycle).
 
 These tests run their own httpd with short intervals:

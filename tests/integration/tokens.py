@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Signing keys, honest tokens (python3-jwcrypto) and hand-made hostile ones.
 
     keys = KeySet.generate()

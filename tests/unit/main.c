@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit test runner and shared fixtures. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* base64url guard in front of cjose. */
 #include <string.h>
 #include "unit.h"

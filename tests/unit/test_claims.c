@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Claim checks, scopes, JSON pointers. */
 #include <string.h>
 #include "unit.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ordsjwt-check's reader of httpd configurations (tools/conf.c). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Hostile inputs at the unit level (issue 4): NumericDate ranges, JSON
  * that jansson must refuse, and regressions of what the fuzzers found

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A token checked step by step (src/inspect.c), as ordsjwt-check does. */
 #include <string.h>
 #include <apr_strings.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JWKS parsing and key policy. */
 #include <string.h>
 #include <apr_strings.h>

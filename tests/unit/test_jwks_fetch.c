@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libcurl fetch: refusals that need no server, and hints. */
 #include <string.h>
 #include "unit.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OrdsJwtProfile argument parsing. */
 #include <string.h>
 #include <apr_strings.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Wycheproof test vectors (tests/data/wycheproof/, Apache-2.0, see its
  * README and LICENSE) through our code.

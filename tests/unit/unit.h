@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the core (src/) with Check: one suite per unit. */
 #ifndef OJW_UNIT_H
 #define OJW_UNIT_H
