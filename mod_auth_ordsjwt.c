@@ -334,8 +334,8 @@ static int still_good(request_rec *r, const ojw_profile_t *p,
         if (st->keys == NULL) {
             return 0;
         }
-        ojw_keys_get(&use, st->keys, p->slot, 0, r->pool, r);
-        if (use.ks == NULL || use.generation != hit->generation) {
+        ojw_keys_generation(&use, st->keys, p->slot, r->pool, r);
+        if (use.generation == 0 || use.generation != hit->generation) {
             return 0;
         }
     }

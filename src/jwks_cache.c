@@ -11,6 +11,9 @@ typedef struct {
     char last_error[OJW_ERROR_MAX];
     char etag[OJW_ETAG_MAX];
     apr_size_t doc_len;
+    /* written under the lock, read without it (ojw_cache_fresh) */
+    apr_uint64_t fresh_generation;
+    apr_int64_t fresh_until;
 } slot_header_t;
 
 struct ojw_cache {
@@ -163,13 +166,33 @@ static apr_status_t unlock(ojw_cache_t *c)
     return apr_global_mutex_unlock(c->mutex);
 }
 
-/* The end of a fetch that leaves the slot's document fresh (lock held). */
+/* The end of a fetch that leaves the slot's document fresh (lock held):
+ * until fetched_at + fresh_for, the decision for a caller that is not
+ * forced is OJW_USE, which ojw_cache_fresh() tells without the lock. */
 static void fresh_again(slot_header_t *s, long long now, long fresh_for)
 {
     s->state.fetched_at = now;
     s->state.fetch_started = 0;
     s->state.refresh_after = fresh_for;
     s->last_error[0] = '\0';
+    __atomic_store_n(&s->fresh_generation, s->state.generation,
+                     __ATOMIC_RELEASE);
+    __atomic_store_n(&s->fresh_until, (apr_int64_t)(now + fresh_for),
+                     __ATOMIC_RELEASE);
+}
+
+int ojw_cache_fresh(ojw_cache_t *c, int idx, long long now,
+                    apr_uint64_t *generation)
+{
+    slot_header_t *s = slot_at(c, idx);
+    apr_int64_t until;
+
+    if (s == NULL) {
+        return 0;
+    }
+    until = __atomic_load_n(&s->fresh_until, __ATOMIC_ACQUIRE);
+    *generation = __atomic_load_n(&s->fresh_generation, __ATOMIC_ACQUIRE);
+    return *generation != 0 && now < until;
 }
 
 apr_status_t ojw_cache_copy_slot(ojw_cache_t *dst, int di, ojw_cache_t *src,

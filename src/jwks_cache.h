@@ -96,6 +96,12 @@ apr_status_t ojw_cache_begin(ojw_cache_t *c, int idx, long long now,
                              apr_uint64_t stale_generation,
                              ojw_decision_t *decision, ojw_slot_state_t *state);
 
+/* 1 when a caller that is not forced would be told OJW_USE now, with the
+ * slot's generation in *generation; read without the lock, so that the
+ * common case takes no global mutex. 0: ask ojw_cache_begin(). */
+int ojw_cache_fresh(ojw_cache_t *c, int idx, long long now,
+                    apr_uint64_t *generation);
+
 /* Copies the document out if its generation differs from known_gen. */
 apr_status_t ojw_cache_read(ojw_cache_t *c, int idx, apr_uint64_t known_gen,
                             apr_pool_t *pool, char **doc, apr_size_t *len,

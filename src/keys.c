@@ -54,6 +54,29 @@ void ojw_keys_env_default(ojw_keys_env_t *env)
     env->sleep = default_sleep;
 }
 
+/* When the process's pool goes: the current key sets go too, or, if a
+ * request still holds one, when it lets go. */
+static apr_status_t keys_cleanup(void *data)
+{
+    ojw_keys_t *k = data;
+    int i;
+
+    apr_thread_mutex_lock(k->lock);
+    for (i = 0; i < k->nslots; i++) {
+        keyref_t *ref = k->current[i];
+
+        k->current[i] = NULL;
+        if (ref && ref->refs == 0) {
+            apr_pool_destroy(ref->pool);
+        }
+        else if (ref) {
+            ref->retired = 1;
+        }
+    }
+    apr_thread_mutex_unlock(k->lock);
+    return APR_SUCCESS;
+}
+
 apr_status_t ojw_keys_create(ojw_keys_t **keys, ojw_cache_t *cache,
                              const char *const *urls, int nslots,
                              const ojw_refresh_policy_t *policy,
@@ -72,6 +95,10 @@ apr_status_t ojw_keys_create(ojw_keys_t **keys, ojw_cache_t *cache,
     k->current = apr_pcalloc(pool, sizeof(keyref_t *) * (apr_size_t)
                              (nslots > 0 ? nslots : 1));
     rv = apr_thread_mutex_create(&k->lock, APR_THREAD_MUTEX_DEFAULT, pool);
+    if (rv == APR_SUCCESS) {
+        apr_pool_cleanup_register(pool, k, keys_cleanup,
+                                  apr_pool_cleanup_null);
+    }
     *keys = rv == APR_SUCCESS ? k : NULL;
     return rv;
 }
@@ -269,6 +296,14 @@ void ojw_keys_get(ojw_keys_use_t *out, ojw_keys_t *k, int slot,
         out->retry_after = 1;
         return;
     }
+    /* the common case: fresh keys, already parsed here; no global mutex */
+    if (stale_generation == 0
+        && ojw_cache_fresh(k->cache, slot, now, &state.generation)
+        && (ref = keyref_acquire(k, slot, state.generation, pool, ctx))) {
+        out->ks = ref->ks;
+        out->generation = ref->generation;
+        return;
+    }
     for (;;) {
         now = now_sec(k);
         if (ojw_cache_begin(k->cache, slot, now, &k->policy, stale_generation,
@@ -321,4 +356,17 @@ ojw_reason_t ojw_keys_verify(ojw_keys_use_t *out, ojw_keys_t *k, int slot,
     ev.url = k->urls[slot];
     report(k, ctx, &ev);
     return ojw_token_verify(tok, out->ks, pool, err);
+}
+
+void ojw_keys_generation(ojw_keys_use_t *out, ojw_keys_t *keys, int slot,
+                         apr_pool_t *pool, void *ctx)
+{
+    memset(out, 0, sizeof(*out));
+    if (slot >= 0 && slot < keys->nslots
+        && ojw_cache_fresh(keys->cache, slot, now_sec(keys),
+                           &out->generation)) {
+        out->ks = NULL;
+        return;
+    }
+    ojw_keys_get(out, keys, slot, 0, pool, ctx);
 }

@@ -91,7 +91,14 @@ ojw_reason_t ojw_keys_verify(ojw_keys_use_t *out, ojw_keys_t *keys, int slot,
                              ojw_token_t *tok, apr_pool_t *pool, void *ctx,
                              ojw_error_t *err);
 
-/* The URL of a slot; the shared cache; the policy. */
+/* The generation of the slot's current keys (out->generation; 0: none can
+ * be had), for a cached verdict: without the global mutex while the keys
+ * are fresh (out->ks stays NULL then), else as ojw_keys_get() does, which
+ * fetches when due. */
+void ojw_keys_generation(ojw_keys_use_t *out, ojw_keys_t *keys, int slot,
+                         apr_pool_t *pool, void *ctx);
+
+/* The URL of a slot. */
 const char *ojw_keys_url(const ojw_keys_t *keys, int slot);
 
 #endif

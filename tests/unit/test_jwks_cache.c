@@ -140,6 +140,41 @@ START_TEST(forced_budget_is_apart_from_other_fetches)
 }
 END_TEST
 
+/* The lock-free look agrees with the locked decision wherever it says
+ * "use", and hands over to it when a refresh is due. */
+START_TEST(fresh_without_the_lock_agrees_with_decide)
+{
+    ojw_cache_t *c = make_cache(1, 64);
+    ojw_slot_state_t st;
+    ojw_decision_t d;
+    apr_uint64_t gen = 99;
+    char *doc;
+    apr_size_t len;
+    long long t;
+
+    ck_assert(!ojw_cache_fresh(c, 0, 100, &gen));   /* no document yet */
+    ck_assert(!ojw_cache_fresh(c, 5, 100, &gen));   /* no such slot */
+    ojw_cache_store(c, 0, 100, "{\"keys\":1}", 10, NULL, 3600);
+    for (t = 50; t < 100 + 3600 + 20; t += 7) {
+        if (ojw_cache_fresh(c, 0, t, &gen)) {
+            ck_assert_uint_eq(gen, 1);
+            ojw_cache_read(c, 0, 0, test_pool, &doc, &len, &st);
+            ck_assert_int_eq(ojw_refresh_decide(&st, t, &pol, 0), OJW_USE);
+        }
+    }
+    ck_assert(ojw_cache_fresh(c, 0, 100 + 3599, &gen));
+    ck_assert(!ojw_cache_fresh(c, 0, 100 + 3600, &gen));
+    ojw_cache_begin(c, 0, 3700, &pol, 0, &d, &st);
+    ck_assert_int_eq(d, OJW_FETCH);
+    ojw_cache_not_modified(c, 0, 3701, 10);
+    ck_assert(ojw_cache_fresh(c, 0, 3710, &gen));
+    ck_assert(!ojw_cache_fresh(c, 0, 3711, &gen));
+    ojw_cache_store(c, 0, 3720, "{\"keys\":2}", 10, NULL, 60);
+    ck_assert(ojw_cache_fresh(c, 0, 3721, &gen));
+    ck_assert_uint_eq(gen, 2);
+}
+END_TEST
+
 START_TEST(forced_refetch_only_for_the_current_generation)
 {
     ojw_cache_t *c = make_cache(1, 64);
@@ -273,6 +308,7 @@ Suite *jwks_cache_suite(void)
     tcase_add_test(tc, fail_keeps_document);
     tcase_add_test(tc, forced_refetch_only_for_the_current_generation);
     tcase_add_test(tc, forced_budget_is_apart_from_other_fetches);
+    tcase_add_test(tc, fresh_without_the_lock_agrees_with_decide);
     tcase_add_test(tc, max_age_bounds_freshness);
     tcase_add_test(tc, etag_and_not_modified);
     tcase_add_test(tc, copy_slot_keeps_document_across_layouts);
