@@ -150,19 +150,14 @@ static const ojw_profile_t *choose_profile(request_rec *r,
                                            const ojw_token_t *tok,
                                            ojw_error_t *err)
 {
-    const char *iss;
-    int i;
+    const ojw_profile_t *const *list = (const ojw_profile_t *const *)
+                                       profiles->elts;
+    const char *iss = profiles->nelts == 1 ? NULL
+                      : ojw_token_peek_issuer(tok, r->pool);
+    const ojw_profile_t *p = ojw_profile_choose(list, profiles->nelts, iss);
 
-    if (profiles->nelts == 1) {
-        return APR_ARRAY_IDX(profiles, 0, const ojw_profile_t *);
-    }
-    iss = ojw_token_peek_issuer(tok, r->pool);
-    for (i = 0; iss && i < profiles->nelts; i++) {
-        const ojw_profile_t *p = APR_ARRAY_IDX(profiles, i,
-                                               const ojw_profile_t *);
-        if (strcmp(p->issuer, iss) == 0) {
-            return p;
-        }
+    if (p) {
+        return p;
     }
     ojw_fail(err, OJW_ERR_ISSUER, "iss \"%.200s\" matches none of the %d "
              "profiles of this location", iss ? iss : "(none)",
@@ -299,26 +294,6 @@ static int accept_token(request_rec *r, ordsjwt_req_t *rq, json_t *claims,
 /* ------------------------------------------------------------------ */
 /* verified tokens of this process                                     */
 
-/* The profile a location would choose for a token of p's issuer: the
- * first one with that issuer (the only one when there is one). */
-static int chosen_for_issuer(const apr_array_header_t *profiles,
-                             const ojw_profile_t *p)
-{
-    int i;
-
-    if (profiles->nelts == 1) {
-        return 1;
-    }
-    for (i = 0; i < profiles->nelts; i++) {
-        const ojw_profile_t *q = APR_ARRAY_IDX(profiles, i,
-                                               const ojw_profile_t *);
-        if (strcmp(q->issuer, p->issuer) == 0) {
-            return q == p;
-        }
-    }
-    return 0;
-}
-
 /* 1 when a cached verdict still holds: the keys that verified it are
  * still the profile's current ones, and exp/nbf/age hold now. */
 static int still_good(request_rec *r, const ojw_profile_t *p,
@@ -357,7 +332,8 @@ static int from_cache(request_rec *r, ordsjwt_req_t *rq, const char *compact,
 
     for (i = 0; st && st->tokens && i < profiles->nelts; i++) {
         p = APR_ARRAY_IDX(profiles, i, const ojw_profile_t *);
-        if (chosen_for_issuer(profiles, p)
+        if (ojw_profile_is_chosen((const ojw_profile_t *const *)
+                                  profiles->elts, profiles->nelts, p)
             && ojw_token_cache_get(st->tokens, compact, len, p, r->pool,
                                    &hit)) {
             break;

@@ -283,6 +283,28 @@ long ojw_profile_age(const ojw_profile_t *p, long default_age)
     return age > 0 ? age : 0;
 }
 
+const ojw_profile_t *ojw_profile_choose(const ojw_profile_t *const *profiles,
+                                        int n, const char *iss)
+{
+    int i;
+
+    if (n == 1) {
+        return profiles[0];
+    }
+    for (i = 0; iss && i < n; i++) {
+        if (strcmp(profiles[i]->issuer, iss) == 0) {
+            return profiles[i];
+        }
+    }
+    return NULL;
+}
+
+int ojw_profile_is_chosen(const ojw_profile_t *const *profiles, int n,
+                          const ojw_profile_t *p)
+{
+    return ojw_profile_choose(profiles, n, p->issuer) == p;
+}
+
 void ojw_profile_policy(ojw_claim_policy_t *policy, const ojw_profile_t *p,
                         long default_skew, long default_age)
 {

@@ -42,6 +42,16 @@ ojw_profile_t *ojw_profile_parse(const char *args, apr_pool_t *pool,
 long ojw_profile_skew(const ojw_profile_t *p, long default_skew);
 long ojw_profile_age(const ojw_profile_t *p, long default_age);
 
+/* The profile of a location's list (n of them) that checks a token whose
+ * (not yet verified) iss is iss: the only one, else the first whose
+ * issuer equals iss; NULL when none does. */
+const ojw_profile_t *ojw_profile_choose(const ojw_profile_t *const *profiles,
+                                        int n, const char *iss);
+
+/* 1 when ojw_profile_choose() would pick p for a token of p's issuer. */
+int ojw_profile_is_chosen(const ojw_profile_t *const *profiles, int n,
+                          const ojw_profile_t *p);
+
 /* The claim policy of p, with the server's defaults for skew and age. */
 void ojw_profile_policy(ojw_claim_policy_t *policy, const ojw_profile_t *p,
                         long default_skew, long default_age);

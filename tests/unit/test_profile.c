@@ -150,6 +150,39 @@ START_TEST(pem_to_jwks)
 }
 END_TEST
 
+static ojw_profile_t *quick(const char *name, const char *issuer)
+{
+    const char *err = NULL;
+    ojw_profile_t *p = ojw_profile_parse(apr_psprintf(test_pool, "%s issuer=%s "
+                                         "audience=a jwk_url=https://j/",
+                                         name, issuer), test_pool, &err);
+
+    ck_assert_msg(p != NULL, "%s", err);
+    return p;
+}
+
+/* The unverified iss picks the first profile of that issuer; one profile
+ * is used whatever the iss; a cached verdict stands only for the profile
+ * that would be chosen. */
+START_TEST(choose_by_issuer)
+{
+    const ojw_profile_t *a = quick("a", "https://i1/");
+    const ojw_profile_t *b = quick("b", "https://i2/");
+    const ojw_profile_t *a2 = quick("a2", "https://i1/");
+    const ojw_profile_t *list[3] = { a, b, a2 };
+
+    ck_assert_ptr_eq(ojw_profile_choose(list, 1, "https://other/"), a);
+    ck_assert_ptr_eq(ojw_profile_choose(list, 1, NULL), a);
+    ck_assert_ptr_eq(ojw_profile_choose(list, 3, "https://i2/"), b);
+    ck_assert_ptr_eq(ojw_profile_choose(list, 3, "https://i1/"), a);
+    ck_assert_ptr_null(ojw_profile_choose(list, 3, "https://i1"));
+    ck_assert_ptr_null(ojw_profile_choose(list, 3, NULL));
+    ck_assert(ojw_profile_is_chosen(list, 3, a));
+    ck_assert(ojw_profile_is_chosen(list, 3, b));
+    ck_assert(!ojw_profile_is_chosen(list, 3, a2));
+}
+END_TEST
+
 Suite *profile_suite(void)
 {
     Suite *s = suite_create("profile");
@@ -161,6 +194,7 @@ Suite *profile_suite(void)
     tcase_add_test(tc, reports_mistakes);
     tcase_add_test(tc, pem_keys_and_exclusions);
     tcase_add_test(tc, pem_to_jwks);
+    tcase_add_test(tc, choose_by_issuer);
     suite_add_tcase(s, tc);
     return s;
 }
