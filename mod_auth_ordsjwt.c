@@ -147,7 +147,7 @@ static const char *bearer_token(request_rec *r)
  * issuer equals the (not yet verified) iss. */
 static const ojw_profile_t *choose_profile(request_rec *r,
                                            const apr_array_header_t *profiles,
-                                           const ojw_token_t *tok,
+                                           ojw_token_t *tok,
                                            ojw_error_t *err)
 {
     const ojw_profile_t *const *list = (const ojw_profile_t *const *)

@@ -126,7 +126,6 @@ ojw_reason_t ojw_token_parse(ojw_token_t **out, const char *compact,
 {
     ojw_token_t *t;
     size_t dots[2];
-    unsigned char *payload;
     ojw_reason_t rc;
 
     *out = NULL;
@@ -143,11 +142,8 @@ ojw_reason_t ojw_token_parse(ojw_token_t **out, const char *compact,
     if ((rc = parse_header(t, compact, dots[0], pool, err)) != OJW_OK) {
         return rc;
     }
-    if (ojw_b64url_decode(pool, compact + dots[0] + 1, dots[1] - dots[0] - 1,
-                          &payload, &t->payload_len) != 0) {
-        return ojw_fail(err, OJW_ERR_MALFORMED, "payload is not base64url");
-    }
-    t->payload_raw = (const char *)payload;
+    t->payload_at = dots[0] + 1;
+    t->payload_b64_len = dots[1] - dots[0] - 1;
     /* base64url without padding: 4 chars -> 3 bytes, remainder 2 -> 1, 3 -> 2 */
     t->sig_len = (len - dots[1] - 1) / 4 * 3
                  + ((len - dots[1] - 1) % 4 ? (len - dots[1] - 1) % 4 - 1 : 0);
@@ -158,11 +154,26 @@ ojw_reason_t ojw_token_parse(ojw_token_t **out, const char *compact,
     return OJW_OK;
 }
 
-const char *ojw_token_peek_issuer(const ojw_token_t *t, apr_pool_t *pool)
+json_t *ojw_token_unverified_claims(ojw_token_t *t, apr_pool_t *pool)
 {
+    unsigned char *raw;
+    size_t len;
     char why[160];
-    json_t *claims = ojw_json_object_load(t->payload_raw, t->payload_len,
-                                          pool, why, sizeof(why));
+
+    if (t->unverified == NULL && t->peeked == NULL
+        && ojw_b64url_decode(pool, t->compact + t->payload_at,
+                             t->payload_b64_len, &raw, &len) == 0) {
+        t->peeked = (const char *)raw;
+        t->peeked_len = len;
+        t->unverified = ojw_json_object_load(t->peeked, len, pool, why,
+                                             sizeof(why));
+    }
+    return t->unverified;
+}
+
+const char *ojw_token_peek_issuer(ojw_token_t *t, apr_pool_t *pool)
+{
+    json_t *claims = ojw_token_unverified_claims(t, pool);
     json_t *iss = claims ? json_object_get(claims, "iss") : NULL;
 
     return json_is_string(iss) ? json_string_value(iss) : NULL;
@@ -201,29 +212,77 @@ static ojw_reason_t check_key(const ojw_token_t *t, const ojw_key_t *key,
     return ojw_signature_precheck(t->alg, key, t->sig_len, err);
 }
 
-static int cjose_verifies(const ojw_token_t *t, const ojw_key_t *key,
-                          char *why, size_t whylen)
+static apr_status_t jws_cleanup(void *data)
+{
+    cjose_jws_release(data);
+    return APR_SUCCESS;
+}
+
+/* cjose's import of the token, made once and released with pool. */
+static cjose_jws_t *imported(ojw_token_t *t, apr_pool_t *pool, char *why,
+                             size_t whylen)
 {
     cjose_err cerr;
-    cjose_jws_t *jws = cjose_jws_import(t->compact, t->len, &cerr);
-    int ok;
+
+    if (t->jws == NULL) {
+        t->jws = cjose_jws_import(t->compact, t->len, &cerr);
+        if (t->jws == NULL) {
+            snprintf(why, whylen, "cjose cannot import the token: %s",
+                     cerr.message ? cerr.message : "unknown error");
+            return NULL;
+        }
+        apr_pool_cleanup_register(pool, t->jws, jws_cleanup,
+                                  apr_pool_cleanup_null);
+    }
+    return t->jws;
+}
+
+static int cjose_verifies(ojw_token_t *t, const ojw_key_t *key,
+                          apr_pool_t *pool, char *why, size_t whylen)
+{
+    cjose_jws_t *jws = imported(t, pool, why, whylen);
+    cjose_err cerr;
 
     if (jws == NULL) {
-        snprintf(why, whylen, "cjose cannot import the token: %s",
-                 cerr.message ? cerr.message : "unknown error");
         return 0;
     }
-    ok = cjose_jws_verify(jws, key->jwk, &cerr) ? 1 : 0;
-    if (!ok) {
+    if (!cjose_jws_verify(jws, key->jwk, &cerr)) {
         snprintf(why, whylen, "%s", cerr.message ? cerr.message : "mismatch");
+        return 0;
     }
-    cjose_jws_release(jws);
-    return ok;
+    return 1;
+}
+
+/* The claims of the payload cjose verified: the ones parsed to choose a
+ * profile when they came from exactly those bytes, else parsed now. */
+static ojw_reason_t verified_claims(ojw_token_t *t, apr_pool_t *pool,
+                                    ojw_error_t *err)
+{
+    uint8_t *plain = NULL;
+    size_t len = 0;
+    cjose_err cerr;
+    char why[160];
+
+    if (!cjose_jws_get_plaintext(t->jws, &plain, &len, &cerr)) {
+        return ojw_fail(err, OJW_ERR_MALFORMED, "payload: %s",
+                        cerr.message ? cerr.message : "not available");
+    }
+    if (t->unverified && t->peeked_len == len
+        && memcmp(t->peeked, plain, len) == 0) {
+        t->claims = t->unverified;
+        return OJW_OK;
+    }
+    t->claims = ojw_json_object_load((const char *)plain, len, pool, why,
+                                     sizeof(why));
+    if (t->claims == NULL) {
+        return ojw_fail(err, OJW_ERR_MALFORMED, "payload: %s", why);
+    }
+    return OJW_OK;
 }
 
 /* Without a kid, any key that fits the alg may verify. */
 static ojw_reason_t verify_without_kid(ojw_token_t *t, const ojw_keyset_t *ks,
-                                       ojw_error_t *err)
+                                       apr_pool_t *pool, ojw_error_t *err)
 {
     char why[160];
     int i, tried = 0;
@@ -235,7 +294,7 @@ static ojw_reason_t verify_without_kid(ojw_token_t *t, const ojw_keyset_t *ks,
             continue;
         }
         tried++;
-        if (cjose_verifies(t, key, why, sizeof(why))) {
+        if (cjose_verifies(t, key, pool, why, sizeof(why))) {
             t->key = key;
             return OJW_OK;
         }
@@ -257,14 +316,14 @@ ojw_reason_t ojw_token_verify(ojw_token_t *t, const ojw_keyset_t *ks,
     ojw_reason_t rc;
 
     if (t->kid == NULL || ks->any_kid) {
-        rc = verify_without_kid(t, ks, err);
+        rc = verify_without_kid(t, ks, pool, err);
     }
     else if ((key = ojw_keyset_find(ks, t->kid)) == NULL) {
         rc = ojw_fail(err, OJW_ERR_KID, "no key with kid \"%.64s\" in the "
                       "JWKS", t->kid);
     }
     else if ((rc = check_key(t, key, err)) == OJW_OK) {
-        if (cjose_verifies(t, key, why, sizeof(why))) {
+        if (cjose_verifies(t, key, pool, why, sizeof(why))) {
             t->key = key;
         }
         else {
@@ -275,10 +334,5 @@ ojw_reason_t ojw_token_verify(ojw_token_t *t, const ojw_keyset_t *ks,
     if (rc != OJW_OK) {
         return rc;
     }
-    t->claims = ojw_json_object_load(t->payload_raw, t->payload_len, pool,
-                                     why, sizeof(why));
-    if (t->claims == NULL) {
-        return ojw_fail(err, OJW_ERR_MALFORMED, "payload: %s", why);
-    }
-    return OJW_OK;
+    return verified_claims(t, pool, err);
 }

@@ -5,7 +5,10 @@
  * ojw_token_parse() validates every byte before cjose sees it (segments,
  * base64url, header JSON with duplicate members refused, alg, crit, b64);
  * ojw_token_verify() picks the key, checks that it fits the alg and the
- * signature length, verifies with cjose and only then parses the claims.
+ * signature length, verifies with cjose and only then parses the claims,
+ * from the payload bytes cjose verified. Each segment is decoded once by
+ * us (the header, to check it; the payload only to choose a profile) and
+ * once by cjose's import, which happens once per token.
  */
 #ifndef OJW_TOKEN_H
 #define OJW_TOKEN_H
@@ -20,9 +23,13 @@ typedef struct {
     json_t *header;               /* protected header (decref'd by pool) */
     const ojw_alg_t *alg;
     const char *kid;              /* NULL when the header has none */
-    const char *payload_raw;      /* decoded payload bytes, not yet trusted */
-    size_t payload_len;
+    size_t payload_at;            /* offset of the payload segment */
+    size_t payload_b64_len;
     size_t sig_len;               /* decoded signature length */
+    void *jws;                    /* cjose's import, once (pool cleanup) */
+    json_t *unverified;           /* claims parsed to peek at iss, or NULL */
+    const char *peeked;           /* the payload bytes they came from */
+    size_t peeked_len;
     json_t *claims;               /* set by ojw_token_verify() only */
     const ojw_key_t *key;         /* the key that verified */
 } ojw_token_t;
@@ -33,8 +40,13 @@ ojw_reason_t ojw_token_parse(ojw_token_t **tok, const char *compact,
                              ojw_error_t *err);
 
 /* The "iss" of the not yet verified payload, to choose among profiles;
- * NULL when absent or not a string. Never trust it for anything else. */
-const char *ojw_token_peek_issuer(const ojw_token_t *tok, apr_pool_t *pool);
+ * NULL when absent or not a string. Never trust it for anything else.
+ * The parsed payload is kept: verification reuses it when cjose verified
+ * exactly those bytes. */
+const char *ojw_token_peek_issuer(ojw_token_t *tok, apr_pool_t *pool);
+
+/* The not yet verified claims (for tests and fuzzing), or NULL. */
+json_t *ojw_token_unverified_claims(ojw_token_t *tok, apr_pool_t *pool);
 
 /* Verifies the signature with a key of ks and then parses the claims. */
 ojw_reason_t ojw_token_verify(ojw_token_t *tok, const ojw_keyset_t *ks,
