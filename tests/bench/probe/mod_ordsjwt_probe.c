@@ -103,6 +103,8 @@ static EVP_MD_CTX *thread_ctx(EVP_PKEY *key)
             }
         }
         tls.key = NULL;
+        /* a context once initialised for another key type must be reset */
+        EVP_MD_CTX_reset(tls.tpl);
         if (EVP_DigestVerifyInit(tls.tpl, NULL, EVP_sha256(), NULL, key) != 1) {
             return NULL;
         }
