@@ -192,13 +192,13 @@ class Keys:
         return {"keys": [k.public_jwk() for k in self.by_alg.values()]}
 
 
-def mint(key, count, prefix):
+def mint(key, count, prefix, **over):
     """count distinct valid tokens (a distinct sub and jti each), signed
-    with cryptography directly (tokens.raw_token)."""
+    with cryptography directly (tokens.raw_token); over: other claims."""
     header = {"alg": key.alg, "kid": key.kid, "typ": "JWT"}
     exp = int(time.time()) + TOKEN_LIFETIME
     return [raw_token(header, claims(sub="%s%06d" % (prefix, i),
-                                     jti="%s-%d" % (prefix, i), exp=exp),
+                                     jti="%s-%d" % (prefix, i), exp=exp, **over),
                       key=key)
             for i in range(count)]
 
@@ -245,15 +245,18 @@ def site_config(work, keys, jwks_url, ca, probe_so, openidc, ords_conf):
     if openidc:
         load.append("LoadModule auth_openidc_module %s" % OPENIDC)
         # an OAuth 2.0 resource server with the same JWKS from the same
-        # issuer (HTTPS, the throwaway CA); it has no session to encrypt,
-        # but wants a passphrase all the same
+        # issuer (HTTPS, the throwaway CA), checking iss and aud as ours
+        # does (its OAuth mode has no directive for them: Require claim);
+        # it has no session to encrypt, but wants a passphrase all the same
         site += ["OIDCOAuthVerifyJwksUri %s" % jwks_url,
                  "OIDCCABundlePath %s" % ca,
                  "OIDCJWKSRefreshInterval 3600",
                  "OIDCOAuthRemoteUserClaim sub",
                  "OIDCCryptoPassphrase bench-%d" % os.getpid(),
                  "<Location /openidc/>\n    AuthType oauth20\n"
-                 "    Require valid-user\n</Location>"]
+                 "    <RequireAll>\n        Require claim iss:%s\n"
+                 "        Require claim aud:%s\n    </RequireAll>\n"
+                 "</Location>" % (ISSUER, AUDIENCE)]
     return "\n".join(load), "\n".join(site) + "\n"
 
 
@@ -294,19 +297,25 @@ def tampered(token):
     return head + "." + ("A" if sig[0] != "A" else "B") + sig[1:]
 
 
-def sanity(httpd, cell):
+def sanity(httpd, cell, other_issuer):
     """None when the location accepts the cell's tokens and (with
-    authentication) refuses a missing or tampered one; else why not."""
+    authentication) refuses a missing or tampered one and (but the probe,
+    which checks no claim) a well signed one of another issuer; else why
+    not. other_issuer: such a token per alg."""
     with open(cell.tokens) as f:
         token = f.readline().strip()
     status, body = http_status(httpd, cell.url_path, token)
     if status != 200 or body != BODY:
         return "a valid token got HTTP %d" % status
+    refused = []
     if cell.kind != "noauth":
-        for what, t in (("no token", None), ("a tampered token", tampered(token))):
-            status, _ = http_status(httpd, cell.url_path, t)
-            if status != 401:
-                return "%s got HTTP %d" % (what, status)
+        refused = [("no token", None), ("a tampered token", tampered(token))]
+    if cell.kind in ("ours", "openidc"):
+        refused.append(("a token of another issuer", other_issuer[cell.alg]))
+    for what, t in refused:
+        status, _ = http_status(httpd, cell.url_path, t)
+        if status not in (401, 403):
+            return "%s got HTTP %d" % (what, status)
     return None
 
 
@@ -409,7 +418,8 @@ def rss_phase(args, work, keys, jwks, ca, probe_so, tokdir):
     httpd.start()
     try:
         cell = Cell("rss", "/ords/", args.rss_alg, warm_file, "ours")
-        why = sanity(httpd, cell)
+        why = sanity(httpd, cell, {args.rss_alg: mint(
+            key, 1, "x", iss="https://other.example/")[0]})
         if why:
             return "RSS not measured: %s" % why
         # every thread has served requests before the first reading
@@ -551,6 +561,8 @@ def main():
             write_tokens(os.path.join(tokdir, "%s-one.txt" % alg), mint(key, 1, "one-"))
             write_tokens(os.path.join(tokdir, "%s-distinct.txt" % alg),
                          mint(key, args.distinct, "user"))
+        other_issuer = {alg: mint(key, 1, "x", iss="https://other.example/")[0]
+                        for alg, key in keys.by_alg.items()}
         cells = make_cells(tokdir, openidc, args.distinct)
         if args.only:
             cells = [c for c in cells if re.search(args.only, c.label + " " + c.path
@@ -565,7 +577,7 @@ def main():
         httpd.start(acknowledged=("oidc_check_config_oauth",))
         try:
             for c in cells:
-                c.skipped = sanity(httpd, c)
+                c.skipped = sanity(httpd, c, other_issuer)
             live = [c for c in cells if not c.skipped]
             for c in live:          # warm-up: JWKS fetched, threads started
                 wrk(httpd, c, 1, args.connections)
