@@ -49,6 +49,8 @@ OPENIDC = os.path.join(MODULES_DIR, "mod_auth_openidc.so")
 LUA = os.path.join(HERE, "tokens.lua")
 BODY = b"ok\n"                   # the 3-byte static file of every location
 TOKEN_LIFETIME = 6 * 3600        # outlives any run
+LOCATIONS = ("/noauth/", "/probe-rs256/", "/probe-es256/", "/ords/", "/openidc/")
+RSS_THREADS = 16
 
 CONF = """\
 ServerRoot "{dir}"
@@ -96,10 +98,10 @@ MaxSpareThreads 75"""
 MPM_ONE_CHILD = """\
 StartServers 1
 ServerLimit 1
-ThreadsPerChild 16
-MaxRequestWorkers 16
-MinSpareThreads 16
-MaxSpareThreads 32"""
+ThreadsPerChild {n}
+MaxRequestWorkers {n}
+MinSpareThreads {n}
+MaxSpareThreads {twice}""".format(n=RSS_THREADS, twice=2 * RSS_THREADS)
 
 
 class BenchHttpd(Httpd):
@@ -107,18 +109,17 @@ class BenchHttpd(Httpd):
     with the benchmark's own configuration: no access log, no headers
     added, a 3-byte file in each location's directory."""
 
-    def __init__(self, directory, site, load, mpm, locations, module):
+    def __init__(self, directory, site, load, mpm, module):
         super().__init__(directory, "event", site, module=module)
         self.load = load
         self.mpm_text = mpm
-        self.locations = locations
 
     def write_config(self):
         for sub in ("", "conf", "run", "logs", "htdocs"):
             path = os.path.join(self.dir, sub)
             os.makedirs(path, mode=0o755, exist_ok=True)
             os.chmod(path, 0o755)
-        for loc in self.locations:
+        for loc in LOCATIONS:
             d = os.path.join(self.dir, "htdocs", loc.strip("/"))
             os.makedirs(d, mode=0o755, exist_ok=True)
             with open(os.path.join(d, "x"), "wb") as f:
@@ -226,9 +227,10 @@ class Cell:
         return self.path + "x"
 
 
-def site_config(work, keys, jwks_url, ca, probe_so, openidc, ords_conf):
-    """LoadModule lines and the site: one location per kind of cell."""
-    load = ["LoadModule auth_ordsjwt_module {module}",
+def site_config(module, keys, jwks_url, ca, probe_so, openidc, ords_conf):
+    """LoadModule lines and the site: one location of LOCATIONS per kind
+    of cell."""
+    load = ["LoadModule auth_ordsjwt_module %s" % module,
             "LoadModule ordsjwt_probe_module %s" % probe_so]
     site = ["<Location /noauth/>\n    Require all granted\n</Location>"]
     for alg in ("RS256", "ES256"):
@@ -409,12 +411,10 @@ def rss_phase(args, work, keys, jwks, ca, probe_so, tokdir):
     files = [write_tokens(os.path.join(tokdir, "rss-%d.txt" % i), b)
              for i, b in enumerate(batches)]
     warm_file = write_tokens(os.path.join(tokdir, "rss-warm.txt"), warm)
-    load, site = site_config(work, keys, jwks.url("/jwks"), ca, probe_so,
+    load, site = site_config(args.module, keys, jwks.url("/jwks"), ca, probe_so,
                              False, args.ords_conf)
-    httpd = BenchHttpd(os.path.join(work, "httpd-rss"), site,
-                       load.format(module=args.module), MPM_ONE_CHILD,
-                       ["/noauth/", "/probe-rs256/", "/probe-es256/", "/ords/"],
-                       args.module)
+    httpd = BenchHttpd(os.path.join(work, "httpd-rss"), site, load,
+                       MPM_ONE_CHILD, args.module)
     httpd.start()
     try:
         cell = Cell("rss", "/ords/", args.rss_alg, warm_file, "ours")
@@ -439,10 +439,10 @@ def rss_phase(args, work, keys, jwks, ca, probe_so, tokdir):
         httpd.stop()
     n = args.rss_tokens
     return ("Memory (one child process, event MPM, %d threads; %s tokens "
-            "minted in %.0f s): VmRSS %s KiB after warm-up, %s KiB after %s "
-            "distinct valid tokens (%+d KiB), %s KiB after %s other ones "
-            "(%+d KiB more)." % (
-                16, args.rss_alg, mint_s, "{:,}".format(readings[0]),
+            "minted in %.0f s): VmRSS %s KiB after warm-up; %s KiB after %s "
+            "distinct valid tokens (%+d KiB); %s KiB after %s other ones "
+            "(%+d KiB)." % (
+                RSS_THREADS, args.rss_alg, mint_s, "{:,}".format(readings[0]),
                 "{:,}".format(readings[1]), "{:,}".format(n),
                 readings[1] - readings[0], "{:,}".format(readings[2]),
                 "{:,}".format(n), readings[2] - readings[1]))
@@ -567,11 +567,9 @@ def main():
         if args.only:
             cells = [c for c in cells if re.search(args.only, c.label + " " + c.path
                                                    + " " + (c.alg or ""))]
-        load, site = site_config(work, keys, jwks.url("/jwks"), pki["ca"],
+        load, site = site_config(args.module, keys, jwks.url("/jwks"), pki["ca"],
                                  probe_so, openidc, args.ords_conf)
-        httpd = BenchHttpd(os.path.join(work, "httpd"), site,
-                           load.format(module=args.module), MPM_BENCH,
-                           sorted({c.path for c in make_cells(tokdir, openidc, 1)}),
+        httpd = BenchHttpd(os.path.join(work, "httpd"), site, load, MPM_BENCH,
                            args.module)
         # mod_auth_openidc warns that its resource server is deprecated
         httpd.start(acknowledged=("oidc_check_config_oauth",))
