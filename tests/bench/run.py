@@ -373,7 +373,7 @@ def median_rps(cell):
     return statistics.median(r[0] for r in cell.runs) if cell.runs else None
 
 
-def table(cells, repeat, seconds, connections):
+def table(cells, repeat):
     noauth = next((median_rps(c) for c in cells if c.kind == "noauth"), None)
     probe = {c.alg: median_rps(c) for c in cells if c.kind == "probe"}
     lines = ["| location | alg | requests/s (median of %d) | min–max | × no auth "
@@ -608,7 +608,7 @@ def main():
     if args.ords_conf:
         print("- mod_auth_ordsjwt settings: %s" % "; ".join(args.ords_conf))
     print()
-    print(table(cells, args.repeat, args.seconds, args.connections))
+    print(table(cells, args.repeat))
     print()
     if rss:
         print(rss + "\n")
