@@ -76,14 +76,21 @@ static const char *bearer_challenge(request_rec *r, const ordsjwt_req_t *rq)
     return c;
 }
 
-/* Sets the challenge in the header a client of this request reads:
- * Proxy-Authenticate for a proxy request, else WWW-Authenticate. */
-static void set_challenge(request_rec *r, const ordsjwt_req_t *rq)
+/* Sets the challenge for request of (its AuthName, its state) in the
+ * error headers of r, in the header a client reads: Proxy-Authenticate
+ * for a proxy request, else WWW-Authenticate. */
+static void set_challenge_of(request_rec *r, request_rec *of,
+                             const ordsjwt_req_t *rq)
 {
     apr_table_setn(r->err_headers_out,
-                   PROXYREQ_PROXY == r->proxyreq ? "Proxy-Authenticate"
-                                                 : "WWW-Authenticate",
-                   bearer_challenge(r, rq));
+                   PROXYREQ_PROXY == of->proxyreq ? "Proxy-Authenticate"
+                                                  : "WWW-Authenticate",
+                   bearer_challenge(of, rq));
+}
+
+static void set_challenge(request_rec *r, const ordsjwt_req_t *rq)
+{
+    set_challenge_of(r, r, rq);
 }
 
 static int note_auth_failure(request_rec *r, const char *auth_type)
@@ -102,6 +109,27 @@ static void insert_error_filter(request_rec *r)
 
     if (rq && rq->insufficient && r->status == HTTP_FORBIDDEN) {
         set_challenge(r, rq);
+    }
+}
+
+/* ... also when a local ErrorDocument answers it: httpd serves that page
+ * as an internal redirect, a new request whose prev is the refused one
+ * (the 401 challenge survives on its own: it is set before the redirect,
+ * in the error headers the redirect keeps). */
+static void insert_filter(request_rec *r)
+{
+    request_rec *refused = r->prev;
+    ordsjwt_req_t *rq;
+
+    while (refused && refused->prev) {
+        refused = refused->prev;
+    }
+    if (refused == NULL || !ap_is_HTTP_ERROR(r->status)
+        || (rq = ordsjwt_req(refused)) == NULL) {
+        return;
+    }
+    if (rq->insufficient && refused->status == HTTP_FORBIDDEN) {
+        set_challenge_of(r, refused, rq);
     }
 }
 
@@ -455,6 +483,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_note_auth_failure(note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(insert_error_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);
+    ap_hook_insert_filter(insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(count_authz_refusal, NULL, NULL,
                             APR_HOOK_REALLY_FIRST);
     ap_hook_handler(ordsjwt_status_handler, NULL, NULL, APR_HOOK_MIDDLE);

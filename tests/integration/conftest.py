@@ -120,6 +120,9 @@ def site_config(mpm, pki, jwks, static_jwks, bad_tls_jwks):
     ]
     locations = [
         ("/hr/", "hr", "ords-scope hr.read hr.write"),
+        ("/hrdoc/", "hr", "ords-scope hr.read hr.write", "ORDS",
+         ('ErrorDocument 403 /errors/403.html',
+          'ErrorDocument 401 /errors/401.html')),
         ("/any/", "hr", "valid-user"),
         ("/roles/", "hr", "ords-role admin"),
         ("/skew/", "skew30", "valid-user"),

@@ -3,7 +3,7 @@
 
 import pytest
 
-from helpers import assert_insufficient_scope, assert_ok
+from helpers import assert_insufficient_scope, assert_invalid_token, assert_ok
 from tokens import DROP, claims, mint
 
 # mod_authz_core logs every authorization failure at [error]
@@ -60,3 +60,13 @@ def test_nested_role_pointer(client, keys):
 ], ids=["top-level-only", "no-admin", "not-an-object"])
 def test_nested_role_refused(client, keys, over):
     assert_insufficient_scope(client.get("/realm/", mint(claims(**over), key=keys["rsa1"])))
+
+
+def test_error_document_keeps_the_challenges(client, keys):
+    """A local ErrorDocument for 403 and 401 answers with its own page; the
+    RFC 6750 challenges stay on the final response (issue 11)."""
+    r = client.get("/hrdoc/", mint(claims(scope="openid"), key=keys["rsa1"]))
+    assert_insufficient_scope(r, scope="hr.read hr.write")
+    r = client.get("/hrdoc/", mint(claims(aud="ords/nope/"), key=keys["rsa1"]))
+    assert_invalid_token(r, "audience not accepted")
+    assert_ok(client.get("/hrdoc/", mint(claims(), key=keys["rsa1"])))
