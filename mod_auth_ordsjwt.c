@@ -150,24 +150,19 @@ static int count_authz_refusal(request_rec *r)
 /* ------------------------------------------------------------------ */
 /* authentication                                                      */
 
-/* The bearer token of the Authorization header, or NULL. */
+/* The bearer token of the Authorization header, or NULL: RFC 6750 2.1,
+ * "Bearer" (any case), 1*SP, the token. A tab after the scheme is not
+ * that syntax: such a header carries no bearer token. */
 static const char *bearer_token(request_rec *r)
 {
     const char *h = apr_table_get(r->headers_in,
                                   (PROXYREQ_PROXY == r->proxyreq)
                                   ? "Proxy-Authorization" : "Authorization");
-    const char *scheme;
 
-    if (h == NULL) {
+    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
         return NULL;
     }
-    scheme = ap_getword_white(r->pool, &h);
-    if (strcasecmp(scheme, "Bearer") != 0) {
-        return NULL;
-    }
-    while (*h == ' ' || *h == '\t') {
-        h++;
-    }
+    h += strspn(h + 7, " ") + 7;
     return *h ? h : NULL;
 }
 

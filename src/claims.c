@@ -69,11 +69,15 @@ static ojw_reason_t check_audience(const json_t *claims, const char *audience,
         return ojw_fail(err, OJW_ERR_AUDIENCE, "the token has no \"aud\" string "
                         "or array; the profile expects \"%s\"", audience);
     }
+    /* every member is looked at first: the verdict must not depend on
+     * where a member that is not a string stands */
     json_array_foreach(aud, i, v) {
         if (!json_is_string(v)) {
             return ojw_fail(err, OJW_ERR_AUDIENCE, "\"aud\" array has a "
                             "member that is not a string");
         }
+    }
+    json_array_foreach(aud, i, v) {
         if (strcmp(json_string_value(v), audience) == 0) {
             return OJW_OK;
         }
@@ -140,14 +144,21 @@ static int has_control_char(const char *s)
     return 0;
 }
 
+/* 1 when s holds nothing but spaces (other whitespace is a control
+ * character, refused on its own). */
+static int is_blank(const char *s)
+{
+    return s[strspn(s, " ")] == '\0';
+}
+
 static ojw_reason_t check_subject(const json_t *claims, const char **subject,
                                   ojw_error_t *err)
 {
     const json_t *sub = json_object_get(claims, "sub");
 
-    if (!json_is_string(sub) || json_string_length(sub) == 0) {
-        return ojw_fail(err, OJW_ERR_SUBJECT, "\"sub\" is missing, empty or "
-                        "not a string");
+    if (!json_is_string(sub) || is_blank(json_string_value(sub))) {
+        return ojw_fail(err, OJW_ERR_SUBJECT, "\"sub\" is missing, empty, "
+                        "only spaces or not a string");
     }
     if (has_control_char(json_string_value(sub))) {
         return ojw_fail(err, OJW_ERR_SUBJECT, "\"sub\" contains control "

@@ -3,7 +3,7 @@
 
 import pytest
 
-from helpers import assert_no_token, assert_ok
+from helpers import assert_invalid_token, assert_no_token, assert_ok
 from tokens import claims, mint
 
 
@@ -36,3 +36,21 @@ def test_token_in_query_is_ignored(client, keys):
     token = mint(claims(), key=keys["rsa1"])
     client.tokens.append(token)
     assert_no_token(client.get("/hr/?access_token=" + token))
+
+
+def test_bearer_then_spaces_rfc6750(client, keys):
+    """RFC 6750 2.1: "Bearer" 1*SP b64token. Several spaces are one or
+    more SP; a tab is not SP, so such a header carries no bearer token
+    (issue 11)."""
+    token = mint(claims(), key=keys["rsa1"])
+    assert_ok(client.get("/hr/", authorization="Bearer   " + token))
+    r = client.get("/hr/", authorization="Bearer\t" + token)
+    assert_no_token(r)
+    assert "error=" not in r.headers["WWW-Authenticate"]
+
+
+def test_blank_subject_refused(client, keys):
+    r = client.get("/hr/", mint(claims(sub="   "), key=keys["rsa1"]))
+    assert_invalid_token(r, "token has no subject")
+    r = client.get("/hr/", mint(claims(aud=["ords/hr/", 7]), key=keys["rsa1"]))
+    assert_invalid_token(r, "audience not accepted")

@@ -73,6 +73,32 @@ START_TEST(audience_string_or_array)
 }
 END_TEST
 
+#define ISS_EXP "\"iss\":\"https://issuer/\",\"exp\":1700000100"
+
+/* Issue 11: a member that is not a string refuses the array wherever it
+ * stands; a subject of spaces is no subject. */
+START_TEST(audience_order_and_blank_subject)
+{
+    ck_assert_int_eq(check_json("{" ISS_EXP ",\"sub\":\"u\","
+                                "\"aud\":[\"ords/hr/\",7]}", &policy),
+                     OJW_ERR_AUDIENCE);
+    ck_assert_int_eq(check_json("{" ISS_EXP ",\"sub\":\"u\","
+                                "\"aud\":[7,\"ords/hr/\"]}", &policy),
+                     OJW_ERR_AUDIENCE);
+    ck_assert_int_eq(check_json("{" ISS_EXP ",\"sub\":\"u\","
+                                "\"aud\":[\"x\",\"ords/hr/\"]}", &policy),
+                     OJW_OK);
+    ck_assert_int_eq(check_json("{" ISS_EXP ",\"aud\":\"ords/hr/\","
+                                "\"sub\":\" \"}", &policy), OJW_ERR_SUBJECT);
+    ck_assert_int_eq(check_json("{" ISS_EXP ",\"aud\":\"ords/hr/\","
+                                "\"sub\":\"   \"}", &policy), OJW_ERR_SUBJECT);
+    ck_assert_int_eq(check_json("{" ISS_EXP ",\"aud\":\"ords/hr/\","
+                                "\"sub\":\"\"}", &policy), OJW_ERR_SUBJECT);
+    ck_assert_int_eq(check_json("{" ISS_EXP ",\"aud\":\"ords/hr/\","
+                                "\"sub\":\" a \"}", &policy), OJW_OK);
+}
+END_TEST
+
 START_TEST(exp_required_numeric)
 {
     ck_assert_int_eq(check_json("{" BASE "}", &policy), OJW_ERR_EXP_MISSING);
@@ -309,6 +335,7 @@ Suite *claims_suite(void)
     tcase_add_test(tc, issuer_exact);
     tcase_add_test(tc, audience_string_or_array);
     tcase_add_test(tc, exp_required_numeric);
+    tcase_add_test(tc, audience_order_and_blank_subject);
     tcase_add_test(tc, times_with_skew);
     tcase_add_test(tc, allowed_age);
     tcase_add_test(tc, subject_required);
