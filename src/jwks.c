@@ -248,8 +248,9 @@ static int check_rsa(apr_pool_t *pool, json_t *jwk, ojw_key_t *key,
         return 0;
     }
     ebits = bit_length(e, elen);
-    if (ebits > 64) {
-        snprintf(why, whylen, "RSA exponent of %d bits", ebits);
+    if (ebits > OJW_RSA_MAX_E_BITS) {
+        snprintf(why, whylen, "RSA exponent of %d bits (at most %d: real "
+                 "keys use 65537)", ebits, OJW_RSA_MAX_E_BITS);
         return 0;
     }
     for (i = 0; i < elen; i++) {

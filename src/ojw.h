@@ -16,7 +16,9 @@
 #define OJW_JWKS_MAX            (256 * 1024)   /* bytes of a JWKS document */
 #define OJW_JWKS_MAX_KEYS       64
 #define OJW_RSA_MIN_BITS        2048
-#define OJW_RSA_MAX_BITS        16384
+#define OJW_RSA_MAX_BITS        8192    /* as gateways bound it; see SECURITY.md */
+#define OJW_RSA_MAX_E_BITS      32      /* 65537 has 17; more only costs CPU */
+#define OJW_NO_KID_MAX_TRIES    4       /* keys a token without kid is tried with */
 #define OJW_DETAIL_MAX          384
 
 /* Why a token was refused; the client sees ojw_reason_description(). */

@@ -280,18 +280,23 @@ static ojw_reason_t verified_claims(ojw_token_t *t, apr_pool_t *pool,
     return OJW_OK;
 }
 
-/* Without a kid, any key that fits the alg may verify. */
+/* Without a kid, a key that fits the alg may verify: the first
+ * OJW_NO_KID_MAX_TRIES of them, so that a JWKS of many keys does not make
+ * every such token cost as many signature checks. */
 static ojw_reason_t verify_without_kid(ojw_token_t *t, const ojw_keyset_t *ks,
                                        apr_pool_t *pool, ojw_error_t *err)
 {
     char why[160];
-    int i, tried = 0;
+    int i, tried = 0, fitting = 0;
 
     for (i = 0; i < ks->nkeys; i++) {
         const ojw_key_t *key = &ks->keys[i];
 
         if (check_key(t, key, NULL) != OJW_OK) {
             continue;
+        }
+        if (++fitting > OJW_NO_KID_MAX_TRIES) {
+            continue;       /* counted for the message, never tried */
         }
         tried++;
         if (cjose_verifies(t, key, pool, why, sizeof(why))) {
@@ -302,6 +307,12 @@ static ojw_reason_t verify_without_kid(ojw_token_t *t, const ojw_keyset_t *ks,
     if (tried == 0) {
         return ojw_fail(err, OJW_ERR_KID, "the token has no kid and no key "
                         "in the JWKS fits alg %s", t->alg->name);
+    }
+    if (fitting > tried) {
+        return ojw_fail(err, OJW_ERR_KID, "the token has no kid: it was "
+                        "tried with the first %d of the %d keys fitting %s, "
+                        "and none verifies it (a token should name its key "
+                        "with kid)", tried, fitting, t->alg->name);
     }
     return ojw_fail(err, OJW_ERR_SIGNATURE, "the token has no kid and none "
                     "of the %d keys fitting %s verifies it", tried,

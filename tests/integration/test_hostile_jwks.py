@@ -116,6 +116,16 @@ def skipped_key_cases(a):
                        "signing key not found"),
         # e = 1: the "signature" is the padded digest, anyone can make it
         "rsa-e-1": (a.jwk(a.rsa, e="AQ"), _forged_e1_token(), "signing key not found"),
+        # issue 11: exponents over 32 bits and moduli over 8192 bits only
+        # cost CPU (no issuer uses them)
+        "rsa-e-33-bits": (a.jwk(a.rsa, e=b64url((2 ** 32 + 1).to_bytes(5, "big"))),
+                          raw_token({"alg": "RS256", "kid": "bad"}, claims(),
+                                    key=a.key(a.rsa, "RS256")),
+                          "signing key not found"),
+        "rsa-8200-bits": (a.jwk(a.rsa, n=b64url(b"\x80" + b"\xa5" * 1024)),
+                          raw_token({"alg": "RS256", "kid": "bad"}, claims(),
+                                    key=a.key(a.rsa, "RS256")),
+                          "signing key not found"),
         "kty-oct": ({"kty": "oct", "kid": "bad", "alg": "HS256", "k": b64url(secret)},
                     _hs256_token(secret), "signing algorithm not accepted"),
         "kty-missing": (a.jwk(a.rsa, kty=None),
@@ -194,7 +204,8 @@ def _honest_token_still_accepted(client, keys):
 # --- keys the policy skips --------------------------------------------------
 
 CASES = ["ec-off-curve", "ec-unknown-curve", "ec-curve-p192", "rsa-1024",
-         "rsa-e-even", "rsa-e-1", "kty-oct", "kty-missing", "with-private-d"]
+         "rsa-e-even", "rsa-e-1", "rsa-e-33-bits", "rsa-8200-bits", "kty-oct",
+         "kty-missing", "with-private-d"]
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -2,6 +2,8 @@
 /* JWKS parsing and key policy. */
 #include <string.h>
 #include <apr_strings.h>
+#include <cjose/base64.h>
+#include <cjose/util.h>
 #include "unit.h"
 #include "jwks.h"
 
@@ -151,6 +153,8 @@ END_TEST
 START_TEST(rsa_exponent_policy)
 {
     const char *jwk = rsa_jwk();
+    ojw_keyset_t *ks;
+    char errbuf[256];
     char *e1 = apr_pstrdup(test_pool, jwk), *e2;
     char *at = strstr(e1, "\"e\":\"AQAB\"");
 
@@ -165,6 +169,39 @@ START_TEST(rsa_exponent_policy)
     at = strstr(e2, "\"e\":\"AQAB\"");
     memcpy(at, "\"e\":\"AQAC\"", 10);        /* even */
     ck_assert_int_eq(extra_key_skipped(e2), 1);
+    /* issue 11: 2^32 + 1 (33 bits) costs CPU and no real key uses it */
+    e2 = apr_pstrdup(test_pool, jwk);
+    at = strstr(e2, "\"e\":\"AQAB\"");
+    e2 = apr_pstrcat(test_pool, apr_pstrndup(test_pool, e2, at - e2),
+                     "\"e\":\"AQAAAAE\"", at + 10, NULL);
+    ck_assert_int_eq(extra_key_skipped(e2), 1);
+    /* 2^31 + 1 (32 bits) is still a key */
+    e2 = apr_pstrdup(test_pool, jwk);
+    at = strstr(e2, "\"e\":\"AQAB\"");
+    e2 = apr_pstrcat(test_pool, "{\"keys\":[",
+                     apr_pstrndup(test_pool, e2, at - e2),
+                     "\"e\":\"gAAAAQ\"", at + 10, "]}", NULL);
+    ck_assert_int_eq(parse(e2, &ks, errbuf), APR_SUCCESS);
+    ck_assert_int_eq(ks->nkeys, 1);
+}
+END_TEST
+
+/* issue 11: a modulus above 8192 bits is no key anyone uses; refused
+ * before any arithmetic (the modulus here is not even a real one). */
+START_TEST(rsa_modulus_bound)
+{
+    unsigned char n[1025];
+    char *b64 = NULL;
+    size_t b64len = 0;
+    cjose_err cerr;
+
+    memset(n, 0xa5, sizeof(n));
+    n[0] = 0x01;                            /* 8193 bits */
+    ck_assert(cjose_base64url_encode(n, sizeof(n), &b64, &b64len, &cerr));
+    ck_assert_int_eq(extra_key_skipped(apr_psprintf(test_pool, "{\"kty\":"
+                     "\"RSA\",\"kid\":\"big\",\"e\":\"AQAB\",\"n\":\"%.*s\"}",
+                     (int)b64len, b64)), 1);
+    cjose_get_dealloc()(b64);
 }
 END_TEST
 
@@ -197,6 +234,7 @@ Suite *jwks_suite(void)
     tcase_add_test(tc, refuses_too_many_keys_and_duplicates);
     tcase_add_test(tc, skips_unusable_keys);
     tcase_add_test(tc, rsa_exponent_policy);
+    tcase_add_test(tc, rsa_modulus_bound);
     tcase_add_test(tc, alg_table);
     suite_add_tcase(s, tc);
     return s;

@@ -76,6 +76,37 @@ START_TEST(no_kid_uses_a_fitting_key)
 }
 END_TEST
 
+/* issue 11: a token without kid is tried with at most 4 fitting keys. */
+START_TEST(no_kid_tries_are_bounded)
+{
+    cjose_jwk_t *keys[6];
+    const char *kids[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
+    const char *jwks, *t;
+    ojw_token_t *tok;
+    ojw_error_t err;
+    cjose_err cerr;
+    int i;
+
+    for (i = 0; i < 6; i++) {
+        keys[i] = cjose_jwk_create_EC_random(CJOSE_JWK_EC_P_256, &cerr);
+        ck_assert_ptr_nonnull(keys[i]);
+    }
+    jwks = test_jwks(test_pool, 5, keys, kids);
+    t = test_sign(test_pool, keys[3], "{\"alg\":\"ES256\"}", CLAIMS);
+    ck_assert_int_eq(check(t, jwks, &tok, &err), OJW_OK);
+    t = test_sign(test_pool, keys[4], "{\"alg\":\"ES256\"}", CLAIMS);
+    ck_assert_int_eq(check(t, jwks, &tok, &err), OJW_ERR_KID);
+    ck_assert_msg(strstr(err.detail, "first 4 of the 5") != NULL, "%s",
+                  err.detail);
+    t = test_sign(test_pool, keys[5], "{\"alg\":\"ES256\"}", CLAIMS);
+    ck_assert_int_eq(check(t, test_jwks(test_pool, 3, keys, kids), &tok,
+                           &err), OJW_ERR_SIGNATURE);
+    for (i = 0; i < 6; i++) {
+        cjose_jwk_release(keys[i]);
+    }
+}
+END_TEST
+
 START_TEST(refuses_none_and_hmac)
 {
     ojw_token_t *tok;
@@ -283,6 +314,7 @@ Suite *token_suite(void)
     tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
     tcase_add_test(tc, honest_rs256_ps256_es256);
     tcase_add_test(tc, no_kid_uses_a_fitting_key);
+    tcase_add_test(tc, no_kid_tries_are_bounded);
     tcase_add_test(tc, refuses_none_and_hmac);
     tcase_add_test(tc, alg_must_fit_key);
     tcase_add_test(tc, alg_must_equal_jwk_alg);
