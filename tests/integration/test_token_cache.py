@@ -70,7 +70,9 @@ def tc(tc_httpd, jwks, keys):
     client = Client(tc_httpd)
     client.cache = tc_httpd.cache
     yield client
-    bad = bad_lines(client.new_log())
+    # AH00161: with one prefork child by design, the parent says so when
+    # that child is busy (slow under the sanitizers)
+    bad = bad_lines(client.new_log(), ("AH00161",))
     assert not bad, "unexpected lines in the error log:\n" + "\n".join(bad)
 
 
