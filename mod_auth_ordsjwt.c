@@ -376,7 +376,7 @@ static int from_cache(request_rec *r, ordsjwt_req_t *rq, const char *compact,
 
 /* Keeps an accepted token for its next request. */
 static void remember(const ordsjwt_req_t *rq, const ojw_token_t *tok,
-                     apr_uint64_t generation, const char *subject)
+                     apr_uint64_t generation)
 {
     ordsjwt_state_t *st = ordsjwt_state;
     ojw_cached_t e;
@@ -388,7 +388,6 @@ static void remember(const ordsjwt_req_t *rq, const ojw_token_t *tok,
     e.slot = rq->profile->slot;
     e.generation = generation;
     e.claims = tok->claims;
-    e.subject = subject;
     e.kid = tok->kid;
     ojw_token_cache_put(st->tokens, tok->compact, tok->len, &e);
 }
@@ -458,7 +457,7 @@ static int check_authn(request_rec *r)
     if ((rc = check_claims(r, rq, tok, &subject)) != OK) {
         return rc;
     }
-    remember(rq, tok, generation, subject);
+    remember(rq, tok, generation);
     return accept_token(r, rq, tok->claims, tok->kid, subject, 0);
 }
 

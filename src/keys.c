@@ -113,6 +113,18 @@ static long long now_sec(const ojw_keys_t *k)
     return apr_time_sec(k->env.now(k->env.baton));
 }
 
+/* An event of this type about the slot's URL, the rest zero. */
+static ojw_keys_event_t event_of(const ojw_keys_t *k,
+                                 ojw_keys_event_type_t type, int slot)
+{
+    ojw_keys_event_t ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.type = type;
+    ev.url = k->urls[slot];
+    return ev;
+}
+
 static void report(const ojw_keys_t *k, void *ctx, const ojw_keys_event_t *ev)
 {
     if (k->env.report) {
@@ -142,7 +154,7 @@ static keyref_t *keyref_replace(ojw_keys_t *k, int slot, const char *doc,
                                 void *ctx)
 {
     keyref_t *ref, *old = k->current[slot];
-    ojw_keys_event_t ev;
+    ojw_keys_event_t ev = event_of(k, OJW_KEYS_SHARED_UNUSABLE, slot);
     apr_pool_t *pool;
     char errbuf[512];
 
@@ -155,9 +167,6 @@ static keyref_t *keyref_replace(ojw_keys_t *k, int slot, const char *doc,
     ref->generation = generation;
     if (ojw_jwks_parse(&ref->ks, doc, len, pool, NULL, NULL, errbuf,
                        sizeof(errbuf)) != APR_SUCCESS) {
-        memset(&ev, 0, sizeof(ev));
-        ev.type = OJW_KEYS_SHARED_UNUSABLE;
-        ev.url = k->urls[slot];
         ev.cause = errbuf;
         report(k, ctx, &ev);
         apr_pool_destroy(pool);
@@ -207,11 +216,8 @@ static keyref_t *keyref_acquire(ojw_keys_t *k, int slot,
 static void fetch_failed(ojw_keys_t *k, int slot, const ojw_fetch_result_t *res,
                          const char *cause, int stale, void *ctx)
 {
-    ojw_keys_event_t ev;
+    ojw_keys_event_t ev = event_of(k, OJW_KEYS_FETCH_FAILED, slot);
 
-    memset(&ev, 0, sizeof(ev));
-    ev.type = OJW_KEYS_FETCH_FAILED;
-    ev.url = k->urls[slot];
     ev.cause = cause;
     ev.res = res;
     ev.stale = stale;
@@ -224,7 +230,7 @@ static void store_fetched(ojw_keys_t *k, int slot, ojw_fetch_result_t *res,
                           int have_doc, apr_pool_t *tmp, void *ctx)
 {
     ojw_keyset_t *ks;
-    ojw_keys_event_t ev;
+    ojw_keys_event_t ev = event_of(k, OJW_KEYS_FETCHED, slot);
     char errbuf[512];
 
     if (ojw_jwks_parse(&ks, res->body, res->len, tmp, k->env.note,
@@ -233,9 +239,6 @@ static void store_fetched(ojw_keys_t *k, int slot, ojw_fetch_result_t *res,
         fetch_failed(k, slot, res, errbuf, have_doc, ctx);
         return;
     }
-    memset(&ev, 0, sizeof(ev));
-    ev.type = OJW_KEYS_FETCHED;
-    ev.url = k->urls[slot];
     ev.res = res;
     ev.nkeys = ks->nkeys;
     report(k, ctx, &ev);
@@ -249,7 +252,7 @@ static void fetch_slot(ojw_keys_t *k, int slot, int have_doc, apr_pool_t *p,
 {
     ojw_fetch_opts_t opts = k->fetch;
     ojw_fetch_result_t res;
-    ojw_keys_event_t ev;
+    ojw_keys_event_t ev = event_of(k, OJW_KEYS_NOT_MODIFIED, slot);
     char etag[OJW_ETAG_MAX];
     apr_pool_t *tmp;
 
@@ -264,9 +267,6 @@ static void fetch_slot(ojw_keys_t *k, int slot, int have_doc, apr_pool_t *p,
         fetch_failed(k, slot, &res, res.error, have_doc, ctx);
     }
     else if (res.not_modified) {
-        memset(&ev, 0, sizeof(ev));
-        ev.type = OJW_KEYS_NOT_MODIFIED;
-        ev.url = k->urls[slot];
         ev.fresh_for = ojw_fresh_for(res.max_age, &k->policy);
         report(k, ctx, &ev);
         ojw_cache_not_modified(k->cache, slot, now_sec(k), ev.fresh_for);
@@ -351,9 +351,7 @@ ojw_reason_t ojw_keys_verify(ojw_keys_use_t *out, ojw_keys_t *k, int slot,
         out->ks = first;        /* no newer keys: the kid stays unknown */
         return OJW_ERR_KID;
     }
-    memset(&ev, 0, sizeof(ev));
-    ev.type = OJW_KEYS_REFETCHED;
-    ev.url = k->urls[slot];
+    ev = event_of(k, OJW_KEYS_REFETCHED, slot);
     report(k, ctx, &ev);
     return ojw_token_verify(tok, out->ks, pool, err);
 }
@@ -365,7 +363,6 @@ void ojw_keys_generation(ojw_keys_use_t *out, ojw_keys_t *keys, int slot,
     if (slot >= 0 && slot < keys->nslots
         && ojw_cache_fresh(keys->cache, slot, now_sec(keys),
                            &out->generation)) {
-        out->ks = NULL;
         return;
     }
     ojw_keys_get(out, keys, slot, 0, pool, ctx);

@@ -16,7 +16,7 @@ struct entry {
     apr_uint64_t hash;
     ojw_cached_t value;         /* strings point into this block */
     size_t len;
-    char token[1];              /* len bytes, then subject, then kid */
+    char token[1];              /* len bytes, NUL, then kid */
 };
 
 typedef struct {
@@ -197,7 +197,6 @@ int ojw_token_cache_get(ojw_token_cache_t *tc, const char *token, size_t len,
     lru_push(s, e);
     *out = e->value;
     out->claims = json_incref(e->value.claims);
-    out->subject = apr_pstrdup(pool, e->value.subject);
     out->kid = e->value.kid ? apr_pstrdup(pool, e->value.kid) : NULL;
     apr_thread_mutex_unlock(s->lock);
     apr_pool_cleanup_register(pool, out->claims, drop_claims,
@@ -205,12 +204,12 @@ int ojw_token_cache_get(ojw_token_cache_t *tc, const char *token, size_t len,
     return 1;
 }
 
-/* A new entry: the token, subject and kid in one block. */
+/* A new entry: the token and kid in one block. */
 static entry_t *entry_make(const char *token, size_t len, apr_uint64_t hash,
                            const ojw_cached_t *v)
 {
-    size_t sub = strlen(v->subject) + 1, kid = v->kid ? strlen(v->kid) + 1 : 0;
-    entry_t *e = malloc(sizeof(*e) + len + sub + kid);
+    size_t kid = v->kid ? strlen(v->kid) + 1 : 0;
+    entry_t *e = malloc(sizeof(*e) + len + kid);
 
     if (e == NULL) {
         return NULL;
@@ -221,8 +220,7 @@ static entry_t *entry_make(const char *token, size_t len, apr_uint64_t hash,
     e->value = *v;
     memcpy(e->token, token, len);
     e->token[len] = '\0';
-    e->value.subject = memcpy(e->token + len + 1, v->subject, sub);
-    e->value.kid = kid ? memcpy(e->token + len + 1 + sub, v->kid, kid) : NULL;
+    e->value.kid = kid ? memcpy(e->token + len + 1, v->kid, kid) : NULL;
     e->value.claims = json_incref(v->claims);
     return e;
 }

@@ -8,8 +8,9 @@
  * mutex, so that the threads of a process rarely meet.
  *
  * An entry is what authorization and the backend need: the claims (a
- * jansson reference, read-only once cached), the subject, the kid, and the
- * slot and generation of the keys that verified it. Whether an entry may
+ * jansson reference, read-only once cached; the subject is read from them
+ * when the hit's claims are checked again), the kid, and the slot and
+ * generation of the keys that verified it. Whether an entry may
  * still be used (keys still current, exp/nbf/age at this time) is the
  * caller's decision on every hit; only accepted tokens are put.
  */
@@ -27,7 +28,6 @@ typedef struct {
     int slot;                   /* JWKS slot, -1 for static keys */
     apr_uint64_t generation;    /* of the keys that verified it */
     json_t *claims;
-    const char *subject;
     const char *kid;            /* NULL when the token had none */
 } ojw_cached_t;
 

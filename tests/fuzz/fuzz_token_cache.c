@@ -7,7 +7,7 @@
  *                         get; PROFILE: the low bit picks one of two
  *                         profiles; TOKEN: the rest of the line.
  * Many tokens, some repeated, some differing in one byte or in length.
- * A shadow table checks what a hit returns: the subject of the last put
+ * A shadow table checks what a hit returns: the claims of the last put
  * for exactly that token and profile (a miss is always allowed: the LRU
  * may have evicted it).
  */
@@ -50,19 +50,20 @@ static void one_op(ojw_token_cache_t *tc, shadow_t *sh, int *n, char op,
 {
     ojw_cached_t e, hit;
     shadow_t *s = shadow_find(sh, *n, t, len, profile);
+    const char *subject;
 
     if (op == 'p') {
+        subject = apr_psprintf(pool, "sub%d", *n);
         memset(&e, 0, sizeof(e));
         e.profile = profile;
-        e.subject = apr_psprintf(pool, "sub%d", *n);
         e.kid = (*n % 2) ? "kid" : NULL;
-        e.claims = json_pack("{s:s}", "sub", e.subject);
+        e.claims = json_pack("{s:s}", "sub", subject);
         ojw_token_cache_put(tc, t, len, &e);
         json_decref(e.claims);
         sh[*n].token = t;
         sh[*n].len = len;
         sh[*n].profile = profile;
-        sh[*n].subject = e.subject;
+        sh[*n].subject = subject;
         (*n)++;
     }
     else if (op == 'r') {
@@ -75,10 +76,9 @@ static void one_op(ojw_token_cache_t *tc, shadow_t *sh, int *n, char op,
         if (s == NULL) {
             abort();        /* a hit for a key never put */
         }
-        if (s && (s->subject == NULL || strcmp(s->subject, hit.subject) != 0
-                  || strcmp(json_string_value(json_object_get(hit.claims,
-                                                              "sub")),
-                            hit.subject) != 0)) {
+        subject = json_string_value(json_object_get(hit.claims, "sub"));
+        if (s->subject == NULL || subject == NULL
+            || strcmp(s->subject, subject) != 0) {
             abort();        /* removed, or another entry's value */
         }
     }
