@@ -26,6 +26,10 @@ struct ojw_cache {
 
 #define ALIGN8(n) (((n) + 7) & ~(apr_size_t)7)
 
+/* Times are milliseconds, durations of the policy seconds: a budget of
+ * "one per second" must hold across a second boundary too. */
+#define MS(seconds) ((long long)(seconds) * 1000)
+
 static int have_document(const ojw_slot_state_t *s)
 {
     return s->generation != 0;
@@ -34,13 +38,13 @@ static int have_document(const ojw_slot_state_t *s)
 static int fetch_in_flight(const ojw_slot_state_t *s, long long now,
                            const ojw_refresh_policy_t *p)
 {
-    return s->fetch_started != 0 && now - s->fetch_started <= p->fetch_timeout;
+    return s->fetch_started != 0 && now - s->fetch_started <= MS(p->fetch_timeout);
 }
 
 static int may_attempt(const ojw_slot_state_t *s, long long now,
                        const ojw_refresh_policy_t *p)
 {
-    return s->attempted_at == 0 || now - s->attempted_at >= p->min_interval
+    return s->attempted_at == 0 || now - s->attempted_at >= MS(p->min_interval)
            || now < s->attempted_at;    /* the clock went backwards */
 }
 
@@ -49,7 +53,7 @@ static int may_attempt(const ojw_slot_state_t *s, long long now,
 static int may_force(const ojw_slot_state_t *s, long long now,
                      const ojw_refresh_policy_t *p)
 {
-    return s->forced_at == 0 || now - s->forced_at >= p->min_interval
+    return s->forced_at == 0 || now - s->forced_at >= MS(p->min_interval)
            || now < s->forced_at;       /* the clock went backwards */
 }
 
@@ -65,8 +69,8 @@ ojw_decision_t ojw_refresh_decide(const ojw_slot_state_t *s, long long now,
                                   const ojw_refresh_policy_t *p, int force)
 {
     long long age = now - s->fetched_at;
-    long long fresh = s->refresh_after > 0 ? s->refresh_after
-                                           : p->refresh_interval;
+    long long fresh = MS(s->refresh_after > 0 ? s->refresh_after
+                                              : p->refresh_interval);
 
     if (fetch_in_flight(s, now, p)) {
         /* a forced caller wants the new keys: it waits for that fetch */
@@ -81,7 +85,7 @@ ojw_decision_t ojw_refresh_decide(const ojw_slot_state_t *s, long long now,
     if (age >= fresh && may_attempt(s, now, p)) {
         return OJW_FETCH;
     }
-    if (age >= fresh + p->max_stale) {
+    if (age >= fresh + MS(p->max_stale)) {
         return OJW_UNAVAILABLE;
     }
     return OJW_USE;
@@ -90,11 +94,12 @@ ojw_decision_t ojw_refresh_decide(const ojw_slot_state_t *s, long long now,
 long ojw_retry_after(const ojw_slot_state_t *s, long long now,
                      const ojw_refresh_policy_t *p)
 {
-    long long left = s->attempted_at + p->min_interval - now;
+    long long left = s->attempted_at + MS(p->min_interval) - now;
 
     if (fetch_in_flight(s, now, p)) {
-        left = s->fetch_started + p->fetch_timeout - now;
+        left = s->fetch_started + MS(p->fetch_timeout) - now;
     }
+    left = (left + 999) / 1000;         /* whole seconds, rounded up */
     return left < 1 ? 1 : (long)left;
 }
 
@@ -177,7 +182,7 @@ static void fresh_again(slot_header_t *s, long long now, long fresh_for)
     s->last_error[0] = '\0';
     __atomic_store_n(&s->fresh_generation, s->state.generation,
                      __ATOMIC_RELEASE);
-    __atomic_store_n(&s->fresh_until, (apr_int64_t)(now + fresh_for),
+    __atomic_store_n(&s->fresh_until, (apr_int64_t)(now + MS(fresh_for)),
                      __ATOMIC_RELEASE);
 }
 

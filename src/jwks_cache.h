@@ -17,7 +17,10 @@
 #define OJW_ERROR_MAX   512
 #define OJW_ETAG_MAX    256
 
-/* What a slot's bookkeeping says; times in seconds since the epoch. */
+/* What a slot's bookkeeping says. Every time here and every `now` below
+ * is in milliseconds since the epoch (apr_time_as_msec), so that "once per
+ * min interval" holds across a second boundary; durations (refresh_after,
+ * fresh_for, the policy) are in seconds. */
 typedef struct {
     apr_uint64_t generation;  /* 0: never had a document */
     apr_int64_t fetched_at;   /* last successful fetch, 0 if none */

@@ -108,9 +108,9 @@ const char *ojw_keys_url(const ojw_keys_t *keys, int slot)
     return slot >= 0 && slot < keys->nslots ? keys->urls[slot] : NULL;
 }
 
-static long long now_sec(const ojw_keys_t *k)
+static long long now_ms(const ojw_keys_t *k)
 {
-    return apr_time_sec(k->env.now(k->env.baton));
+    return apr_time_as_msec(k->env.now(k->env.baton));
 }
 
 /* An event of this type about the slot's URL, the rest zero. */
@@ -222,7 +222,7 @@ static void fetch_failed(ojw_keys_t *k, int slot, const ojw_fetch_result_t *res,
     ev.res = res;
     ev.stale = stale;
     report(k, ctx, &ev);
-    ojw_cache_fail(k->cache, slot, now_sec(k), cause);
+    ojw_cache_fail(k->cache, slot, now_ms(k), cause);
 }
 
 /* Stores a fetched document that parses; reports either way. */
@@ -242,7 +242,7 @@ static void store_fetched(ojw_keys_t *k, int slot, ojw_fetch_result_t *res,
     ev.res = res;
     ev.nkeys = ks->nkeys;
     report(k, ctx, &ev);
-    ojw_cache_store(k->cache, slot, now_sec(k), res->body, res->len,
+    ojw_cache_store(k->cache, slot, now_ms(k), res->body, res->len,
                     res->etag, ojw_fresh_for(res->max_age, &k->policy));
 }
 
@@ -269,7 +269,7 @@ static void fetch_slot(ojw_keys_t *k, int slot, int have_doc, apr_pool_t *p,
     else if (res.not_modified) {
         ev.fresh_for = ojw_fresh_for(res.max_age, &k->policy);
         report(k, ctx, &ev);
-        ojw_cache_not_modified(k->cache, slot, now_sec(k), ev.fresh_for);
+        ojw_cache_not_modified(k->cache, slot, now_ms(k), ev.fresh_for);
     }
     else {
         store_fetched(k, slot, &res, have_doc, tmp, ctx);
@@ -288,7 +288,7 @@ void ojw_keys_get(ojw_keys_use_t *out, ojw_keys_t *k, int slot,
     ojw_decision_t decision = OJW_UNAVAILABLE;
     ojw_slot_state_t state;
     keyref_t *ref;
-    long long now = now_sec(k);
+    long long now = now_ms(k);
 
     memset(out, 0, sizeof(*out));
     memset(&state, 0, sizeof(state));
@@ -305,7 +305,7 @@ void ojw_keys_get(ojw_keys_use_t *out, ojw_keys_t *k, int slot,
         return;
     }
     for (;;) {
-        now = now_sec(k);
+        now = now_ms(k);
         if (ojw_cache_begin(k->cache, slot, now, &k->policy, stale_generation,
                             &decision, &state) != APR_SUCCESS) {
             decision = OJW_UNAVAILABLE;
@@ -361,7 +361,7 @@ void ojw_keys_generation(ojw_keys_use_t *out, ojw_keys_t *keys, int slot,
 {
     memset(out, 0, sizeof(*out));
     if (slot >= 0 && slot < keys->nslots
-        && ojw_cache_fresh(keys->cache, slot, now_sec(keys),
+        && ojw_cache_fresh(keys->cache, slot, now_ms(keys),
                            &out->generation)) {
         return;
     }

@@ -33,10 +33,10 @@ static json_t *keys_json(const ojw_keyset_t *ks)
     return a;
 }
 
-/* A time as seconds since the epoch, or null when 0. */
-static json_t *when(apr_int64_t t)
+/* A slot's time (milliseconds) as seconds since the epoch, null when 0. */
+static json_t *when(apr_int64_t ms)
 {
-    return t ? json_integer(t) : json_null();
+    return ms ? json_integer(ms / 1000) : json_null();
 }
 
 static json_t *fetch_json(const ojw_slot_state_t *s, const char *last_error,
@@ -47,10 +47,10 @@ static json_t *fetch_json(const ojw_slot_state_t *s, const char *last_error,
                                            : p->refresh_interval;
 
     json_object_set_new(o, "fetched_at", when(s->fetched_at));
-    json_object_set_new(o, "age", s->fetched_at ? json_integer(now - s->fetched_at)
+    json_object_set_new(o, "age", s->fetched_at ? json_integer(now - s->fetched_at / 1000)
                                                 : json_null());
     json_object_set_new(o, "next_refresh", s->fetched_at
-                        ? json_integer(s->fetched_at + fresh) : json_null());
+                        ? json_integer(s->fetched_at / 1000 + fresh) : json_null());
     json_object_set_new(o, "generation", json_integer((json_int_t)s->generation));
     json_object_set_new(o, "fetches", json_integer(s->fetches));
     json_object_set_new(o, "failures", json_integer(s->failures));

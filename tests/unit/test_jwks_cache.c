@@ -5,6 +5,9 @@
 #include "unit.h"
 #include "jwks_cache.h"
 
+/* the cache counts milliseconds; these tests think in seconds */
+#define S(seconds) ((long long)(seconds) * 1000)
+
 static const ojw_refresh_policy_t pol = { 3600, 10, 6, 86400 };
 
 START_TEST(decide_first_fetch_and_backoff)
@@ -12,19 +15,19 @@ START_TEST(decide_first_fetch_and_backoff)
     ojw_slot_state_t s;
 
     memset(&s, 0, sizeof(s));
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1000, &pol, 0), OJW_FETCH);
-    s.attempted_at = 1000;
-    s.fetch_started = 1000;
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1002, &pol, 0), OJW_WAIT);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(1000), &pol, 0), OJW_FETCH);
+    s.attempted_at = S(1000);
+    s.fetch_started = S(1000);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(1002), &pol, 0), OJW_WAIT);
     /* the fetch failed: no keys, no new attempt within min_interval */
     s.fetch_started = 0;
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1005, &pol, 0), OJW_UNAVAILABLE);
-    ck_assert_int_eq(ojw_retry_after(&s, 1005, &pol), 5);
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1010, &pol, 0), OJW_FETCH);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(1005), &pol, 0), OJW_UNAVAILABLE);
+    ck_assert_int_eq(ojw_retry_after(&s, S(1005), &pol), 5);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(1010), &pol, 0), OJW_FETCH);
     /* a fetch presumed dead after fetch_timeout */
-    s.fetch_started = 1010;
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1016, &pol, 0), OJW_WAIT);
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1020, &pol, 0), OJW_FETCH);
+    s.fetch_started = S(1010);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(1016), &pol, 0), OJW_WAIT);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(1020), &pol, 0), OJW_FETCH);
 }
 END_TEST
 
@@ -34,28 +37,28 @@ START_TEST(decide_refresh_and_stale)
 
     memset(&s, 0, sizeof(s));
     s.generation = 1;
-    s.fetched_at = s.attempted_at = 1000;
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1000 + 3599, &pol, 0), OJW_USE);
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1000 + 3600, &pol, 0), OJW_FETCH);
+    s.fetched_at = s.attempted_at = S(1000);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(1000 + 3599), &pol, 0), OJW_USE);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(1000 + 3600), &pol, 0), OJW_FETCH);
     /* an unknown kid right after a fetch: its own budget is unused */
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1005, &pol, 1), OJW_FETCH);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(1005), &pol, 1), OJW_FETCH);
     /* ... once spent, one forced refetch per min interval */
-    s.forced_at = 1005;
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1014, &pol, 1), OJW_USE);
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1015, &pol, 1), OJW_FETCH);
+    s.forced_at = S(1005);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(1014), &pol, 1), OJW_USE);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(1015), &pol, 1), OJW_FETCH);
     s.forced_at = 0;
     /* while another process fetches, the old keys are used */
-    s.fetch_started = 4600;
-    ck_assert_int_eq(ojw_refresh_decide(&s, 4601, &pol, 0), OJW_USE);
+    s.fetch_started = S(4600);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(4601), &pol, 0), OJW_USE);
     /* ... but an unknown kid waits for the new ones */
-    ck_assert_int_eq(ojw_refresh_decide(&s, 4601, &pol, 1), OJW_WAIT);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(4601), &pol, 1), OJW_WAIT);
     /* refetch failed just now: keep using stale keys */
     s.fetch_started = 0;
-    s.attempted_at = 4601;
-    ck_assert_int_eq(ojw_refresh_decide(&s, 4605, &pol, 0), OJW_USE);
+    s.attempted_at = S(4601);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(4605), &pol, 0), OJW_USE);
     /* beyond max_stale with the last attempt recent: unavailable */
-    s.attempted_at = 1000 + 3600 + 86400;
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1000 + 3600 + 86401, &pol, 0),
+    s.attempted_at = S(1000 + 3600 + 86400);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(1000 + 3600 + 86401), &pol, 0),
                      OJW_UNAVAILABLE);
 }
 END_TEST
@@ -84,13 +87,13 @@ START_TEST(slots_store_read_generation)
 
     ck_assert_int_eq(ojw_cache_set_url(c, 0, "https://a/"), APR_SUCCESS);
     ck_assert_int_eq(ojw_cache_set_url(c, 2, "https://c/"), APR_EINVAL);
-    ck_assert_int_eq(ojw_cache_begin(c, 0, 100, &pol, 0, &d, &st), APR_SUCCESS);
+    ck_assert_int_eq(ojw_cache_begin(c, 0, S(100), &pol, 0, &d, &st), APR_SUCCESS);
     ck_assert_int_eq(d, OJW_FETCH);
     ck_assert_uint_eq(st.fetches, 1);
     /* single flight: the second caller must not fetch */
-    ojw_cache_begin(c, 0, 100, &pol, 0, &d, &st);
+    ojw_cache_begin(c, 0, S(100), &pol, 0, &d, &st);
     ck_assert_int_eq(d, OJW_WAIT);
-    ck_assert_int_eq(ojw_cache_store(c, 0, 101, "{\"keys\":1}", 10, NULL, 0), APR_SUCCESS);
+    ck_assert_int_eq(ojw_cache_store(c, 0, S(101), "{\"keys\":1}", 10, NULL, 0), APR_SUCCESS);
     ojw_cache_read(c, 0, 0, test_pool, &doc, &len, &st);
     ck_assert_str_eq(doc, "{\"keys\":1}");
     ck_assert_uint_eq(st.generation, 1);
@@ -98,11 +101,11 @@ START_TEST(slots_store_read_generation)
     ojw_cache_read(c, 0, 1, test_pool, &doc, &len, &st);
     ck_assert_ptr_null(doc);
     /* an unchanged document keeps its generation; a new one bumps it */
-    ojw_cache_store(c, 0, 5000, "{\"keys\":1}", 10, NULL, 0);
+    ojw_cache_store(c, 0, S(5000), "{\"keys\":1}", 10, NULL, 0);
     ojw_cache_read(c, 0, 0, test_pool, &doc, &len, &st);
     ck_assert_uint_eq(st.generation, 1);
-    ck_assert_int_eq(st.fetched_at, 5000);
-    ojw_cache_store(c, 0, 5001, "{\"keys\":2}", 10, NULL, 0);
+    ck_assert_int_eq(st.fetched_at, S(5000));
+    ojw_cache_store(c, 0, S(5001), "{\"keys\":2}", 10, NULL, 0);
     ojw_cache_read(c, 0, 1, test_pool, &doc, &len, &st);
     ck_assert_uint_eq(st.generation, 2);
     ck_assert_str_eq(doc, "{\"keys\":2}");
@@ -110,7 +113,7 @@ START_TEST(slots_store_read_generation)
     ojw_cache_read(c, 1, 0, test_pool, &doc, &len, &st);
     ck_assert_uint_eq(st.generation, 0);
     memset(big, 'x', sizeof(big));
-    ck_assert_int_eq(ojw_cache_store(c, 1, 1, big, sizeof(big), NULL, 0), APR_EINVAL);
+    ck_assert_int_eq(ojw_cache_store(c, 1, S(1), big, sizeof(big), NULL, 0), APR_EINVAL);
 }
 END_TEST
 
@@ -121,19 +124,19 @@ START_TEST(forced_budget_is_apart_from_other_fetches)
     ojw_slot_state_t st;
     ojw_decision_t d;
 
-    ojw_cache_begin(c, 0, 100, &pol, 0, &d, &st);
+    ojw_cache_begin(c, 0, S(100), &pol, 0, &d, &st);
     ck_assert_int_eq(d, OJW_FETCH);                 /* the first fetch */
-    ojw_cache_store(c, 0, 100, "{\"keys\":1}", 10, NULL, 0);
+    ojw_cache_store(c, 0, S(100), "{\"keys\":1}", 10, NULL, 0);
     /* one second later a token names a kid those keys lack */
-    ojw_cache_begin(c, 0, 101, &pol, 1, &d, &st);
+    ojw_cache_begin(c, 0, S(101), &pol, 1, &d, &st);
     ck_assert_int_eq(d, OJW_FETCH);
-    ck_assert_int_eq(st.forced_at, 101);
+    ck_assert_int_eq(st.forced_at, S(101));
     ck_assert_uint_eq(st.forced, 1);
-    ojw_cache_store(c, 0, 101, "{\"keys\":1}", 10, NULL, 0);
+    ojw_cache_store(c, 0, S(101), "{\"keys\":1}", 10, NULL, 0);
     /* a flood of unknown kids: no second forced fetch within the interval */
-    ojw_cache_begin(c, 0, 110, &pol, 1, &d, &st);
+    ojw_cache_begin(c, 0, S(110), &pol, 1, &d, &st);
     ck_assert_int_eq(d, OJW_USE);
-    ojw_cache_begin(c, 0, 111, &pol, 1, &d, &st);
+    ojw_cache_begin(c, 0, S(111), &pol, 1, &d, &st);
     ck_assert_int_eq(d, OJW_FETCH);
     ck_assert_uint_eq(st.forced, 2);
     ck_assert_uint_eq(st.fetches, 3);
@@ -152,25 +155,25 @@ START_TEST(fresh_without_the_lock_agrees_with_decide)
     apr_size_t len;
     long long t;
 
-    ck_assert(!ojw_cache_fresh(c, 0, 100, &gen));   /* no document yet */
-    ck_assert(!ojw_cache_fresh(c, 5, 100, &gen));   /* no such slot */
-    ojw_cache_store(c, 0, 100, "{\"keys\":1}", 10, NULL, 3600);
+    ck_assert(!ojw_cache_fresh(c, 0, S(100), &gen));   /* no document yet */
+    ck_assert(!ojw_cache_fresh(c, 5, S(100), &gen));   /* no such slot */
+    ojw_cache_store(c, 0, S(100), "{\"keys\":1}", 10, NULL, 3600);
     for (t = 50; t < 100 + 3600 + 20; t += 7) {
-        if (ojw_cache_fresh(c, 0, t, &gen)) {
+        if (ojw_cache_fresh(c, 0, S(t), &gen)) {
             ck_assert_uint_eq(gen, 1);
             ojw_cache_read(c, 0, 0, test_pool, &doc, &len, &st);
-            ck_assert_int_eq(ojw_refresh_decide(&st, t, &pol, 0), OJW_USE);
+            ck_assert_int_eq(ojw_refresh_decide(&st, S(t), &pol, 0), OJW_USE);
         }
     }
-    ck_assert(ojw_cache_fresh(c, 0, 100 + 3599, &gen));
-    ck_assert(!ojw_cache_fresh(c, 0, 100 + 3600, &gen));
-    ojw_cache_begin(c, 0, 3700, &pol, 0, &d, &st);
+    ck_assert(ojw_cache_fresh(c, 0, S(100 + 3599), &gen));
+    ck_assert(!ojw_cache_fresh(c, 0, S(100 + 3600), &gen));
+    ojw_cache_begin(c, 0, S(3700), &pol, 0, &d, &st);
     ck_assert_int_eq(d, OJW_FETCH);
-    ojw_cache_not_modified(c, 0, 3701, 10);
-    ck_assert(ojw_cache_fresh(c, 0, 3710, &gen));
-    ck_assert(!ojw_cache_fresh(c, 0, 3711, &gen));
-    ojw_cache_store(c, 0, 3720, "{\"keys\":2}", 10, NULL, 60);
-    ck_assert(ojw_cache_fresh(c, 0, 3721, &gen));
+    ojw_cache_not_modified(c, 0, S(3701), 10);
+    ck_assert(ojw_cache_fresh(c, 0, S(3710), &gen));
+    ck_assert(!ojw_cache_fresh(c, 0, S(3711), &gen));
+    ojw_cache_store(c, 0, S(3720), "{\"keys\":2}", 10, NULL, 60);
+    ck_assert(ojw_cache_fresh(c, 0, S(3721), &gen));
     ck_assert_uint_eq(gen, 2);
 }
 END_TEST
@@ -181,14 +184,14 @@ START_TEST(forced_refetch_only_for_the_current_generation)
     ojw_slot_state_t st;
     ojw_decision_t d;
 
-    ojw_cache_store(c, 0, 100, "{\"keys\":1}", 10, NULL, 0);
+    ojw_cache_store(c, 0, S(100), "{\"keys\":1}", 10, NULL, 0);
     /* keys of generation 1 lacked a kid while 1 is current: refetch */
-    ojw_cache_begin(c, 0, 200, &pol, 1, &d, &st);
+    ojw_cache_begin(c, 0, S(200), &pol, 1, &d, &st);
     ck_assert_int_eq(d, OJW_FETCH);
-    ojw_cache_store(c, 0, 201, "{\"keys\":2}", 10, NULL, 0);
+    ojw_cache_store(c, 0, S(201), "{\"keys\":2}", 10, NULL, 0);
     /* another request that read generation 1 before that fetch ended:
      * the newer keys are used, even after the min interval */
-    ojw_cache_begin(c, 0, 300, &pol, 1, &d, &st);
+    ojw_cache_begin(c, 0, S(300), &pol, 1, &d, &st);
     ck_assert_int_eq(d, OJW_USE);
     ck_assert_uint_eq(st.generation, 2);
     ck_assert_uint_eq(st.fetches, 1);
@@ -203,13 +206,13 @@ START_TEST(fail_keeps_document)
     apr_size_t len;
     char buf[64];
 
-    ojw_cache_store(c, 0, 100, "{}", 2, NULL, 0);
-    ojw_cache_fail(c, 0, 200, "HTTP status 500");
+    ojw_cache_store(c, 0, S(100), "{}", 2, NULL, 0);
+    ojw_cache_fail(c, 0, S(200), "HTTP status 500");
     ojw_cache_read(c, 0, 0, test_pool, &doc, &len, &st);
     ck_assert_str_eq(doc, "{}");
     ck_assert_uint_eq(st.failures, 1);
-    ck_assert_int_eq(st.attempted_at, 200);
-    ck_assert_int_eq(st.failed_at, 200);
+    ck_assert_int_eq(st.attempted_at, S(200));
+    ck_assert_int_eq(st.failed_at, S(200));
     ojw_cache_last_error(c, 0, buf, sizeof(buf));
     ck_assert_str_eq(buf, "HTTP status 500");
 }
@@ -226,14 +229,14 @@ START_TEST(max_age_bounds_freshness)
     ck_assert_int_eq(ojw_fresh_for(99999, &pol), 3600); /* refresh interval */
     memset(&s, 0, sizeof(s));
     s.generation = 1;
-    s.fetched_at = s.attempted_at = 1000;
+    s.fetched_at = s.attempted_at = S(1000);
     s.refresh_after = 600;
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1599, &pol, 0), OJW_USE);
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1600, &pol, 0), OJW_FETCH);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(1599), &pol, 0), OJW_USE);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(1600), &pol, 0), OJW_FETCH);
     /* stale keys last max_stale beyond the document's own freshness */
-    s.attempted_at = 1600 + 86395;
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1600 + 86399, &pol, 0), OJW_USE);
-    ck_assert_int_eq(ojw_refresh_decide(&s, 1600 + 86400, &pol, 0),
+    s.attempted_at = S(1600 + 86395);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(1600 + 86399), &pol, 0), OJW_USE);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(1600 + 86400), &pol, 0),
                      OJW_UNAVAILABLE);
 }
 END_TEST
@@ -249,16 +252,16 @@ START_TEST(etag_and_not_modified)
 
     ojw_cache_etag(c, 0, etag, sizeof(etag));
     ck_assert_str_eq(etag, "");
-    ojw_cache_store(c, 0, 100, "{}", 2, "\"v1\"", 600);
+    ojw_cache_store(c, 0, S(100), "{}", 2, "\"v1\"", 600);
     ojw_cache_etag(c, 0, etag, sizeof(etag));
     ck_assert_str_eq(etag, "\"v1\"");
-    ojw_cache_begin(c, 0, 700, &pol, 0, &d, &st);
+    ojw_cache_begin(c, 0, S(700), &pol, 0, &d, &st);
     ck_assert_int_eq(d, OJW_FETCH);
-    ojw_cache_not_modified(c, 0, 701, 300);
+    ojw_cache_not_modified(c, 0, S(701), 300);
     ojw_cache_read(c, 0, 0, test_pool, &doc, &len, &st);
     ck_assert_str_eq(doc, "{}");
     ck_assert_uint_eq(st.generation, 1);
-    ck_assert_int_eq(st.fetched_at, 701);
+    ck_assert_int_eq(st.fetched_at, S(701));
     ck_assert_int_eq(st.refresh_after, 300);
     ck_assert_int_eq(st.fetch_started, 0);
 }
@@ -283,7 +286,7 @@ START_TEST(copy_slot_keeps_document_across_layouts)
                            test_pool);
     ojw_cache_set_url(old, 0, "https://a/");
     ojw_cache_set_url(old, 1, "https://b/");
-    ojw_cache_store(old, 1, 100, "{\"b\":1}", 7, NULL, 0);
+    ojw_cache_store(old, 1, S(100), "{\"b\":1}", 7, NULL, 0);
     ojw_cache_set_url(cur, 0, "https://b/");
     ojw_cache_set_url(cur, 1, "https://c/");
     ck_assert_int_eq(ojw_cache_find(old, "https://b/"), 1);
@@ -293,6 +296,38 @@ START_TEST(copy_slot_keeps_document_across_layouts)
     ck_assert_str_eq(doc, "{\"b\":1}");
     ck_assert_int_eq(ojw_cache_find(cur, "https://b/"), 0);
     ck_assert_int_eq(ojw_cache_nslots(cur), 2);
+}
+END_TEST
+
+/* CI found it: with whole seconds, a failed fetch at 41.990 s allowed the
+ * next attempt at 42.010 s, 20 ms later, with a 1 s min interval. The
+ * budgets count milliseconds now, and Retry-After rounds up. */
+START_TEST(min_interval_holds_across_a_second_boundary)
+{
+    ojw_slot_state_t s;
+    const ojw_refresh_policy_t one = { 3600, 1, 6, 86400 };
+
+    memset(&s, 0, sizeof(s));
+    s.attempted_at = S(41) + 990;                       /* failed, no keys */
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(42) + 10, &one, 0),
+                     OJW_UNAVAILABLE);
+    ck_assert_int_eq(ojw_retry_after(&s, S(42) + 10, &one), 1);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(42) + 989, &one, 0),
+                     OJW_UNAVAILABLE);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(42) + 990, &one, 0), OJW_FETCH);
+    /* stale keys: a due refresh is retried no sooner either */
+    s.generation = 1;
+    s.fetched_at = S(30);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(42) + 10, &one, 0), OJW_USE);
+    /* and an unknown kid's forced refetch */
+    s.attempted_at = 0;
+    s.forced_at = S(41) + 990;
+    s.fetched_at = S(41) + 990;
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(42) + 10, &one, 1), OJW_USE);
+    ck_assert_int_eq(ojw_refresh_decide(&s, S(42) + 990, &one, 1), OJW_FETCH);
+    /* Retry-After rounds up: 1.5 s left is 2 */
+    s.attempted_at = S(50) + 500;
+    ck_assert_int_eq(ojw_retry_after(&s, S(50) + 1000, &(ojw_refresh_policy_t){ 3600, 2, 6, 86400 }), 2);
 }
 END_TEST
 
@@ -312,6 +347,7 @@ Suite *jwks_cache_suite(void)
     tcase_add_test(tc, max_age_bounds_freshness);
     tcase_add_test(tc, etag_and_not_modified);
     tcase_add_test(tc, copy_slot_keeps_document_across_layouts);
+    tcase_add_test(tc, min_interval_holds_across_a_second_boundary);
     suite_add_tcase(s, tc);
     return s;
 }
