@@ -235,41 +235,44 @@ static int refuse(request_rec *r, ordsjwt_req_t *rq, const ojw_token_t *tok,
 }
 
 static int keys_unavailable(request_rec *r, ordsjwt_req_t *rq,
-                            long retry_after)
+                            const ojw_keys_use_t *use)
 {
     rq->state = ORDSJWT_UNAVAILABLE;
     ordsjwt_count(rq->profile, OJW_ERR_KEYS_UNAVAILABLE);
     apr_table_setn(r->err_headers_out, "Retry-After",
-                   apr_ltoa(r->pool, retry_after));
+                   apr_ltoa(r->pool, use->retry_after));
+    if (use->busy) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00040: %d "
+                      "requests wait already for the keys of profile %s "
+                      "(jwk_url %s): answering 503, retry in %ld s",
+                      OJW_MAX_WAITERS, rq->profile->name,
+                      rq->profile->jwk_url, use->retry_after);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00012: no signing keys "
                   "for profile %s (jwk_url %s): answering 503, retry in %ld s; "
                   "the error log says why the JWKS could not be fetched",
-                  rq->profile->name, rq->profile->jwk_url, retry_after);
+                  rq->profile->name, rq->profile->jwk_url, use->retry_after);
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
 /* The signature, with the profile's static keys or its shared JWKS;
- * *generation: that of the keys that verified (0 for static keys). */
+ * use->generation: that of the keys that verified (0 for static keys). */
 static ojw_reason_t verify(request_rec *r, const ojw_profile_t *p,
-                           ojw_token_t *tok, apr_uint64_t *generation,
-                           long *retry_after, ojw_error_t *err)
+                           ojw_token_t *tok, ojw_keys_use_t *use,
+                           ojw_error_t *err)
 {
     ordsjwt_state_t *st = ordsjwt_state;
-    ojw_keys_use_t use;
-    ojw_reason_t rc;
 
-    *generation = 0;
+    memset(use, 0, sizeof(*use));
     if (p->static_keys) {
         return ojw_token_verify(tok, p->static_keys, r->pool, err);
     }
     if (st == NULL || !st->active || st->keys == NULL) {
-        *retry_after = ORDSJWT_RETRY_AFTER_NO_SHM;
+        use->retry_after = ORDSJWT_RETRY_AFTER_NO_SHM;
         return ojw_fail(err, OJW_ERR_KEYS_UNAVAILABLE, "no shared JWKS cache");
     }
-    rc = ojw_keys_verify(&use, st->keys, p->slot, tok, r->pool, r, err);
-    *retry_after = use.retry_after;
-    *generation = use.generation;
-    return rc;
+    return ojw_keys_verify(use, st->keys, p->slot, tok, r->pool, r, err);
 }
 
 /* The profile's claim policy in this server, and the time now. */
@@ -418,11 +421,10 @@ static int check_authn(request_rec *r)
     const char *type = ap_auth_type(r), *compact, *subject = NULL;
     size_t token_max = (size_t)ojw_setting(&ordsjwt_srv_conf(r->server)->num,
                                            OJW_SET_TOKEN_MAX), len;
-    apr_uint64_t generation = 0;
+    ojw_keys_use_t use;
     ojw_token_t *tok = NULL;
     ordsjwt_req_t *rq;
     ojw_error_t err;
-    long retry_after = 0;
     int rc;
 
     if (type == NULL || strcasecmp(type, ORDSJWT_AUTH_TYPE) != 0) {
@@ -448,16 +450,15 @@ static int check_authn(request_rec *r)
                                          tok, &err)) == NULL) {
         return refuse(r, rq, tok, &err, NULL);
     }
-    if (verify(r, rq->profile, tok, &generation, &retry_after, &err)
-        != OJW_OK) {
+    if (verify(r, rq->profile, tok, &use, &err) != OJW_OK) {
         return err.reason == OJW_ERR_KEYS_UNAVAILABLE
-               ? keys_unavailable(r, rq, retry_after)
+               ? keys_unavailable(r, rq, &use)
                : refuse(r, rq, tok, &err, NULL);
     }
     if ((rc = check_claims(r, rq, tok, &subject)) != OK) {
         return rc;
     }
-    remember(rq, tok, generation);
+    remember(rq, tok, use.generation);
     return accept_token(r, rq, tok->claims, tok->kid, subject, 0);
 }
 

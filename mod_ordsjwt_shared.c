@@ -198,6 +198,7 @@ static void set_fetch_policy(ordsjwt_state_t *st, server_rec *s)
     st->policy.min_interval = min_refresh;
     st->policy.fetch_timeout = timeout + 1;
     st->policy.max_stale = ojw_setting(n, OJW_SET_MAX_STALE);
+    st->policy.max_waiters = OJW_MAX_WAITERS;
     st->fetch.ca_file = ordsjwt_srv_conf(s)->ca_file;
     st->fetch.timeout_ms = timeout * 1000L;
     st->fetch.max_size = OJW_JWKS_MAX;

@@ -14,6 +14,9 @@ typedef struct {
     /* written under the lock, read without it (ojw_cache_fresh) */
     apr_uint64_t fresh_generation;
     apr_int64_t fresh_until;
+    /* the callers waiting for fetch number wait_fetch (state.fetches) */
+    apr_uint32_t wait_fetch;
+    apr_uint32_t waiters;
 } slot_header_t;
 
 struct ojw_cache {
@@ -232,9 +235,31 @@ apr_status_t ojw_cache_set_url(ojw_cache_t *c, int idx, const char *url)
     return APR_SUCCESS;
 }
 
+/* A place among the waiters of the fetch in flight (lock held). */
+static ojw_decision_t take_place(slot_header_t *s,
+                                 const ojw_refresh_policy_t *policy,
+                                 apr_uint32_t *ticket)
+{
+    if (*ticket != 0 && *ticket == s->state.fetches) {
+        return OJW_WAIT;                /* placed already, for this fetch */
+    }
+    if (s->wait_fetch != s->state.fetches) {
+        s->wait_fetch = s->state.fetches;       /* a new fetch: all free */
+        s->waiters = 0;
+    }
+    if (policy->max_waiters > 0
+        && s->waiters >= (apr_uint32_t)policy->max_waiters) {
+        return OJW_BUSY;
+    }
+    s->waiters++;
+    *ticket = s->state.fetches;
+    return OJW_WAIT;
+}
+
 apr_status_t ojw_cache_begin(ojw_cache_t *c, int idx, long long now,
                              const ojw_refresh_policy_t *policy,
                              apr_uint64_t stale_generation,
+                             apr_uint32_t *ticket,
                              ojw_decision_t *decision, ojw_slot_state_t *state)
 {
     apr_status_t rv;
@@ -246,6 +271,9 @@ apr_status_t ojw_cache_begin(ojw_cache_t *c, int idx, long long now,
     }
     force = stale_generation != 0 && s->state.generation == stale_generation;
     *decision = ojw_refresh_decide(&s->state, now, policy, force);
+    if (*decision == OJW_WAIT && ticket) {
+        *decision = take_place(s, policy, ticket);
+    }
     if (*decision == OJW_FETCH) {
         s->state.fetch_started = now;
         s->state.attempted_at = now;

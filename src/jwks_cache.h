@@ -40,7 +40,15 @@ typedef struct {
                                  never force a refetch more often */
     long fetch_timeout;       /* a fetch older than this is presumed dead */
     long max_stale;           /* use keys this long after refresh is due */
+    int max_waiters;          /* requests that may wait for one fetch;
+                                 0: no bound (tests of the decision) */
 } ojw_refresh_policy_t;
+
+/* How many requests may wait for one fetch of a JWK URL while there are no
+ * keys to use (or while an unknown kid waits for new ones): a hung issuer
+ * parks at most this many workers beside the one fetching; the others are
+ * answered 503 with Retry-After at once. */
+#define OJW_MAX_WAITERS 8
 
 /* How long a fetched document stays fresh: the issuer's Cache-Control
  * max-age when it is shorter than refresh_interval, but never less than
@@ -51,7 +59,8 @@ typedef enum {
     OJW_USE,          /* use the document in the slot */
     OJW_FETCH,        /* this caller must fetch (the slot is claimed) */
     OJW_WAIT,         /* another process is fetching and there is no doc */
-    OJW_UNAVAILABLE   /* no usable document; do not fetch now */
+    OJW_UNAVAILABLE,  /* no usable document; do not fetch now */
+    OJW_BUSY          /* as OJW_WAIT, but enough callers wait already */
 } ojw_decision_t;
 
 /* The pure decision: what to do with a slot in state s at time now.
@@ -93,10 +102,16 @@ apr_status_t ojw_cache_set_url(ojw_cache_t *c, int idx, const char *url);
  * marked as being fetched by the caller, who must call store() or fail().
  * stale_generation, when not 0, is the generation whose keys lacked a kid:
  * a refetch is forced only while the slot still holds it (if another
- * process refreshed meanwhile, its newer keys are used instead). */
+ * process refreshed meanwhile, its newer keys are used instead).
+ * ticket (NULL: not counted) bounds the waiters: a caller told OJW_WAIT
+ * holds a place among policy->max_waiters for the fetch in flight, kept in
+ * *ticket (start with 0) so that asking again takes no second place; when
+ * the places are taken the answer is OJW_BUSY. Places belong to one fetch:
+ * the next one starts with all free, so a caller that dies leaks nothing. */
 apr_status_t ojw_cache_begin(ojw_cache_t *c, int idx, long long now,
                              const ojw_refresh_policy_t *policy,
                              apr_uint64_t stale_generation,
+                             apr_uint32_t *ticket,
                              ojw_decision_t *decision, ojw_slot_state_t *state);
 
 /* 1 when a caller that is not forced would be told OJW_USE now, with the

@@ -287,6 +287,7 @@ void ojw_keys_get(ojw_keys_use_t *out, ojw_keys_t *k, int slot,
                          + apr_time_from_sec(k->policy.fetch_timeout);
     ojw_decision_t decision = OJW_UNAVAILABLE;
     ojw_slot_state_t state;
+    apr_uint32_t ticket = 0;
     keyref_t *ref;
     long long now = now_ms(k);
 
@@ -307,7 +308,7 @@ void ojw_keys_get(ojw_keys_use_t *out, ojw_keys_t *k, int slot,
     for (;;) {
         now = now_ms(k);
         if (ojw_cache_begin(k->cache, slot, now, &k->policy, stale_generation,
-                            &decision, &state) != APR_SUCCESS) {
+                            &ticket, &decision, &state) != APR_SUCCESS) {
             decision = OJW_UNAVAILABLE;
         }
         if (decision == OJW_FETCH) {
@@ -326,6 +327,7 @@ void ojw_keys_get(ojw_keys_use_t *out, ojw_keys_t *k, int slot,
         out->generation = ref->generation;
         return;
     }
+    out->busy = decision == OJW_BUSY;
     out->retry_after = ojw_retry_after(&state, now, &k->policy);
 }
 
@@ -339,14 +341,21 @@ ojw_reason_t ojw_keys_verify(ojw_keys_use_t *out, ojw_keys_t *k, int slot,
 
     ojw_keys_get(out, k, slot, 0, pool, ctx);
     if (out->ks == NULL) {
-        return ojw_fail(err, OJW_ERR_KEYS_UNAVAILABLE, "no signing keys for "
-                        "%s", ojw_keys_url(k, slot));
+        return ojw_fail(err, OJW_ERR_KEYS_UNAVAILABLE, out->busy
+                        ? "no signing keys for %s yet, and enough requests "
+                          "wait for them" : "no signing keys for %s",
+                        ojw_keys_url(k, slot));
     }
     if ((rc = ojw_token_verify(tok, out->ks, pool, err)) != OJW_ERR_KID) {
         return rc;
     }
     first = out->ks;
     ojw_keys_get(out, k, slot, out->generation, pool, ctx);
+    if (out->busy) {            /* enough requests wait for the new keys */
+        return ojw_fail(err, OJW_ERR_KEYS_UNAVAILABLE, "%d requests wait "
+                        "already for the keys of %s", k->policy.max_waiters,
+                        ojw_keys_url(k, slot));
+    }
     if (out->ks == NULL || out->ks == first) {
         out->ks = first;        /* no newer keys: the kid stays unknown */
         return OJW_ERR_KID;

@@ -6,7 +6,8 @@
  * document changes (requests still holding the old set keep it until
  * their pool goes). Getting keys for a request is one loop: use the keys,
  * fetch them (one process at a time, the others use or wait), or wait for
- * a fetch in flight. An unknown kid asks for one forced refetch (the
+ * a fetch in flight (at most policy->max_waiters requests per fetch; the
+ * others are told at once to come back). An unknown kid asks for one forced refetch (the
  * shared min interval bounds those) and the token is verified once more.
  *
  * The clock, sleeping, fetching and reporting are injected (ojw_keys_env_t)
@@ -75,6 +76,7 @@ typedef struct {
     const ojw_keyset_t *ks;     /* NULL: none can be had now */
     apr_uint64_t generation;
     long retry_after;           /* seconds, when ks is NULL */
+    int busy;                   /* refused a wait: OJW_MAX_WAITERS wait */
 } ojw_keys_use_t;
 
 /* The slot's keys, held for the life of pool (a request's), fetched here

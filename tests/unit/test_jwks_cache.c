@@ -8,7 +8,7 @@
 /* the cache counts milliseconds; these tests think in seconds */
 #define S(seconds) ((long long)(seconds) * 1000)
 
-static const ojw_refresh_policy_t pol = { 3600, 10, 6, 86400 };
+static const ojw_refresh_policy_t pol = { 3600, 10, 6, 86400, 0 };
 
 START_TEST(decide_first_fetch_and_backoff)
 {
@@ -87,11 +87,11 @@ START_TEST(slots_store_read_generation)
 
     ck_assert_int_eq(ojw_cache_set_url(c, 0, "https://a/"), APR_SUCCESS);
     ck_assert_int_eq(ojw_cache_set_url(c, 2, "https://c/"), APR_EINVAL);
-    ck_assert_int_eq(ojw_cache_begin(c, 0, S(100), &pol, 0, &d, &st), APR_SUCCESS);
+    ck_assert_int_eq(ojw_cache_begin(c, 0, S(100), &pol, 0, NULL, &d, &st), APR_SUCCESS);
     ck_assert_int_eq(d, OJW_FETCH);
     ck_assert_uint_eq(st.fetches, 1);
     /* single flight: the second caller must not fetch */
-    ojw_cache_begin(c, 0, S(100), &pol, 0, &d, &st);
+    ojw_cache_begin(c, 0, S(100), &pol, 0, NULL, &d, &st);
     ck_assert_int_eq(d, OJW_WAIT);
     ck_assert_int_eq(ojw_cache_store(c, 0, S(101), "{\"keys\":1}", 10, NULL, 0), APR_SUCCESS);
     ojw_cache_read(c, 0, 0, test_pool, &doc, &len, &st);
@@ -124,19 +124,19 @@ START_TEST(forced_budget_is_apart_from_other_fetches)
     ojw_slot_state_t st;
     ojw_decision_t d;
 
-    ojw_cache_begin(c, 0, S(100), &pol, 0, &d, &st);
+    ojw_cache_begin(c, 0, S(100), &pol, 0, NULL, &d, &st);
     ck_assert_int_eq(d, OJW_FETCH);                 /* the first fetch */
     ojw_cache_store(c, 0, S(100), "{\"keys\":1}", 10, NULL, 0);
     /* one second later a token names a kid those keys lack */
-    ojw_cache_begin(c, 0, S(101), &pol, 1, &d, &st);
+    ojw_cache_begin(c, 0, S(101), &pol, 1, NULL, &d, &st);
     ck_assert_int_eq(d, OJW_FETCH);
     ck_assert_int_eq(st.forced_at, S(101));
     ck_assert_uint_eq(st.forced, 1);
     ojw_cache_store(c, 0, S(101), "{\"keys\":1}", 10, NULL, 0);
     /* a flood of unknown kids: no second forced fetch within the interval */
-    ojw_cache_begin(c, 0, S(110), &pol, 1, &d, &st);
+    ojw_cache_begin(c, 0, S(110), &pol, 1, NULL, &d, &st);
     ck_assert_int_eq(d, OJW_USE);
-    ojw_cache_begin(c, 0, S(111), &pol, 1, &d, &st);
+    ojw_cache_begin(c, 0, S(111), &pol, 1, NULL, &d, &st);
     ck_assert_int_eq(d, OJW_FETCH);
     ck_assert_uint_eq(st.forced, 2);
     ck_assert_uint_eq(st.fetches, 3);
@@ -167,7 +167,7 @@ START_TEST(fresh_without_the_lock_agrees_with_decide)
     }
     ck_assert(ojw_cache_fresh(c, 0, S(100 + 3599), &gen));
     ck_assert(!ojw_cache_fresh(c, 0, S(100 + 3600), &gen));
-    ojw_cache_begin(c, 0, S(3700), &pol, 0, &d, &st);
+    ojw_cache_begin(c, 0, S(3700), &pol, 0, NULL, &d, &st);
     ck_assert_int_eq(d, OJW_FETCH);
     ojw_cache_not_modified(c, 0, S(3701), 10);
     ck_assert(ojw_cache_fresh(c, 0, S(3710), &gen));
@@ -186,12 +186,12 @@ START_TEST(forced_refetch_only_for_the_current_generation)
 
     ojw_cache_store(c, 0, S(100), "{\"keys\":1}", 10, NULL, 0);
     /* keys of generation 1 lacked a kid while 1 is current: refetch */
-    ojw_cache_begin(c, 0, S(200), &pol, 1, &d, &st);
+    ojw_cache_begin(c, 0, S(200), &pol, 1, NULL, &d, &st);
     ck_assert_int_eq(d, OJW_FETCH);
     ojw_cache_store(c, 0, S(201), "{\"keys\":2}", 10, NULL, 0);
     /* another request that read generation 1 before that fetch ended:
      * the newer keys are used, even after the min interval */
-    ojw_cache_begin(c, 0, S(300), &pol, 1, &d, &st);
+    ojw_cache_begin(c, 0, S(300), &pol, 1, NULL, &d, &st);
     ck_assert_int_eq(d, OJW_USE);
     ck_assert_uint_eq(st.generation, 2);
     ck_assert_uint_eq(st.fetches, 1);
@@ -255,7 +255,7 @@ START_TEST(etag_and_not_modified)
     ojw_cache_store(c, 0, S(100), "{}", 2, "\"v1\"", 600);
     ojw_cache_etag(c, 0, etag, sizeof(etag));
     ck_assert_str_eq(etag, "\"v1\"");
-    ojw_cache_begin(c, 0, S(700), &pol, 0, &d, &st);
+    ojw_cache_begin(c, 0, S(700), &pol, 0, NULL, &d, &st);
     ck_assert_int_eq(d, OJW_FETCH);
     ojw_cache_not_modified(c, 0, S(701), 300);
     ojw_cache_read(c, 0, 0, test_pool, &doc, &len, &st);
@@ -305,7 +305,7 @@ END_TEST
 START_TEST(min_interval_holds_across_a_second_boundary)
 {
     ojw_slot_state_t s;
-    const ojw_refresh_policy_t one = { 3600, 1, 6, 86400 };
+    const ojw_refresh_policy_t one = { 3600, 1, 6, 86400, 0 };
 
     memset(&s, 0, sizeof(s));
     s.attempted_at = S(41) + 990;                       /* failed, no keys */
@@ -327,7 +327,43 @@ START_TEST(min_interval_holds_across_a_second_boundary)
     ck_assert_int_eq(ojw_refresh_decide(&s, S(42) + 990, &one, 1), OJW_FETCH);
     /* Retry-After rounds up: 1.5 s left is 2 */
     s.attempted_at = S(50) + 500;
-    ck_assert_int_eq(ojw_retry_after(&s, S(50) + 1000, &(ojw_refresh_policy_t){ 3600, 2, 6, 86400 }), 2);
+    ck_assert_int_eq(ojw_retry_after(&s, S(50) + 1000, &(ojw_refresh_policy_t){ 3600, 2, 6, 86400, 0 }), 2);
+}
+END_TEST
+
+/* Places among the waiters belong to one fetch: asking again keeps the
+ * place, the next fetch frees them all. */
+START_TEST(waiters_hold_one_place_per_fetch)
+{
+    ojw_cache_t *c = make_cache(1, 64);
+    const ojw_refresh_policy_t two = { 3600, 10, 6, 86400, 2 };
+    apr_uint32_t t1 = 0, t2 = 0, t3 = 0;
+    ojw_slot_state_t st;
+    ojw_decision_t d;
+
+    ojw_cache_begin(c, 0, S(100), &two, 0, NULL, &d, &st);
+    ck_assert_int_eq(d, OJW_FETCH);
+    ojw_cache_begin(c, 0, S(100), &two, 0, &t1, &d, &st);
+    ck_assert_int_eq(d, OJW_WAIT);
+    ojw_cache_begin(c, 0, S(100), &two, 0, &t1, &d, &st);  /* again */
+    ck_assert_int_eq(d, OJW_WAIT);
+    ojw_cache_begin(c, 0, S(101), &two, 0, &t2, &d, &st);
+    ck_assert_int_eq(d, OJW_WAIT);
+    ojw_cache_begin(c, 0, S(101), &two, 0, &t3, &d, &st);
+    ck_assert_int_eq(d, OJW_BUSY);
+    ck_assert_uint_eq(t3, 0);
+    ck_assert_int_eq(ojw_retry_after(&st, S(101), &two), 5);
+    /* that fetch failed; the next one (after the min interval) */
+    ojw_cache_fail(c, 0, S(102), "timeout");
+    ojw_cache_begin(c, 0, S(112), &two, 0, NULL, &d, &st);
+    ck_assert_int_eq(d, OJW_FETCH);
+    ojw_cache_begin(c, 0, S(112), &two, 0, &t3, &d, &st);
+    ck_assert_int_eq(d, OJW_WAIT);
+    /* an old ticket is no place in the new fetch */
+    ojw_cache_begin(c, 0, S(112), &two, 0, &t1, &d, &st);
+    ck_assert_int_eq(d, OJW_WAIT);
+    ojw_cache_begin(c, 0, S(112), &two, 0, &t2, &d, &st);
+    ck_assert_int_eq(d, OJW_BUSY);
 }
 END_TEST
 
@@ -348,6 +384,7 @@ Suite *jwks_cache_suite(void)
     tcase_add_test(tc, etag_and_not_modified);
     tcase_add_test(tc, copy_slot_keeps_document_across_layouts);
     tcase_add_test(tc, min_interval_holds_across_a_second_boundary);
+    tcase_add_test(tc, waiters_hold_one_place_per_fetch);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -22,6 +22,8 @@ typedef struct {
     /* run once from inside the next fetch: another process at work */
     void (*during_fetch)(void *arg);
     void *during_arg;
+    /* run once from inside the next sleep: a request while one waits */
+    void (*during_sleep)(void *arg);
 } world_t;
 
 static world_t world;
@@ -62,9 +64,14 @@ static apr_time_t fake_now(void *baton)
 static void fake_sleep(void *baton, apr_interval_time_t t)
 {
     world_t *w = baton;
+    void (*during)(void *) = w->during_sleep;
 
     w->sleeps++;
     w->now += t;
+    if (during) {
+        w->during_sleep = NULL;
+        during(NULL);
+    }
 }
 
 static void count_reports(void *baton, void *ctx, const ojw_keys_event_t *ev)
@@ -78,12 +85,12 @@ static void count_reports(void *baton, void *ctx, const ojw_keys_event_t *ev)
     }
 }
 
-static const ojw_refresh_policy_t policy = { 3600, 10, 6, 86400 };
+static const ojw_refresh_policy_t policy = { 3600, 10, 6, 86400, 0 };
 static const char *const urls[] = { "https://issuer.test/jwks" };
 static ojw_cache_t *cache;
 static cjose_jwk_t *key_a, *key_b;
 
-static ojw_keys_t *process(void)
+static ojw_keys_t *process_with(const ojw_refresh_policy_t *pol)
 {
     ojw_keys_env_t env;
     ojw_fetch_opts_t fetch = { NULL, 1000, OJW_JWKS_MAX, NULL };
@@ -95,9 +102,14 @@ static ojw_keys_t *process(void)
     env.sleep = fake_sleep;
     env.report = count_reports;
     env.baton = &world;
-    ck_assert_int_eq(ojw_keys_create(&k, cache, urls, 1, &policy, &fetch, &env,
+    ck_assert_int_eq(ojw_keys_create(&k, cache, urls, 1, pol, &fetch, &env,
                                      test_pool), APR_SUCCESS);
     return k;
+}
+
+static ojw_keys_t *process(void)
+{
+    return process_with(&policy);
 }
 
 static void setup(void)
@@ -321,6 +333,104 @@ START_TEST(failures_keep_old_keys_or_say_when_to_retry)
 }
 END_TEST
 
+/* Issue 11, item 4: a hung issuer parks at most max_waiters requests
+ * beside the one fetching; the next is told at once to come back. */
+static const ojw_refresh_policy_t one_waiter = { 3600, 10, 6, 86400, 1 };
+static ojw_keys_t *third;
+static ojw_keys_use_t third_use;
+static int third_slept;
+
+static void third_process_asks(void *arg)
+{
+    int before = world.sleeps;
+
+    (void)arg;
+    ojw_keys_get(&third_use, third, 0, 0, test_pool, NULL);
+    third_slept = world.sleeps - before;
+}
+
+static void waiter_asks(void *arg)
+{
+    (void)arg;
+    world.during_sleep = third_process_asks;    /* while it waits */
+    ojw_keys_get(&during_use, during_process, 0, 0, test_pool, NULL);
+}
+
+START_TEST(waiters_for_a_fetch_are_bounded)
+{
+    ojw_keys_t *p1 = process_with(&one_waiter);
+    ojw_keys_use_t u1;
+
+    during_process = process_with(&one_waiter);
+    third = process_with(&one_waiter);
+    world.doc = jwks_of(1);
+    world.during_fetch = waiter_asks;
+    ojw_keys_get(&u1, p1, 0, 0, test_pool, NULL);
+    ck_assert_ptr_nonnull(u1.ks);
+    /* the second waited (and timed out in this fake world) */
+    ck_assert_ptr_null(during_use.ks);
+    ck_assert_int_eq(during_use.busy, 0);
+    /* the third did not wait: busy, with a retry time, no sleep */
+    ck_assert_ptr_null(third_use.ks);
+    ck_assert_int_eq(third_use.busy, 1);
+    ck_assert_int_ge(third_use.retry_after, 1);
+    ck_assert_int_eq(third_slept, 0);
+    ck_assert_int_eq(world.fetches, 1);
+    /* once the fetch is done, everyone has keys */
+    ojw_keys_get(&third_use, third, 0, 0, test_pool, NULL);
+    ck_assert_ptr_nonnull(third_use.ks);
+    ck_assert_int_eq(third_use.busy, 0);
+}
+END_TEST
+
+/* The same bound for requests whose kid is unknown: over it, 503 (keys
+ * unavailable, come back), not a 401 for a kid that may be new. */
+static ojw_reason_t third_verdict;
+
+static void third_verifies_b(void *arg)
+{
+    ojw_error_t err;
+
+    (void)arg;
+    memset(&err, 0, sizeof(err));
+    third_verdict = ojw_keys_verify(&third_use, third, 0, token("b"),
+                                    test_pool, NULL, &err);
+}
+
+static void waiter_verifies_b(void *arg)
+{
+    ojw_error_t err;
+
+    (void)arg;
+    world.during_sleep = third_verifies_b;
+    memset(&err, 0, sizeof(err));
+    ojw_keys_verify(&during_use, during_process, 0, token("b"), test_pool,
+                    NULL, &err);
+}
+
+START_TEST(unknown_kid_waiters_are_bounded)
+{
+    ojw_keys_t *p1 = process_with(&one_waiter);
+    ojw_keys_use_t u;
+    ojw_error_t err;
+
+    during_process = process_with(&one_waiter);
+    third = process_with(&one_waiter);
+    world.doc = jwks_of(1);
+    ojw_keys_get(&u, p1, 0, 0, test_pool, NULL);
+    ojw_keys_get(&u, during_process, 0, 0, test_pool, NULL);
+    ojw_keys_get(&u, third, 0, 0, test_pool, NULL);
+    world.doc = jwks_of(2);                         /* key b published */
+    world.during_fetch = waiter_verifies_b;
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(ojw_keys_verify(&u, p1, 0, token("b"), test_pool, NULL,
+                                     &err), OJW_OK);
+    ck_assert_int_eq(third_verdict, OJW_ERR_KEYS_UNAVAILABLE);
+    ck_assert_int_eq(third_use.busy, 1);
+    ck_assert_int_eq(world.fetches, 2);
+}
+END_TEST
+
 Suite *keys_suite(void)
 {
     Suite *s = suite_create("keys");
@@ -328,6 +438,8 @@ Suite *keys_suite(void)
 
     tcase_add_checked_fixture(tc, setup, pool_teardown);
     tcase_add_test(tc, one_process_fetches_the_other_uses);
+    tcase_add_test(tc, waiters_for_a_fetch_are_bounded);
+    tcase_add_test(tc, unknown_kid_waiters_are_bounded);
     tcase_add_test(tc, without_keys_a_fetch_in_flight_is_waited_for);
     tcase_add_test(tc, with_keys_a_refresh_in_flight_does_not_block);
     tcase_add_test(tc, generation_change_while_a_request_holds_keys);
