@@ -11,6 +11,7 @@
 #include "http_log.h"
 #include "http_request.h"
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
 #include "mod_ordsjwt.h"
@@ -63,14 +64,44 @@ static void pass_one(request_rec *r, int how, const char *env,
     }
 }
 
-/* Every top-level claim, the profile, scopes and roles, as configured. */
+/* Set once this process has warned about colliding claim names: a hostile
+ * token can collide on every request, so later ones log at debug. */
+static apr_uint32_t collision_warned;
+
+/* Logs the claims left out because their mapped names collide. */
+static void log_collisions(request_rec *r, const char *names)
+{
+    if (apr_atomic_cas32(&collision_warned, 1, 0) == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "ORDSJWT00035: claims "
+                      "whose names collide as environment variable or header "
+                      "names are not passed to the backend (a claim named sub "
+                      "always is): %s; logged at debug from now on in this "
+                      "process", names);
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00036: claims "
+                      "whose names collide are not passed to the backend: %s",
+                      names);
+    }
+}
+
+/* Every top-level claim whose names collide with no other's, the profile,
+ * scopes and roles, as configured. */
 static void pass_claims(request_rec *r, int how, const ordsjwt_req_t *rq)
 {
+    ojw_pass_collisions_t clash;
     const char *key, *text;
     json_t *value;
     int cut = 0;
 
+    ojw_pass_collisions(&clash, r->pool, rq->claims, OJW_DETAIL_MAX);
+    if (clash.names) {
+        log_collisions(r, clash.names);
+    }
     json_object_foreach(rq->claims, key, value) {
+        if (apr_hash_get(clash.dropped, key, APR_HASH_KEY_STRING)) {
+            continue;
+        }
         if ((text = ojw_pass_value(r->pool, value, OJW_PASS_VALUE_MAX, &cut))) {
             pass_one(r, how, ojw_pass_env_name(r->pool, key),
                      ojw_pass_header_name(r->pool, key), text, cut);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 #include "pass.h"
@@ -123,6 +124,89 @@ const char *ojw_pass_env_name(apr_pool_t *pool, const char *claim)
 const char *ojw_pass_header_name(apr_pool_t *pool, const char *claim)
 {
     return mapped(pool, "X-OrdsJwt-Claim-", claim, '-');
+}
+
+/* name with its letters in lower case: equal for every spelling that an
+ * apr table takes for the same key. */
+static const char *folded(apr_pool_t *pool, const char *name)
+{
+    char *s = apr_pstrdup(pool, name), *c;
+
+    for (c = s; *c; c++) {
+        *c = (char)apr_tolower(*c);
+    }
+    return s;
+}
+
+/* Counts one more claim under the folded name. */
+static void count_name(apr_hash_t *counts, const char *name)
+{
+    apr_pool_t *pool = apr_hash_pool_get(counts);
+    const char *key = folded(pool, name);
+    int *n = apr_hash_get(counts, key, APR_HASH_KEY_STRING);
+
+    if (n == NULL) {
+        n = apr_pcalloc(pool, sizeof(*n));
+        apr_hash_set(counts, key, APR_HASH_KEY_STRING, n);
+    }
+    (*n)++;
+}
+
+/* How many claims have the folded name. */
+static int name_count(apr_hash_t *counts, const char *name)
+{
+    int *n = apr_hash_get(counts, folded(apr_hash_pool_get(counts), name),
+                          APR_HASH_KEY_STRING);
+
+    return n ? *n : 0;
+}
+
+/* names (a JSON array) as compact JSON text of at most max bytes, cut on
+ * a character boundary and ended with "..." when longer. */
+static const char *names_text(apr_pool_t *pool, const json_t *names,
+                              size_t max)
+{
+    char *text = json_dumps(names, JSON_COMPACT);
+    const char *out;
+    int cut = 0;
+
+    if (max < 8) {
+        max = 8;
+    }
+    out = ojw_pass_text(pool, text ? text : "[]", text && strlen(text) > max
+                        ? max - 3 : max, &cut);
+    free(text);
+    return cut ? apr_pstrcat(pool, out, "...", NULL) : out;
+}
+
+void ojw_pass_collisions(ojw_pass_collisions_t *out, apr_pool_t *pool,
+                         const json_t *claims, size_t max)
+{
+    apr_hash_t *env = apr_hash_make(pool), *hdr = apr_hash_make(pool);
+    json_t *obj = (json_t *)claims, *names = json_array(), *value;
+    const char *key, *copy;
+
+    out->dropped = apr_hash_make(pool);
+    out->names = NULL;
+    json_object_foreach(obj, key, value) {
+        count_name(env, ojw_pass_env_name(pool, key));
+        count_name(hdr, ojw_pass_header_name(pool, key));
+    }
+    json_object_foreach(obj, key, value) {
+        if (name_count(env, ojw_pass_env_name(pool, key)) < 2
+            && name_count(hdr, ojw_pass_header_name(pool, key)) < 2) {
+            continue;
+        }
+        json_array_append_new(names, json_string(key));
+        if (strcmp(key, "sub") != 0) {
+            copy = apr_pstrdup(pool, key);  /* key itself is the iterator */
+            apr_hash_set(out->dropped, copy, APR_HASH_KEY_STRING, copy);
+        }
+    }
+    if (json_array_size(names) > 0) {
+        out->names = names_text(pool, names, max);
+    }
+    json_decref(names);
 }
 
 /* 1 when name starts with prefix, comparing "-" and "_" as equal and

@@ -8,6 +8,7 @@
 #define OJW_PASS_H
 
 #include <jansson.h>
+#include <apr_hash.h>
 #include <apr_pools.h>
 
 #define OJW_PASS_VALUE_MAX 4096   /* bytes of one passed value */
@@ -31,6 +32,23 @@ const char *ojw_pass_env_name(apr_pool_t *pool, const char *claim);
 /* "X-OrdsJwt-Claim-" + name, with every character other than A-Z a-z 0-9
  * turned into "-". */
 const char *ojw_pass_header_name(apr_pool_t *pool, const char *claim);
+
+/* Claims whose names collide once mapped: two or more top-level claims
+ * with the same environment variable name, or the same header name, with
+ * letters in any case (apr tables, r->subprocess_env and r->headers_in
+ * among them, compare keys so: one value would overwrite the other). */
+typedef struct {
+    apr_hash_t *dropped;    /* claim name -> itself, for each claim that
+                             * must not be passed */
+    const char *names;      /* every colliding claim, "sub" too, as a JSON
+                             * array in the token's order, at most max
+                             * bytes (cut with "..."); NULL when none */
+} ojw_pass_collisions_t;
+
+/* Finds the colliding claims of claims: none of them is passed, except
+ * "sub", which keeps its names whatever collides with it. */
+void ojw_pass_collisions(ojw_pass_collisions_t *out, apr_pool_t *pool,
+                         const json_t *claims, size_t max);
 
 /* 1 when a request header name could be mistaken for one of ours: it
  * starts with "X-OrdsJwt-" or "OrdsJwt-" in any case, "_" or "-". */

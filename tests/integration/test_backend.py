@@ -6,6 +6,7 @@ ords-privilege."""
 
 import http.client
 import os
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -46,6 +47,9 @@ def site(jwks, pki, backend, cgi_dir):
         "OrdsJwtPrivilege hr.admin role=HR_ADMINS role=SUPERUSERS",
         "OrdsJwtPrivilege hr.read",
         sites.location("/proxy/", "hr", extra=["OrdsJwtPassClaims headers", proxy]),
+        sites.location("/proxy-debug/", "hr",
+                       extra=["OrdsJwtPassClaims both", "LogLevel auth_ordsjwt:debug",
+                              proxy]),
         sites.location("/proxy-notoken/", "hr",
                        extra=["OrdsJwtPassClaims none", "OrdsJwtForwardToken Off", proxy]),
         "<Location /open/>\n    %s\n</Location>" % proxy,
@@ -172,6 +176,56 @@ def test_control_characters_and_oversize_values(bc, keys):
     big = got["x-ordsjwt-claim-big"].encode("latin-1").decode("utf-8")
     assert big == "x" * 4001 + "é" * 47
     assert "ORDSJWT00026" in bc.new_log()
+
+
+# claim names that map to one env/header name: sub wins, the others are dropped
+COLLIDING = {"SUB": "admin", "e-mail": "a@evil.example", "e_mail": "b@evil.example",
+             "tier": "gold"}
+COLLIDED_WARN, COLLIDED_DEBUG = "ORDSJWT00035", "ORDSJWT00036"
+
+
+def test_colliding_claim_names_not_passed_as_headers(bc, keys):
+    bc.acknowledged.append(COLLIDED_WARN)
+    r = get(bc, "/proxy/", mint(claims(**COLLIDING), key=keys["rsa1"]))
+    assert r.status_code == 200, r.text
+    got = lower(r)
+    assert got["x-ordsjwt-claim-sub"] == "alice"
+    assert [k for k in got if k == "x-ordsjwt-claim-sub"] == ["x-ordsjwt-claim-sub"]
+    assert "x-ordsjwt-claim-e-mail" not in got
+    assert "admin" not in got.values() and "@evil.example" not in str(got)
+    assert got["x-ordsjwt-claim-tier"] == "gold"
+
+
+def test_colliding_claim_names_not_in_the_cgi_environment(bc, keys):
+    bc.acknowledged.append(COLLIDED_WARN)
+    r = get(bc, "/cgi/env.sh", mint(claims(**COLLIDING), key=keys["rsa1"]))
+    assert r.status_code == 200, r.text
+    env = dict(line.split("=", 1) for line in r.text.splitlines() if "=" in line)
+    assert env["ORDSJWT_CLAIM_sub"] == "alice"
+    assert env["ORDSJWT_CLAIM_tier"] == "gold"
+    assert not [k for k in env if k.lower() in ("ordsjwt_claim_e_mail",)], env
+    assert "ORDSJWT_CLAIM_SUB" not in env and "admin" not in r.text, r.text
+
+
+def test_colliding_claim_names_warned_once_per_process(bc, bk, keys):
+    """warn the first time in each child, debug after that; the line names
+    the colliding claims."""
+    bc.acknowledged.append(COLLIDED_WARN)
+    for _ in range(8):
+        r = get(bc, "/proxy-debug/", mint(claims(**COLLIDING), key=keys["rsa1"]))
+        assert r.status_code == 200, r.text
+        got = lower(r)
+        assert got["x-ordsjwt-claim-sub"] == "alice" and "x-ordsjwt-claim-e-mail" not in got
+    log = bk.read_log(0)
+    warned = [l for l in log.splitlines() if COLLIDED_WARN in l]
+    assert warned, log
+    assert all("[auth_ordsjwt:warn]" in l for l in warned), warned
+    assert '["sub","SUB","e-mail","e_mail"]' in warned[0], warned[0]
+    pids = [re.search(r"\[pid (\d+)", l).group(1) for l in warned]
+    assert len(pids) == len(set(pids)), warned
+    debug = [l for l in bc.new_log().splitlines() if COLLIDED_DEBUG in l]
+    assert debug and all("[auth_ordsjwt:debug]" in l for l in debug), bc.new_log()
+    assert '["sub","SUB","e-mail","e_mail"]' in debug[0], debug[0]
 
 
 @pytest.mark.parametrize("over,path,ok", [

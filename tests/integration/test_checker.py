@@ -481,7 +481,7 @@ def test_help():
 
 @pytest.mark.parametrize("profile,cause", [
     ("down500", "HTTP status 500"),
-    ("downhtml", "(Content-Type text/html)"),
+    ("downhtml", "JWKS served as text/html; expected application/json"),
     ("downdead", "Couldn't connect"),
     ("downuntrusted", "certificate"),
 ], ids=["http-500", "html", "refused", "untrusted"])

@@ -31,7 +31,7 @@ FETCH_TIMEOUT = 2
 # profile name -> JWK URL path; each gets a Location /<name>/
 PATHS = ("rot", "remove", "stale", "maxage", "etag", "nokeys", "slow", "flood",
          "redirhttp", "redirhttps", "target", "load", "graceful",
-         "garbage", "html", "huge", "empty", "notkeys", "toomany", "dupkid")
+         "garbage", "octet", "html", "huge", "empty", "notkeys", "toomany", "dupkid")
 
 
 # OCI IAM identity domains publish their keys here, readable without
@@ -190,7 +190,8 @@ def test_slow_issuer_bounded_latency(lc, jwks, keys):
 
 
 @pytest.mark.parametrize("case,body,ctype,logged", [
-    ("garbage", b"\x00\xff\xfe garbage", "application/octet-stream", "not valid JSON"),
+    ("garbage", b"\x00\xff\xfe garbage", "application/json", "not valid JSON"),
+    ("octet", b'{"keys":[]}', "application/octet-stream", "served as application/octet-stream"),
     ("html", b"<html><body>Sign in</body></html>", "text/html", "HTML page"),
     ("huge", b'{"keys":[' + b" " * (300 * 1024) + b"]}", "application/json",
      "larger than"),
