@@ -12,6 +12,8 @@
  *                          child setup, the per-process keys, counters
  *   mod_ordsjwt_backend.c  claims and the token to the backend
  *   mod_ordsjwt_status.c   the ordsjwt-status handler
+ *   mod_ordsjwt_compose.c  warnings about Require lines that do not compose
+ *                          with httpd's authorization as they read
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
  * reused. The next free id is ORDSJWT00045.
@@ -183,5 +185,8 @@ void ordsjwt_log_refusals(request_rec *r, const ordsjwt_req_t *rq);
 int ordsjwt_scrub_lookalikes(request_rec *r);               /* _backend.c */
 void ordsjwt_to_backend(request_rec *r, const ordsjwt_req_t *rq);
 int ordsjwt_status_handler(request_rec *r);                 /* _status.c */
+/* Warns (configtest and startup) about Require expr on ORDSJWT_* without
+ * REMOTE_USER and sections whose ords-* lines are all negated. */
+void ordsjwt_warn_composition(apr_pool_t *ptemp, server_rec *s); /* _compose.c */
 
 #endif
