@@ -7,7 +7,7 @@ import time
 import pytest
 
 from helpers import assert_insufficient_scope, assert_invalid_token, \
-    assert_no_token, assert_ok
+    assert_no_token, assert_ok, wait_log
 from tokens import DROP, claims, mint
 
 # mod_authz_core logs every authorization failure at [error]
@@ -123,16 +123,8 @@ def test_claim_asks_for_a_token(client, path):
 
 # --- Require not ords-* (issue 11, item 2) ----------------------------------
 
-def _logged(client, *wanted, timeout=5.0):
-    """The log since the client was made, once it holds every wanted text:
-    refusals are logged when the request is logged, just after the
-    response went out."""
-    deadline = time.time() + timeout
-    while True:
-        log = client.new_log()
-        if all(w in log for w in wanted) or time.time() > deadline:
-            return log
-        time.sleep(0.05)
+def _logged(client, *wanted):
+    return wait_log(client.new_log, *wanted)
 
 
 def _refusals(client, keys):
