@@ -276,6 +276,23 @@ START_TEST(claim_values)
 }
 END_TEST
 
+START_TEST(reason_table_complete)
+{
+    int i, j;
+
+    for (i = 0; i < OJW_REASON_COUNT; i++) {
+        ck_assert_msg(ojw_reason_name((ojw_reason_t)i) != NULL
+                      && ojw_reason_description((ojw_reason_t)i) != NULL,
+                      "reason %d has no text", i);
+        for (j = 0; j < i; j++) {
+            ck_assert_str_ne(ojw_reason_name((ojw_reason_t)i),
+                             ojw_reason_name((ojw_reason_t)j));
+        }
+    }
+    ck_assert_str_eq(ojw_reason_name(OJW_ERR_CLAIM_MISMATCH), "claim_mismatch");
+}
+END_TEST
+
 /* The hint for a claims refusal of json (NULL when there is none). */
 static const char *hint_of(const char *json, const ojw_claim_policy_t *p)
 {
@@ -393,6 +410,7 @@ Suite *claims_suite(void)
     tcase_add_test(tc, json_pointer);
     tcase_add_test(tc, roles);
     tcase_add_test(tc, claim_values);
+    tcase_add_test(tc, reason_table_complete);
     tcase_add_test(tc, hints_name_the_fix);
     tcase_add_test(tc, scope_hint_for_audience_prefix);
     tcase_add_test(tc, pass_values_and_names);
