@@ -133,9 +133,10 @@ static void insert_filter(request_rec *r)
     }
 }
 
-/* Counts an authorization refusal once the answer is known, whether it
- * is a 403 or (AuthzSendForbiddenOnFailure Off) a 401; a request granted
- * by another Require after an ords-* line denied is not a refusal. */
+/* Counts and logs an authorization refusal once the answer is known,
+ * whether it is a 403 or (AuthzSendForbiddenOnFailure Off) a 401; a
+ * request granted by another Require after an ords-* line denied is not
+ * a refusal. */
 static int count_authz_refusal(request_rec *r)
 {
     ordsjwt_req_t *rq = ordsjwt_req(r);
@@ -143,6 +144,7 @@ static int count_authz_refusal(request_rec *r)
     if (rq && rq->state == ORDSJWT_VALID && rq->insufficient
         && (r->status == HTTP_FORBIDDEN || r->status == HTTP_UNAUTHORIZED)) {
         ordsjwt_count(rq->profile, rq->denied);
+        ordsjwt_log_refusals(r, rq);
     }
     return DECLINED;
 }

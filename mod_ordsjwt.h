@@ -6,14 +6,17 @@
  *   mod_auth_ordsjwt.c     module record, hooks, AuthType ords-jwt, the
  *                          RFC 6750 responses
  *   mod_ordsjwt_config.c   configuration records and directives
- *   mod_ordsjwt_authz.c    Require ords-scope / ords-role / ords-privilege
+ *   mod_ordsjwt_authz.c    Require ords-scope / ords-role / ords-privilege /
+ *                          ords-claim
  *   mod_ordsjwt_shared.c   shared memory, the global mutex, retained data,
  *                          child setup, the per-process keys, counters
  *   mod_ordsjwt_backend.c  claims and the token to the backend
  *   mod_ordsjwt_status.c   the ordsjwt-status handler
+ *   mod_ordsjwt_compose.c  warnings about Require lines that do not compose
+ *                          with httpd's authorization as they read
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
- * reused. The next free id is ORDSJWT00030.
+ * reused. The next free id is ORDSJWT00045.
  *
  * Token-derived text (kid, iss, sub, details) is logged as is: httpd 2.4
  * escapes control characters and backslashes in error log messages.
@@ -165,8 +168,9 @@ typedef struct {
     const ojw_profile_t *profile;
     json_t *claims;
     const char *missing_scopes;     /* from failed ords-scope lines */
-    ojw_reason_t denied;            /* scope_missing or role_missing */
+    ojw_reason_t denied;            /* scope_, role_missing, claim_mismatch */
     int insufficient;               /* an ords-* provider denied */
+    apr_array_header_t *refusals;   /* what each denying line would log */
 } ordsjwt_req_t;
 
 ordsjwt_req_t *ordsjwt_req(request_rec *r);
@@ -175,8 +179,14 @@ ordsjwt_req_t *ordsjwt_req(request_rec *r);
 /* the other concerns                                                  */
 
 void ordsjwt_authz_register(apr_pool_t *p);                 /* _authz.c */
+/* Logs why each ords-* line denied: called once the answer is known to
+ * be an authorization refusal, never for a request another line granted. */
+void ordsjwt_log_refusals(request_rec *r, const ordsjwt_req_t *rq);
 int ordsjwt_scrub_lookalikes(request_rec *r);               /* _backend.c */
 void ordsjwt_to_backend(request_rec *r, const ordsjwt_req_t *rq);
 int ordsjwt_status_handler(request_rec *r);                 /* _status.c */
+/* Warns (configtest and startup) about Require expr on ORDSJWT_* without
+ * REMOTE_USER and sections whose ords-* lines are all negated. */
+void ordsjwt_warn_composition(apr_pool_t *ptemp, server_rec *s); /* _compose.c */
 
 #endif

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * mod_auth_ordsjwt: the authz providers Require ords-scope, ords-role and
- * ords-privilege. Each line is parsed once, at configuration time; at
- * request time a provider only looks at the claims that authentication
- * left in the request (ordsjwt_req_t).
+ * mod_auth_ordsjwt: the authz providers Require ords-scope, ords-role,
+ * ords-privilege and ords-claim. Each line is parsed once, at configuration
+ * time; at request time a provider only looks at the claims that
+ * authentication left in the request (ordsjwt_req_t). Why a line denied is
+ * logged only when the request is refused: under <RequireAny>, or negated,
+ * a denial can be what lets the request in.
  */
 #include <string.h>
 
@@ -27,6 +29,7 @@ typedef struct {
     int n;
     const char **values;
     const char *joined;             /* space-separated, for scope="..." */
+    int negated;                    /* Require not, or in <RequireNone> */
 } require_args_t;
 
 /* A Require ords-privilege line: the names and their definitions. */
@@ -34,6 +37,24 @@ typedef struct {
     const require_args_t *args;
     ordsjwt_privilege_t **pvs;
 } privilege_args_t;
+
+/* A Require ords-claim line: the claim (a name, or a JSON pointer when it
+ * starts with "/") and the values, any one of which grants. */
+typedef struct {
+    const char *name;
+    require_args_t values;
+} claim_args_t;
+
+/* Why a line denied, logged only if the request is refused (see
+ * ordsjwt_log_refusals): line is the line's parsed arguments. */
+typedef struct refusal_t refusal_t;
+typedef void (*refusal_log_fn)(request_rec *r, const ordsjwt_req_t *rq,
+                               const refusal_t *f);
+struct refusal_t {
+    refusal_log_fn log;
+    const void *line;
+    const char *hint;
+};
 
 /* The AuthType written in the section that encloses directive d (through
  * <RequireAll>/<RequireAny>/<RequireNone>), or NULL when it sets none. */
@@ -55,10 +76,34 @@ static const char *section_auth_type(cmd_parms *cmd, const ap_directive_t *d)
     return NULL;
 }
 
-static const char *parse_require_args(cmd_parms *cmd, const char *line,
-                                      const void **parsed)
+/* 1 when directive d, a Require line being parsed, is negated: "Require
+ * not ...", or inside <RequireNone>/<RequireNotAll>. mod_authz_core then
+ * turns the line's denial into "neutral": it is no refusal. */
+static int line_negated(cmd_parms *cmd, const ap_directive_t *d)
 {
-    require_args_t *a = apr_pcalloc(cmd->pool, sizeof(*a));
+    const char *args;
+
+    if (d == NULL || strcasecmp(d->directive, "Require") != 0) {
+        return 0;
+    }
+    args = d->args;
+    if (strcasecmp(ap_getword_conf(cmd->temp_pool, &args), "not") == 0) {
+        return 1;
+    }
+    for (d = d->parent; d && strncasecmp(d->directive, "<Require", 8) == 0;
+         d = d->parent) {
+        if (strcasecmp(d->directive, "<RequireNone") == 0
+            || strcasecmp(d->directive, "<RequireNotAll") == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The words of line into a (in cmd->pool), after the AuthType check. */
+static const char *parse_words(cmd_parms *cmd, const char *line,
+                               require_args_t *a)
+{
     apr_array_header_t *vals = apr_array_make(cmd->pool, 4, sizeof(char *));
     const char *w, *type = section_auth_type(cmd, cmd->directive);
 
@@ -71,12 +116,56 @@ static const char *parse_require_args(cmd_parms *cmd, const char *line,
         APR_ARRAY_PUSH(vals, const char *) = w;
     }
     if (vals->nelts == 0) {
-        return "Require ords-scope/ords-role needs at least one value";
+        return "Require ords-*: needs at least one value";
     }
     a->n = vals->nelts;
     a->values = (const char **)vals->elts;
     a->joined = apr_array_pstrcat(cmd->pool, vals, ' ');
+    a->negated = line_negated(cmd, cmd->directive);
+    return NULL;
+}
+
+static const char *parse_require_args(cmd_parms *cmd, const char *line,
+                                      const void **parsed)
+{
+    require_args_t *a = apr_pcalloc(cmd->pool, sizeof(*a));
+    const char *err = parse_words(cmd, line, a);
+
     *parsed = a;
+    return err;
+}
+
+/* Require ords-claim NAME VALUE [VALUE ...]: a NAME that starts with "/"
+ * must be a valid JSON pointer. */
+static const char *parse_claim_args(cmd_parms *cmd, const char *line,
+                                    const void **parsed)
+{
+    claim_args_t *ca = apr_pcalloc(cmd->pool, sizeof(*ca));
+    require_args_t *a = &ca->values;
+    const char *err = parse_words(cmd, line, a);
+    int i;
+
+    if (err) {
+        return err;
+    }
+    if (a->n < 2) {
+        return "Require ords-claim needs a claim name and at least one "
+               "value: Require ords-claim NAME VALUE [VALUE ...]";
+    }
+    ca->name = a->values[0];
+    if (ca->name[0] == '/' && !ojw_json_pointer_valid(ca->name)) {
+        return apr_psprintf(cmd->pool, "Require ords-claim: \"%s\" is not a "
+                            "JSON pointer (RFC 6901: ~ only as ~0 or ~1)",
+                            ca->name);
+    }
+    a->n--;
+    a->values++;
+    a->joined = a->values[0];
+    for (i = 1; i < a->n; i++) {
+        a->joined = apr_pstrcat(cmd->pool, a->joined, " ", a->values[i],
+                                NULL);
+    }
+    *parsed = ca;
     return NULL;
 }
 
@@ -133,24 +222,63 @@ static authz_status authz_claims(request_rec *r, ordsjwt_req_t **rqp)
     }
     if (rq == NULL || rq->state != ORDSJWT_VALID) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00016: Require "
-                      "ords-scope/ords-role needs AuthType %s",
+                      "ords-* needs AuthType %s",
                       ORDSJWT_AUTH_TYPE);
         return AUTHZ_DENIED;
     }
     return AUTHZ_GRANTED;
 }
 
-/* A denial for want of one of the scopes of a: remembered for the
- * challenge's scope="..." and the counters. */
-static authz_status deny_scopes(request_rec *r, ordsjwt_req_t *rq,
-                                const require_args_t *a)
+/* Remembers why a line denied, for the log if the request is refused. */
+static void note_refusal(request_rec *r, ordsjwt_req_t *rq,
+                         refusal_log_fn log, const void *line,
+                         const char *hint)
 {
+    refusal_t *f;
+
+    if (rq->refusals == NULL) {
+        rq->refusals = apr_array_make(r->pool, 2, sizeof(refusal_t));
+    }
+    f = apr_array_push(rq->refusals);
+    f->log = log;
+    f->line = line;
+    f->hint = hint;
+}
+
+/* A denial by a line that is not negated: for the challenge and the
+ * counters (one reason per request: scope_missing, role_missing, then
+ * claim_mismatch). A negated line's denial is what lets a request in. */
+static authz_status deny(request_rec *r, ordsjwt_req_t *rq,
+                         const require_args_t *a, ojw_reason_t reason,
+                         refusal_log_fn log, const void *line,
+                         const char *hint)
+{
+    if (a->negated) {
+        return AUTHZ_DENIED;
+    }
     rq->insufficient = 1;
-    rq->denied = OJW_ERR_SCOPE_MISSING;
-    rq->missing_scopes = rq->missing_scopes
-        ? apr_pstrcat(r->pool, rq->missing_scopes, " ", a->joined, NULL)
-        : a->joined;
+    if (rq->denied == OJW_OK || reason < rq->denied) {
+        rq->denied = reason;
+    }
+    if (reason == OJW_ERR_SCOPE_MISSING) {
+        rq->missing_scopes = rq->missing_scopes
+            ? apr_pstrcat(r->pool, rq->missing_scopes, " ", a->joined, NULL)
+            : a->joined;
+    }
+    note_refusal(r, rq, log, line, hint);
     return AUTHZ_DENIED;
+}
+
+static void log_scope(request_rec *r, const ordsjwt_req_t *rq,
+                      const refusal_t *f)
+{
+    const require_args_t *a = f->line;
+
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00017: refused "
+                  "(scope_missing): sub %s has none of the scopes \"%s\"%s%s "
+                  "[profile %s]", r->user, a->joined,
+                  f->hint ? "; hint: " : "", f->hint ? f->hint : "",
+                  rq->profile->name);
 }
 
 static authz_status authz_scope(request_rec *r, const char *line,
@@ -159,7 +287,6 @@ static authz_status authz_scope(request_rec *r, const char *line,
     const require_args_t *a = parsed;
     ordsjwt_req_t *rq;
     authz_status st = authz_claims(r, &rq);
-    const char *hint;
 
     (void)line;
     if (st != AUTHZ_GRANTED) {
@@ -168,13 +295,29 @@ static authz_status authz_scope(request_rec *r, const char *line,
     if (ojw_claims_has_any_scope(rq->claims, a->values, a->n)) {
         return AUTHZ_GRANTED;
     }
-    hint = ojw_hint_for_scopes(r->pool, rq->claims, a->values, a->n);
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00017: refused "
-                  "(scope_missing): sub %s has none of the scopes \"%s\"%s%s "
-                  "[profile %s]", r->user, a->joined,
-                  hint ? "; hint: " : "", hint ? hint : "",
-                  rq->profile->name);
-    return deny_scopes(r, rq, a);
+    return deny(r, rq, a, OJW_ERR_SCOPE_MISSING, log_scope, a,
+                a->negated ? NULL : ojw_hint_for_scopes(r->pool, rq->claims,
+                                                        a->values, a->n));
+}
+
+static void log_role_without_claim(request_rec *r, const ordsjwt_req_t *rq,
+                                   const refusal_t *f)
+{
+    (void)f;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00018: Require "
+                  "ords-role cannot succeed: profile %s has no "
+                  "role_claim_name", rq->profile->name);
+}
+
+static void log_role(request_rec *r, const ordsjwt_req_t *rq,
+                     const refusal_t *f)
+{
+    const require_args_t *a = f->line;
+
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00019: refused "
+                  "(role_missing): sub %s has none of the roles \"%s\" "
+                  "at %s [profile %s]", r->user, a->joined,
+                  rq->profile->role_claim_name, rq->profile->name);
 }
 
 static authz_status authz_role(request_rec *r, const char *line,
@@ -189,25 +332,14 @@ static authz_status authz_role(request_rec *r, const char *line,
         return st;
     }
     if (rq->profile->role_claim_name == NULL) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00018: Require "
-                      "ords-role cannot succeed: profile %s has no "
-                      "role_claim_name", rq->profile->name);
+        return deny(r, rq, a, OJW_ERR_ROLE_MISSING, log_role_without_claim,
+                    a, NULL);
     }
-    else if (ojw_claims_has_any_role(rq->claims, rq->profile->role_claim_name,
-                                     a->values, a->n)) {
+    if (ojw_claims_has_any_role(rq->claims, rq->profile->role_claim_name,
+                                a->values, a->n)) {
         return AUTHZ_GRANTED;
     }
-    else {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00019: refused "
-                      "(role_missing): sub %s has none of the roles \"%s\" "
-                      "at %s [profile %s]", r->user, a->joined,
-                      rq->profile->role_claim_name, rq->profile->name);
-    }
-    rq->insufficient = 1;
-    if (rq->denied != OJW_ERR_SCOPE_MISSING) {
-        rq->denied = OJW_ERR_ROLE_MISSING;
-    }
-    return AUTHZ_DENIED;
+    return deny(r, rq, a, OJW_ERR_ROLE_MISSING, log_role, a, NULL);
 }
 
 /* 1 when the token has a role that grants privilege pv. */
@@ -218,6 +350,17 @@ static int has_privilege_role(const ordsjwt_req_t *rq,
            && ojw_claims_has_any_role(rq->claims, rq->profile->role_claim_name,
                                       (const char *const *)pv->roles->elts,
                                       pv->roles->nelts);
+}
+
+static void log_privilege(request_rec *r, const ordsjwt_req_t *rq,
+                          const refusal_t *f)
+{
+    const require_args_t *a = f->line;
+
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00027: refused "
+                  "(scope_missing): sub %s has none of the privileges \"%s\" "
+                  "(as scopes, or through their roles) [profile %s]", r->user,
+                  a->joined, rq->profile->name);
 }
 
 static authz_status authz_privilege(request_rec *r, const char *line,
@@ -241,11 +384,49 @@ static authz_status authz_privilege(request_rec *r, const char *line,
             return AUTHZ_GRANTED;
         }
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00027: refused "
-                  "(scope_missing): sub %s has none of the privileges \"%s\" "
-                  "(as scopes, or through their roles) [profile %s]", r->user,
-                  a->joined, rq->profile->name);
-    return deny_scopes(r, rq, a);
+    return deny(r, rq, a, OJW_ERR_SCOPE_MISSING, log_privilege, a, NULL);
+}
+
+static void log_claim(request_rec *r, const ordsjwt_req_t *rq,
+                      const refusal_t *f)
+{
+    const claim_args_t *ca = f->line;
+
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00030: refused "
+                  "(claim_mismatch): sub %s: claim %s is none of \"%s\" "
+                  "(strings, or members of a string array; booleans and "
+                  "integers as JSON text) [profile %s]", r->user, ca->name,
+                  ca->values.joined, rq->profile->name);
+}
+
+static authz_status authz_claim(request_rec *r, const char *line,
+                                const void *parsed)
+{
+    const claim_args_t *ca = parsed;
+    ordsjwt_req_t *rq;
+    authz_status st = authz_claims(r, &rq);
+
+    (void)line;
+    if (st != AUTHZ_GRANTED) {
+        return st;
+    }
+    if (ojw_claims_match(rq->claims, ca->name, ca->values.values,
+                         ca->values.n)) {
+        return AUTHZ_GRANTED;
+    }
+    return deny(r, rq, &ca->values, OJW_ERR_CLAIM_MISMATCH, log_claim, ca,
+                NULL);
+}
+
+void ordsjwt_log_refusals(request_rec *r, const ordsjwt_req_t *rq)
+{
+    int i;
+
+    for (i = 0; rq->refusals && i < rq->refusals->nelts; i++) {
+        const refusal_t *f = &APR_ARRAY_IDX(rq->refusals, i, refusal_t);
+
+        f->log(r, rq, f);
+    }
 }
 
 static const authz_provider scope_provider = {
@@ -260,6 +441,10 @@ static const authz_provider privilege_provider = {
     authz_privilege, parse_privilege_args
 };
 
+static const authz_provider claim_provider = {
+    authz_claim, parse_claim_args
+};
+
 void ordsjwt_authz_register(apr_pool_t *p)
 {
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "ords-scope",
@@ -270,5 +455,8 @@ void ordsjwt_authz_register(apr_pool_t *p)
                               AP_AUTH_INTERNAL_PER_CONF);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "ords-privilege",
                               AUTHZ_PROVIDER_VERSION, &privilege_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "ords-claim",
+                              AUTHZ_PROVIDER_VERSION, &claim_provider,
                               AP_AUTH_INTERNAL_PER_CONF);
 }

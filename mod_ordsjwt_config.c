@@ -340,8 +340,8 @@ void ordsjwt_note_role_line(cmd_parms *cmd)
 
 void ordsjwt_test_config(apr_pool_t *pconf, server_rec *s)
 {
-    (void)pconf;
     ordsjwt_warn_roles_without_claim(s);
+    ordsjwt_warn_composition(pconf, s);
 }
 
 void ordsjwt_warn_roles_without_claim(server_rec *s)

@@ -236,13 +236,13 @@ int ordsjwt_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     ordsjwt_state_t *st = retained_state();
 
     (void)plog;
-    (void)ptemp;
     ordsjwt_state = st;
     assign_slots(st, s, pconf);
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;      /* the first dry run: nothing to set up yet */
     }
     ordsjwt_warn_roles_without_claim(s);
+    ordsjwt_warn_composition(ptemp, s);
     setup_counters(st, s, pconf);
     st->token_cache_size = ojw_setting(&ordsjwt_srv_conf(s)->num,
                                        OJW_SET_TOKEN_CACHE);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Claim checks, scopes and JSON-pointer roles (see claims.h). */
+/* Claim checks, scopes, JSON-pointer roles, claim values (see claims.h). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "claims.h"
@@ -338,4 +339,58 @@ int ojw_claims_has_any_role(const json_t *claims, const char *pointer,
         }
     }
     return 0;
+}
+
+/* The JSON text of a boolean or integer scalar into buf; NULL for any
+ * other value (strings are compared as they are, the rest never match). */
+static const char *literal_text(const json_t *v, char *buf, size_t buflen)
+{
+    if (json_is_true(v)) {
+        return "true";
+    }
+    if (json_is_false(v)) {
+        return "false";
+    }
+    if (json_is_integer(v)) {
+        snprintf(buf, buflen, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return buf;
+    }
+    return NULL;
+}
+
+/* 1 when the string s equals one of the n values. */
+static int equals_any(const char *s, const char *const *values, int n)
+{
+    int i;
+
+    for (i = 0; s && i < n; i++) {
+        if (strcmp(s, values[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int ojw_claims_match(const json_t *claims, const char *name,
+                     const char *const *values, int n)
+{
+    const json_t *v, *item;
+    char buf[32];
+    size_t i;
+
+    if (claims == NULL || name == NULL) {
+        return 0;
+    }
+    v = name[0] == '/' ? ojw_json_pointer(claims, name)
+                       : json_object_get(claims, name);
+    if (json_is_string(v)) {
+        return equals_any(json_string_value(v), values, n);
+    }
+    json_array_foreach(v, i, item) {
+        if (json_is_string(item)
+            && equals_any(json_string_value(item), values, n)) {
+            return 1;
+        }
+    }
+    return equals_any(literal_text(v, buf, sizeof(buf)), values, n);
 }

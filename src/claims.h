@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Claim checks of an ORDS JWT profile (iss, aud, exp, nbf, iat, age, sub),
- * scopes and JSON-pointer roles. Only ever given verified claims.
+ * scopes, JSON-pointer roles and claim values. Only ever given verified claims.
  */
 #ifndef OJW_CLAIMS_H
 #define OJW_CLAIMS_H
@@ -40,6 +40,14 @@ const json_t *ojw_json_pointer(const json_t *root, const char *pointer);
  * strings or one string. */
 int ojw_claims_has_any_role(const json_t *claims, const char *pointer,
                             const char *const *roles, int n);
+
+/* Require ords-claim: 1 when the claim name (a top-level name, or an RFC
+ * 6901 pointer when it starts with "/") is a string equal to one of the n
+ * values, an array with a string member equal to one, or a boolean or
+ * integer whose JSON text ("true", "false", "42") equals one. Objects,
+ * reals, null, other array members and missing claims never match. */
+int ojw_claims_match(const json_t *claims, const char *name,
+                     const char *const *values, int n);
 
 /* 1 when pointer is a syntactically valid RFC 6901 pointer. */
 int ojw_json_pointer_valid(const char *pointer);

@@ -43,6 +43,7 @@ typedef enum {
     OJW_ERR_TOKEN_MISSING,      /* not a token error: no bearer token */
     OJW_ERR_SCOPE_MISSING,      /* authorization: Require ords-scope */
     OJW_ERR_ROLE_MISSING,       /* authorization: Require ords-role */
+    OJW_ERR_CLAIM_MISMATCH,     /* authorization: Require ords-claim */
     OJW_REASON_COUNT
 } ojw_reason_t;
 

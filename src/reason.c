@@ -37,6 +37,8 @@ static const reason_text_t reason_texts[OJW_REASON_COUNT] = {
     [OJW_ERR_TOKEN_MISSING]    = { "token_missing", "no bearer token" },
     [OJW_ERR_SCOPE_MISSING]    = { "scope_missing", "required scope missing" },
     [OJW_ERR_ROLE_MISSING]     = { "role_missing", "required role missing" },
+    [OJW_ERR_CLAIM_MISMATCH]   = { "claim_mismatch",
+                                   "required claim value missing" },
 };
 
 ojw_reason_t ojw_fail(ojw_error_t *err, ojw_reason_t reason,

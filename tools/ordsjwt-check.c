@@ -284,7 +284,8 @@ static void print_result(const ojw_inspection_t *in)
         printf("Result: no verdict (keys_unavailable): httpd would answer "
                "503 until the JWK URL can be fetched\n");
     }
-    else if (r == OJW_ERR_SCOPE_MISSING || r == OJW_ERR_ROLE_MISSING) {
+    else if (r == OJW_ERR_SCOPE_MISSING || r == OJW_ERR_ROLE_MISSING
+             || r == OJW_ERR_CLAIM_MISMATCH) {
         printf("Result: refused (%s): httpd would answer 403 "
                "error=\"insufficient_scope\"\n", ojw_reason_name(r));
     }

@@ -5,6 +5,7 @@ loopback echo backend for mod_proxy."""
 import json
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
@@ -50,6 +51,18 @@ class Client:
                        % (" naming profile %r" % profile if profile else "",
                           self.new_log()))
         return lines
+
+
+def wait_log(read, *wanted, timeout=5.0):
+    """read() once it holds every wanted text, or after timeout. An
+    authorization refusal is logged when the request is logged (the
+    log_transaction hook), just after its response went out."""
+    deadline = time.time() + timeout
+    while True:
+        text = read()
+        if all(w in text for w in wanted) or time.time() > deadline:
+            return text
+        time.sleep(0.05)
 
 
 def assert_ok(resp, sub="alice"):

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from helpers import INVALID_PREFIX, assert_insufficient_scope, assert_ok
+from helpers import INVALID_PREFIX, assert_insufficient_scope, assert_ok, \
+    wait_log
 from tokens import AUDIENCE, DROP, ISSUER, b64url, claims, mint, now, raw_token
 
 # mod_authz_core logs every authorization failure at [error]
@@ -228,7 +229,8 @@ def test_scope_refusal_and_hint_agree(httpd, client, keys):
     offset = httpd.log_offset()
     r = client.get("/hr/", token)
     assert_insufficient_scope(r, scope="hr.read hr.write")
-    lines = [l for l in httpd.read_log(offset).splitlines() if "ORDSJWT00017" in l]
+    log = wait_log(lambda: httpd.read_log(offset), "ORDSJWT00017")
+    lines = [l for l in log.splitlines() if "ORDSJWT00017" in l]
     m = SCOPE_REFUSED.search(lines[-1]) if lines else None
     assert m and m.group(1), httpd.read_log(offset)
     run = with_config(httpd, "hr", token, "--scope", "hr.read", "--scope", "hr.write")

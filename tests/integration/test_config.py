@@ -6,6 +6,7 @@ import itertools
 import os
 
 import pytest
+import requests
 
 from httpd_instance import Httpd
 import sites
@@ -68,3 +69,111 @@ def test_ords_role_without_role_claim_name_warns(configtest):
     rc, out = configtest(line, require="ords-role admin")
     assert rc == 0, out
     assert "role_claim_name" in out and "cfg" in out, out
+
+
+# --- Require lines that do not compose as they read (issue 11) --------------
+
+AUTHZ_HOST = "LoadModule authz_host_module /usr/lib/apache2/modules/mod_authz_host.so"
+
+
+def composed_site(pki, *extra, require=None):
+    """Profile cfg, privilege p and <Location /hr/> whose authorization is
+    extra (lines) or require (one Require line)."""
+    return sites.site(AUTHZ_HOST, sites.ca(pki), "OrdsJwtProfile cfg " + GOOD,
+                      "OrdsJwtPrivilege p",
+                      sites.location("/hr/", "cfg", require, extra=extra))
+
+
+@pytest.fixture
+def configtest_authz(workdir, pki):
+    def run(*extra, require=None):
+        d = os.path.join(workdir, "config-%d" % next(_seq))
+        return Httpd(d, "event", composed_site(pki, *extra, require=require)).configtest()
+    return run
+
+
+def _all(*lines):
+    return ("<RequireAll>",) + tuple("    " + l for l in lines) + ("</RequireAll>",)
+
+
+@pytest.mark.parametrize("expr", [
+    "%{env:ORDSJWT_CLAIM_tier} != 'guest'",
+    "%{reqenv:ORDSJWT_CLAIM_tier} == 'acme'",
+    "%{HTTP:X-OrdsJwt-Claim-tier} == 'acme'",
+    "req('x-ordsjwt-roles') =~ /admin/",
+], ids=["env", "reqenv", "header", "req-function"])
+def test_require_expr_on_claims_warns(configtest_authz, expr):
+    rc, out = configtest_authz(require='expr "%s"' % expr)
+    assert rc == 0, out
+    assert "ORDSJWT00031" in out and "Require ords-claim" in out \
+        and "REMOTE_USER" in out, out
+
+
+@pytest.mark.parametrize("require", [
+    'expr "%{REMOTE_USER} != \'\' && %{env:ORDSJWT_CLAIM_tier} != \'guest\'"',
+    'expr "%{REQUEST_URI} =~ m#^/hr/#"',
+    "ords-claim tier gold",
+], ids=["mentions-remote-user", "no-ordsjwt-variable", "ords-claim"])
+def test_require_expr_without_warning(configtest_authz, require):
+    rc, out = configtest_authz(require=require)
+    assert rc == 0 and "Syntax OK" in out, out
+    assert "ORDSJWT0003" not in out, out
+
+
+@pytest.mark.parametrize("lines", [
+    _all("Require ip 127.0.0.1", "Require not ords-role blocked"),
+    _all("Require ip 127.0.0.1", "Require not ords-scope hr.none",
+         "Require not ords-claim tier guest"),
+    _all("Require ip 127.0.0.1", "<RequireNone>", "    Require ords-scope hr.x",
+         "</RequireNone>"),
+    ("<RequireAny>", "    Require ip 10.0.0.0/8",) + tuple(
+        "    " + l for l in _all("Require ip 127.0.0.1",
+                                 "Require not ords-privilege p"))
+    + ("</RequireAny>",),
+], ids=["not-role", "not-scope-and-claim", "require-none", "nested"])
+def test_only_negated_ords_lines_warn(configtest_authz, lines):
+    rc, out = configtest_authz(*lines)
+    assert rc == 0, out
+    assert "ORDSJWT00032" in out and "Require valid-user" in out \
+        and "<Location /hr/>" in out, out
+
+
+@pytest.mark.parametrize("lines", [
+    _all("Require valid-user", "Require not ords-role blocked"),
+    _all("Require ords-scope hr.read", "Require not ords-role blocked"),
+    _all("Require user alice bob", "<RequireNone>", "    Require ords-role x",
+         "</RequireNone>"),
+    _all("Require expr %{REMOTE_USER} =~ /^svc-/", "Require not ords-role x"),
+    _all("Require ip 127.0.0.1", "Require not ip 127.0.0.2"),
+], ids=["valid-user", "positive-ords", "user", "expr-remote-user", "no-ords-line"])
+def test_negated_ords_lines_with_a_user_do_not_warn(configtest_authz, lines):
+    rc, out = configtest_authz(*lines)
+    assert rc == 0 and "Syntax OK" in out, out
+    assert "ORDSJWT0003" not in out, out
+
+
+@pytest.mark.parametrize("require, what", [
+    ("ords-claim tier", "claim name and at least one value"),
+    ("ords-claim /a~2b x", "JSON pointer"),
+], ids=["no-value", "bad-pointer"])
+def test_ords_claim_mistakes(configtest_authz, require, what):
+    rc, out = configtest_authz(require=require)
+    assert rc != 0 and what in out, out
+
+
+def test_composition_warnings_at_startup(workdir, pki):
+    """The same warnings reach the error log when httpd starts; they do not
+    stop it (the configuration is valid httpd, only misleading)."""
+    site = composed_site(pki, *_all("Require ip 127.0.0.1",
+                                    "Require not ords-role blocked",
+                                    "Require expr \"%{env:ORDSJWT_CLAIM_tier} != 'guest'\""))
+    httpd = Httpd(os.path.join(workdir, "config-%d" % next(_seq)), "event", site)
+    httpd.start(acknowledged=("ORDSJWT00031", "ORDSJWT00032"))
+    try:
+        log = httpd.read_log()
+        assert "[auth_ordsjwt:warn]" in log and "ORDSJWT00031" in log \
+            and "ORDSJWT00032" in log, log
+        # what the warnings are about: no token, yet 200
+        assert requests.get(httpd.url("/hr/"), timeout=10).status_code == 200
+    finally:
+        httpd.stop()

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from helpers import Client, assert_insufficient_scope, assert_invalid_token, \
-    assert_no_token, assert_ok
+    assert_no_token, assert_ok, wait_log
 from httpd_instance import Httpd, bad_lines
 import sites
 from tokens import claims, mint, now
@@ -104,7 +104,8 @@ def test_too_old_names_allowed_age(dc, keys):
 def test_scope_with_audience_prefix_hint(dc, keys):
     token = mint(claims(iss=ISS, scope="openid ords/hr/hr.read"), key=keys["rsa1"])
     assert_insufficient_scope(dc.get("/hr/", token), scope="hr.read")
-    lines = [l for l in dc.new_log().splitlines() if "ORDSJWT00017" in l]
+    lines = [l for l in wait_log(dc.new_log, "ORDSJWT00017").splitlines()
+             if "ORDSJWT00017" in l]
     assert lines and "(scope_missing)" in lines[0], dc.new_log()
     assert 'the token has scope "ords/hr/hr.read" but not "hr.read"' in lines[0]
     assert "without the primary audience" in lines[0]

@@ -226,6 +226,73 @@ START_TEST(roles)
 }
 END_TEST
 
+/* Require ords-claim NAME VALUE ...: 1 when json's claim NAME matches. */
+static int claim_match(const char *json, const char *name, const char *v1,
+                       const char *v2)
+{
+    json_t *c = json_loads(json, 0, NULL);
+    const char *values[2] = { v1, v2 };
+    int rc;
+
+    ck_assert_msg(c != NULL, "bad test JSON: %s", json);
+    rc = ojw_claims_match(c, name, values, v2 ? 2 : 1);
+    json_decref(c);
+    return rc;
+}
+
+START_TEST(claim_values)
+{
+    const char *doc = "{\"tier\":\"gold\",\"grp\":[\"a\",7,\"b\",true],"
+                      "\"ok\":true,\"no\":false,\"n\":42,\"neg\":-1,"
+                      "\"f\":1.0,\"z\":null,\"o\":{\"x\":\"y\"},"
+                      "\"a/b\":\"slash\",\"deep\":{\"t\":[\"x\"]}}";
+
+    ck_assert(claim_match(doc, "tier", "gold", NULL));
+    ck_assert(claim_match(doc, "tier", "silver", "gold"));
+    ck_assert(!claim_match(doc, "tier", "Gold", NULL));
+    ck_assert(!claim_match(doc, "tier", "gold ", NULL));
+    ck_assert(claim_match(doc, "grp", "b", NULL));
+    ck_assert(!claim_match(doc, "grp", "7", "true"));   /* strings only */
+    ck_assert(!claim_match(doc, "grp", "a,7,b,true", NULL));
+    ck_assert(claim_match(doc, "ok", "true", NULL));
+    ck_assert(claim_match(doc, "no", "false", NULL));
+    ck_assert(!claim_match(doc, "ok", "1", "True"));
+    ck_assert(claim_match(doc, "n", "42", NULL));
+    ck_assert(!claim_match(doc, "n", "042", "42.0"));
+    ck_assert(claim_match(doc, "neg", "-1", NULL));
+    ck_assert(!claim_match(doc, "f", "1", "1.0"));
+    ck_assert(!claim_match(doc, "z", "null", ""));
+    ck_assert(!claim_match(doc, "o", "{\"x\":\"y\"}", "y"));
+    ck_assert(!claim_match(doc, "missing", "", "gold"));
+    /* a JSON pointer when the name starts with "/" */
+    ck_assert(claim_match(doc, "/deep/t", "x", NULL));
+    ck_assert(claim_match(doc, "/deep/t/0", "x", NULL));
+    ck_assert(claim_match(doc, "/a~1b", "slash", NULL));
+    ck_assert(!claim_match(doc, "a~1b", "slash", NULL));
+    ck_assert(!claim_match(doc, "/deep", "x", NULL));
+    ck_assert(!claim_match(doc, "/deep/t~", "x", NULL));  /* invalid */
+    ck_assert(!claim_match(doc, "deep/t", "x", NULL));    /* a name */
+    ck_assert(!ojw_claims_match(NULL, "tier", NULL, 0));
+}
+END_TEST
+
+START_TEST(reason_table_complete)
+{
+    int i, j;
+
+    for (i = 0; i < OJW_REASON_COUNT; i++) {
+        ck_assert_msg(ojw_reason_name((ojw_reason_t)i) != NULL
+                      && ojw_reason_description((ojw_reason_t)i) != NULL,
+                      "reason %d has no text", i);
+        for (j = 0; j < i; j++) {
+            ck_assert_str_ne(ojw_reason_name((ojw_reason_t)i),
+                             ojw_reason_name((ojw_reason_t)j));
+        }
+    }
+    ck_assert_str_eq(ojw_reason_name(OJW_ERR_CLAIM_MISMATCH), "claim_mismatch");
+}
+END_TEST
+
 /* The hint for a claims refusal of json (NULL when there is none). */
 static const char *hint_of(const char *json, const ojw_claim_policy_t *p)
 {
@@ -342,6 +409,8 @@ Suite *claims_suite(void)
     tcase_add_test(tc, scopes);
     tcase_add_test(tc, json_pointer);
     tcase_add_test(tc, roles);
+    tcase_add_test(tc, claim_values);
+    tcase_add_test(tc, reason_table_complete);
     tcase_add_test(tc, hints_name_the_fix);
     tcase_add_test(tc, scope_hint_for_audience_prefix);
     tcase_add_test(tc, pass_values_and_names);
