@@ -3,8 +3,9 @@
  * mod_auth_ordsjwt: protect httpd locations with OAuth 2.0 bearer JWTs the
  * way Oracle REST Data Services JWT profiles do.
  *
- * This file holds the module record, the hooks, AuthType ords-jwt and the
- * mapping of the core's results to HTTP (RFC 6750). The other glue is in
+ * This file holds the module record, the hooks, AuthType ords-jwt, the
+ * token check that it shares with the authn provider (mod_ordsjwt_authn.c)
+ * and the mapping of the core's results to HTTP (RFC 6750). The other glue is in
  * mod_ordsjwt_*.c, one concern per file (see mod_ordsjwt.h); the logic is
  * in src/ and knows nothing of httpd.
  */
@@ -102,12 +103,22 @@ static int note_auth_failure(request_rec *r, const char *auth_type)
     return OK;
 }
 
+/* 1 when r is answered with Bearer challenges (AuthType ords-jwt); after
+ * AuthType Basic, mod_auth_basic sends its own and a 403 gets none. */
+static int bearer_section(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+
+    return type && strcasecmp(type, ORDSJWT_AUTH_TYPE) == 0;
+}
+
 /* A 403 from our authz providers gets its RFC 6750 challenge. */
 static void insert_error_filter(request_rec *r)
 {
     ordsjwt_req_t *rq = ordsjwt_req(r);
 
-    if (rq && rq->insufficient && r->status == HTTP_FORBIDDEN) {
+    if (rq && rq->insufficient && r->status == HTTP_FORBIDDEN
+        && bearer_section(r)) {
         set_challenge(r, rq);
     }
 }
@@ -125,7 +136,7 @@ static void insert_filter(request_rec *r)
         refused = refused->prev;
     }
     if (refused == NULL || !ap_is_HTTP_ERROR(r->status)
-        || (rq = ordsjwt_req(refused)) == NULL) {
+        || (rq = ordsjwt_req(refused)) == NULL || !bearer_section(refused)) {
         return;
     }
     if (rq->insufficient && refused->status == HTTP_FORBIDDEN) {
@@ -232,7 +243,6 @@ static int refuse(request_rec *r, ordsjwt_req_t *rq, const ojw_token_t *tok,
                   profile_label(r, rq),
                   tok && tok->kid ? tok->kid : "-",
                   claim_text(claims, "iss"), claim_text(claims, "sub"));
-    set_challenge(r, rq);
     return HTTP_UNAUTHORIZED;
 }
 
@@ -305,9 +315,33 @@ static int check_claims(request_rec *r, ordsjwt_req_t *rq, ojw_token_t *tok,
     return OK;
 }
 
+/* A Basic user name (user, not NULL) must be empty or the subject: the
+ * name is the client's word, the subject the issuer's. */
+static int user_refused(request_rec *r, ordsjwt_req_t *rq, const char *kid,
+                        const char *user, const char *subject)
+{
+    if (user == NULL || *user == '\0' || strcmp(user, subject) == 0) {
+        return 0;
+    }
+    rq->state = ORDSJWT_INVALID;
+    rq->reason = OJW_ERR_USER_MISMATCH;
+    ordsjwt_count(rq->profile, OJW_ERR_USER_MISMATCH);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00045: token refused "
+                  "(%s): the Basic user name is neither empty nor the "
+                  "token's subject; hint: send an empty user name or the sub "
+                  "[profile %s, kid %.64s, sub %.200s]",
+                  ojw_reason_name(OJW_ERR_USER_MISMATCH), rq->profile->name,
+                  kid ? kid : "-", subject);
+    return 1;
+}
+
+/* Accepts a verified token: r->user is its subject. */
 static int accept_token(request_rec *r, ordsjwt_req_t *rq, json_t *claims,
                         const char *kid, const char *subject, int cached)
 {
+    if (user_refused(r, rq, kid, rq->basic_user, subject)) {
+        return HTTP_UNAUTHORIZED;
+    }
     rq->state = ORDSJWT_VALID;
     rq->claims = claims;
     ordsjwt_count(rq->profile, OJW_OK);
@@ -397,52 +431,35 @@ static void remember(const ordsjwt_req_t *rq, const ojw_token_t *tok,
     ojw_token_cache_put(st->tokens, tok->compact, tok->len, &e);
 }
 
-/* The request's state, its profile when there is only one, or an error
- * status when the section has no profile. */
-static int start(request_rec *r, ordsjwt_req_t **rqp)
+/* The request's state, its profile when there is only one; NULL when the
+ * section has no profile. */
+static ordsjwt_req_t *start(request_rec *r)
 {
     const ordsjwt_dir_conf_t *dc = ordsjwt_dir_conf(r);
     ordsjwt_req_t *rq = apr_pcalloc(r->pool, sizeof(*rq));
 
     ap_set_module_config(r->request_config, &auth_ordsjwt_module, rq);
-    *rqp = rq;
     if (dc->profiles == NULL || dc->profiles->nelts == 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00013: AuthType "
-                      "%s without AuthOrdsJwtProfile for %s",
-                      ORDSJWT_AUTH_TYPE, r->uri);
-        return HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
     if (dc->profiles->nelts == 1) {
         rq->profile = APR_ARRAY_IDX(dc->profiles, 0, const ojw_profile_t *);
     }
-    return OK;
+    return rq;
 }
 
-static int check_authn(request_rec *r)
+/* The checks of a compact token, from either header (see mod_ordsjwt.h). */
+static int check_token(request_rec *r, ordsjwt_req_t *rq, const char *compact)
 {
-    const char *type = ap_auth_type(r), *compact, *subject = NULL;
     size_t token_max = (size_t)ojw_setting(&ordsjwt_srv_conf(r->server)->num,
-                                           OJW_SET_TOKEN_MAX), len;
+                                           OJW_SET_TOKEN_MAX);
+    size_t len = strlen(compact);
+    const char *subject = NULL;
     ojw_keys_use_t use;
     ojw_token_t *tok = NULL;
-    ordsjwt_req_t *rq;
     ojw_error_t err;
     int rc;
 
-    if (type == NULL || strcasecmp(type, ORDSJWT_AUTH_TYPE) != 0) {
-        return DECLINED;
-    }
-    if ((rc = start(r, &rq)) != OK) {
-        return rc;
-    }
-    if ((compact = bearer_token(r)) == NULL) {
-        ordsjwt_count(rq->profile, OJW_ERR_TOKEN_MISSING);
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00014: no bearer "
-                      "token in the request");
-        set_challenge(r, rq);
-        return HTTP_UNAUTHORIZED;
-    }
-    len = strlen(compact);
     if (len <= token_max && (rc = from_cache(r, rq, compact, len)) != DECLINED) {
         return rc;
     }
@@ -462,6 +479,50 @@ static int check_authn(request_rec *r)
     }
     remember(rq, tok, use.generation);
     return accept_token(r, rq, tok->claims, tok->kid, subject, 0);
+}
+
+int ordsjwt_authenticate(request_rec *r, const char *compact,
+                         const char *basic_user, ordsjwt_req_t **rqp)
+{
+    ordsjwt_req_t *rq = start(r);
+
+    *rqp = rq;
+    if (rq == NULL) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (basic_user) {
+        rq->basic_user = basic_user;
+        rq->basic_token = compact;
+    }
+    return check_token(r, rq, compact);
+}
+
+static int check_authn(request_rec *r)
+{
+    const char *compact;
+    ordsjwt_req_t *rq;
+    int rc;
+
+    if (!bearer_section(r)) {
+        return DECLINED;
+    }
+    if ((rq = start(r)) == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00013: AuthType "
+                      "%s without AuthOrdsJwtProfile for %s",
+                      ORDSJWT_AUTH_TYPE, r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if ((compact = bearer_token(r)) == NULL) {
+        ordsjwt_count(rq->profile, OJW_ERR_TOKEN_MISSING);
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00014: no bearer "
+                      "token in the request");
+        set_challenge(r, rq);
+        return HTTP_UNAUTHORIZED;
+    }
+    if ((rc = check_token(r, rq, compact)) == HTTP_UNAUTHORIZED) {
+        set_challenge(r, rq);
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -485,6 +546,7 @@ static void register_hooks(apr_pool_t *p)
                             APR_HOOK_REALLY_FIRST);
     ap_hook_handler(ordsjwt_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ordsjwt_authz_register(p);
+    ordsjwt_authn_register(p);
 }
 
 module AP_MODULE_DECLARE_DATA auth_ordsjwt_module = {

@@ -10,6 +10,8 @@
  *                          ords-claim
  *   mod_ordsjwt_shared.c   shared memory, the global mutex, retained data,
  *                          child setup, the per-process keys, counters
+ *   mod_ordsjwt_authn.c    the authn provider: AuthBasicProvider ords-jwt
+ *                          (and, where httpd has it, AuthBearerProvider)
  *   mod_ordsjwt_backend.c  claims and the token to the backend
  *   mod_ordsjwt_status.c   the ordsjwt-status handler
  *   mod_ordsjwt_compose.c  warnings about Require lines that do not compose
@@ -171,14 +173,36 @@ typedef struct {
     ojw_reason_t denied;            /* scope_, role_missing, claim_mismatch */
     int insufficient;               /* an ords-* provider denied */
     apr_array_header_t *refusals;   /* what each denying line would log */
+    const char *basic_user;         /* authn provider: the user name sent */
+    const char *basic_token;        /* authn provider: the token (password) */
 } ordsjwt_req_t;
 
 ordsjwt_req_t *ordsjwt_req(request_rec *r);
+
+/*
+ * Checks compact, a token from the request, with the section's profiles:
+ * the token cache, parse, profile, signature, claims; refusals are logged
+ * and counted. basic_user: NULL for a bearer token, else the user name
+ * sent with it (the authn provider), which must be empty or the subject.
+ * *rqp: the request's state (NULL when the section has no profile).
+ * Returns OK (r->user is the subject, the claims are passed on),
+ * HTTP_UNAUTHORIZED (rq->reason says why), HTTP_SERVICE_UNAVAILABLE (no
+ * keys; Retry-After is set) or HTTP_INTERNAL_SERVER_ERROR (no profile).
+ * No challenge is set: that is the caller's.
+ */
+int ordsjwt_authenticate(request_rec *r, const char *compact,
+                         const char *basic_user, ordsjwt_req_t **rqp);
 
 /* ------------------------------------------------------------------ */
 /* the other concerns                                                  */
 
 void ordsjwt_authz_register(apr_pool_t *p);                 /* _authz.c */
+void ordsjwt_authn_register(apr_pool_t *p);                 /* _authn.c */
+/* 1 when the section of directive d (Require line being parsed) asks
+ * for an ords-jwt token: AuthType ords-jwt, or AuthType Basic whose
+ * AuthBasicProvider names ords-jwt or an alias of it. */
+int ordsjwt_section_takes_tokens(cmd_parms *cmd, const ap_directive_t *d,
+                                 const char **why);
 /* Logs why each ords-* line denied: called once the answer is known to
  * be an authorization refusal, never for a request another line granted. */
 void ordsjwt_log_refusals(request_rec *r, const ordsjwt_req_t *rq);

@@ -56,26 +56,6 @@ struct refusal_t {
     const char *hint;
 };
 
-/* The AuthType written in the section that encloses directive d (through
- * <RequireAll>/<RequireAny>/<RequireNone>), or NULL when it sets none. */
-static const char *section_auth_type(cmd_parms *cmd, const ap_directive_t *d)
-{
-    const ap_directive_t *sec = d ? d->parent : NULL;
-    const ap_directive_t *c;
-    const char *args;
-
-    while (sec && strncasecmp(sec->directive, "<Require", 8) == 0) {
-        sec = sec->parent;
-    }
-    for (c = sec ? sec->first_child : NULL; c; c = c->next) {
-        if (strcasecmp(c->directive, "AuthType") == 0) {
-            args = c->args;
-            return ap_getword_conf(cmd->temp_pool, &args);
-        }
-    }
-    return NULL;
-}
-
 /* 1 when directive d, a Require line being parsed, is negated: "Require
  * not ...", or inside <RequireNone>/<RequireNotAll>. mod_authz_core then
  * turns the line's denial into "neutral": it is no refusal. */
@@ -105,12 +85,12 @@ static const char *parse_words(cmd_parms *cmd, const char *line,
                                require_args_t *a)
 {
     apr_array_header_t *vals = apr_array_make(cmd->pool, 4, sizeof(char *));
-    const char *w, *type = section_auth_type(cmd, cmd->directive);
+    const char *w, *why = NULL;
 
-    if (type && strcasecmp(type, ORDSJWT_AUTH_TYPE) != 0) {
+    if (!ordsjwt_section_takes_tokens(cmd, cmd->directive, &why)) {
         return apr_psprintf(cmd->pool, "Require ords-*: needs AuthType %s, "
-                            "but this section has AuthType %s",
-                            ORDSJWT_AUTH_TYPE, type);
+                            "or AuthType Basic with AuthBasicProvider %s; "
+                            "%s", ORDSJWT_AUTH_TYPE, ORDSJWT_AUTH_TYPE, why);
     }
     while (*line && *(w = ap_getword_conf(cmd->pool, &line))) {
         APR_ARRAY_PUSH(vals, const char *) = w;
@@ -220,13 +200,19 @@ static authz_status authz_claims(request_rec *r, ordsjwt_req_t **rqp)
     if (r->user == NULL) {
         return AUTHZ_DENIED_NO_USER;
     }
-    if (rq == NULL || rq->state != ORDSJWT_VALID) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00016: Require "
-                      "ords-* needs AuthType %s",
-                      ORDSJWT_AUTH_TYPE);
+    if (rq != NULL && rq->state == ORDSJWT_VALID) {
+        return AUTHZ_GRANTED;
+    }
+    if (ap_auth_type(r) && strcasecmp(ap_auth_type(r), "Basic") == 0) {
+        /* another provider (a password file, a cache) let the user in */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00047: user %s "
+                      "was not authenticated with a token: no claims, "
+                      "Require ords-* denies", r->user);
         return AUTHZ_DENIED;
     }
-    return AUTHZ_GRANTED;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00016: Require "
+                  "ords-* needs AuthType %s", ORDSJWT_AUTH_TYPE);
+    return AUTHZ_DENIED;
 }
 
 /* Remembers why a line denied, for the log if the request is refused. */

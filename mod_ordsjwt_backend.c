@@ -132,4 +132,13 @@ void ordsjwt_to_backend(request_rec *r, const ordsjwt_req_t *rq)
                                        ? "Proxy-Authorization"
                                        : "Authorization");
     }
+    else if (rq->basic_token) {
+        /* the backend sees what a bearer client sends, never the
+         * Basic user name */
+        apr_table_setn(r->headers_in, PROXYREQ_PROXY == r->proxyreq
+                                      ? "Proxy-Authorization"
+                                      : "Authorization",
+                       apr_pstrcat(r->pool, "Bearer ", rq->basic_token,
+                                   NULL));
+    }
 }

@@ -39,6 +39,7 @@ typedef enum {
     OJW_ERR_ISSUER,
     OJW_ERR_AUDIENCE,
     OJW_ERR_SUBJECT,
+    OJW_ERR_USER_MISMATCH,      /* Basic: the user name is not the sub */
     OJW_ERR_KEYS_UNAVAILABLE,
     OJW_ERR_TOKEN_MISSING,      /* not a token error: no bearer token */
     OJW_ERR_SCOPE_MISSING,      /* authorization: Require ords-scope */

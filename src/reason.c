@@ -32,6 +32,8 @@ static const reason_text_t reason_texts[OJW_REASON_COUNT] = {
     [OJW_ERR_AUDIENCE]         = { "audience_mismatch",
                                    "audience not accepted" },
     [OJW_ERR_SUBJECT]          = { "subject_missing", "token has no subject" },
+    [OJW_ERR_USER_MISMATCH]    = { "user_mismatch",
+                                   "user name is not the token's subject" },
     [OJW_ERR_KEYS_UNAVAILABLE] = { "keys_unavailable",
                                    "signing keys unavailable" },
     [OJW_ERR_TOKEN_MISSING]    = { "token_missing", "no bearer token" },
