@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <apr_lib.h>
 #include <apr_strings.h>
+#include <openssl/evp.h>
 #include "inspect.h"
 #include "b64url.h"
 #include "diagnose.h"
@@ -483,4 +485,91 @@ ojw_reason_t ojw_inspect_roles(ojw_inspection_t *in, const char *pointer,
              "(%s)", joined(pool, roles, n), pointer,
              json_text(pool, ojw_json_pointer(claims, pointer)));
     return authz_result(in, OJW_STEP_ROLE, &err, NULL, pool);
+}
+
+/* ------------------------------------------------------------------ */
+/* the token in a pasted header value                                  */
+
+/* s without leading and trailing whitespace, in pool memory. */
+static char *trimmed(apr_pool_t *p, const char *s)
+{
+    const char *end;
+
+    while (apr_isspace(*s)) {
+        s++;
+    }
+    end = s + strlen(s);
+    while (end > s && apr_isspace(end[-1])) {
+        end--;
+    }
+    return apr_pstrndup(p, s, (apr_size_t)(end - s));
+}
+
+/* s after the scheme word (any case) and 1*(SP / HTAB), or NULL. */
+static const char *after_scheme(const char *s, const char *scheme)
+{
+    size_t n = strlen(scheme);
+
+    if (strncasecmp(s, scheme, n) != 0 || (s[n] != ' ' && s[n] != '\t')) {
+        return NULL;
+    }
+    return s + n + strspn(s + n, " \t");
+}
+
+/* RFC 7617 credentials: canonical base64 (RFC 4648 4, padded) of
+ * user:password, without NUL bytes; the password, or NULL. */
+static const char *basic_password(apr_pool_t *p, const char *b64,
+                                  const char **user)
+{
+    size_t len = strlen(b64), pad = 0, i;
+    unsigned char *out;
+    char *colon;
+    int n;
+
+    if (len == 0 || len % 4 != 0 || len > 1024 * 1024) {
+        return NULL;
+    }
+    while (pad < 2 && b64[len - 1 - pad] == '=') {
+        pad++;
+    }
+    for (i = 0; i < len - pad; i++) {
+        if (!apr_isalnum(b64[i]) && b64[i] != '+' && b64[i] != '/') {
+            return NULL;
+        }
+    }
+    out = apr_palloc(p, len / 4 * 3 + 1);
+    n = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)len);
+    if (n < 0 || (size_t)n < pad) {
+        return NULL;
+    }
+    n -= (int)pad;
+    out[n] = '\0';
+    if (memchr(out, '\0', (size_t)n) != NULL
+        || (colon = strchr((char *)out, ':')) == NULL) {
+        return NULL;
+    }
+    *colon = '\0';
+    *user = (const char *)out;
+    return colon + 1;
+}
+
+const char *ojw_header_token(apr_pool_t *p, const char *text,
+                             const char **user, const char **error)
+{
+    char *s = trimmed(p, text);
+    const char *rest, *token;
+
+    *user = NULL;
+    if ((rest = after_scheme(s, "Bearer")) != NULL) {
+        return rest;
+    }
+    rest = strcasecmp(s, "Basic") == 0 ? "" : after_scheme(s, "Basic");
+    if (rest == NULL) {
+        return s;
+    }
+    if ((token = basic_password(p, rest, user)) == NULL) {
+        *error = "Basic credentials that are not base64 of user:password";
+        return NULL;
+    }
+    return trimmed(p, token);
 }

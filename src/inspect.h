@@ -100,4 +100,15 @@ ojw_reason_t ojw_inspect_roles(ojw_inspection_t *in, const char *pointer,
 json_t *ojw_inspect_segment(const char *compact, size_t len, int index,
                             apr_pool_t *pool, const char **why);
 
+/*
+ * The token in text that a user pasted: a bare token, an Authorization
+ * header value "Bearer T", or "Basic B64" whose decoded user:password has
+ * the token as the password (AuthBasicProvider ords-jwt); surrounding
+ * whitespace ignored. *user: the Basic user name, else NULL. Returns NULL
+ * (and *error) when Basic credentials are not canonical base64 of
+ * user:password.
+ */
+const char *ojw_header_token(apr_pool_t *p, const char *text,
+                             const char **user, const char **error);
+
 #endif

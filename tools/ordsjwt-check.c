@@ -83,7 +83,8 @@ static const char usage_text[] =
 "the decoded header and claims (never the signature), then every check with\n"
 "the reason and the hint the module would log. The token is the argument,\n"
 "or read from stdin (\"-\" or no argument); surrounding whitespace and a\n"
-"leading \"Bearer \" are ignored.\n"
+"leading \"Bearer \" are ignored. An Authorization value \"Basic ...\" is\n"
+"decoded and its password taken as the token (AuthBasicProvider ords-jwt).\n"
 "\n"
 "The profile, from an httpd configuration (Include and IncludeOptional are\n"
 "followed; OrdsJwtAllowedSkew, OrdsJwtAllowedAge, OrdsJwtMaxTokenSize,\n"
@@ -792,30 +793,10 @@ static char *read_stdin(apr_pool_t *pool, const char **error)
     return buf;
 }
 
-/* The token without surrounding whitespace and "Bearer ". */
-static const char *bare_token(char *s)
-{
-    char *end;
-
-    while (isspace((unsigned char)*s)) {
-        s++;
-    }
-    if (strncasecmp(s, "Bearer", 6) == 0 && (s[6] == ' ' || s[6] == '\t')) {
-        s += 6;
-        while (isspace((unsigned char)*s)) {
-            s++;
-        }
-    }
-    end = s + strlen(s);
-    while (end > s && isspace((unsigned char)end[-1])) {
-        *--end = '\0';
-    }
-    return s;
-}
-
 static int read_token(const char **token, const options_t *opt,
                       apr_pool_t *pool, const char **error)
 {
+    const char *user;
     char *raw;
 
     if (opt->token && strcmp(opt->token, "-") != 0) {
@@ -824,7 +805,14 @@ static int read_token(const char **token, const options_t *opt,
     else if ((raw = read_stdin(pool, error)) == NULL) {
         return -1;
     }
-    *token = bare_token(raw);
+    if ((*token = ojw_header_token(pool, raw, &user, error)) == NULL) {
+        return -1;
+    }
+    if (user && *user) {
+        printf("Basic credentials: user name \"%s\" (AuthBasicProvider "
+               "ords-jwt accepts it only when it is the token's sub)\n",
+               user);
+    }
     if (**token == '\0') {
         *error = "no token: give it as the argument or on stdin";
         return -1;

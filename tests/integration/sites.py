@@ -46,6 +46,24 @@ def location(path, profile_name, require="valid-user", realm="ORDS", extra=(),
     return "\n".join(lines)
 
 
+def basic_location(path, profile_name, require="valid-user", providers="ords-jwt",
+                   realm="ORDS", extra=()):
+    """<Location PATH> with AuthType Basic, AuthBasicProvider providers and
+    AuthOrdsJwtProfile profile_name (None: no profile line): the token as
+    the Basic password; extra and require as for location()."""
+    lines = ["<Location %s>" % path,
+             "    AuthType Basic",
+             '    AuthName "%s"' % realm,
+             "    AuthBasicProvider %s" % providers]
+    if profile_name is not None:
+        lines.append("    AuthOrdsJwtProfile %s" % profile_name)
+    lines += ["    " + line for line in extra]
+    if require is not None:
+        lines.append("    Require %s" % require)
+    lines.append("</Location>")
+    return "\n".join(lines)
+
+
 def virtual_host(address, *parts, server_name=None):
     """<VirtualHost ADDRESS> around parts (lines or snippets), indented."""
     lines = ["<VirtualHost %s>" % address]

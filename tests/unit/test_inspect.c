@@ -246,6 +246,49 @@ START_TEST(segments_for_display)
 }
 END_TEST
 
+/* A pasted Authorization value: Bearer, Basic (password = token), bare. */
+START_TEST(header_token_bearer_basic_bare)
+{
+    const char *user, *err = NULL, *t;
+
+    t = ojw_header_token(test_pool, "  Bearer   a.b.c \n", &user, &err);
+    ck_assert_str_eq(t, "a.b.c");
+    ck_assert_ptr_null(user);
+    t = ojw_header_token(test_pool, "a.b.c\n", &user, &err);
+    ck_assert_str_eq(t, "a.b.c");
+    /* base64("carol:a.b.c"), base64(":a.b.c") */
+    t = ojw_header_token(test_pool, "Basic Y2Fyb2w6YS5iLmM=", &user, &err);
+    ck_assert_str_eq(t, "a.b.c");
+    ck_assert_str_eq(user, "carol");
+    t = ojw_header_token(test_pool, "basic OmEuYi5j", &user, &err);
+    ck_assert_str_eq(t, "a.b.c");
+    ck_assert_str_eq(user, "");
+    /* a password with a colon keeps it: only the first colon splits */
+    t = ojw_header_token(test_pool, "Basic dTphOmI=", &user, &err);
+    ck_assert_str_eq(t, "a:b");
+}
+END_TEST
+
+START_TEST(header_token_hostile_basic)
+{
+    static const char *const bad[] = {
+        "Basic ", "Basic Y2Fyb2w", "Basic Y2Fy*2w6YS5iLmM=",
+        "Basic Y2Fyb2w=",           /* "carol": no colon */
+        "Basic YQBiOmM=",           /* "a\0b:c": a NUL byte */
+        "Basic ====", "Basic Y2Fyb2w6YS5iLmM=Y2Fy",
+    };
+    const char *user, *err;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err = NULL;
+        ck_assert_msg(ojw_header_token(test_pool, bad[i], &user, &err) == NULL,
+                      "accepted %s", bad[i]);
+        ck_assert_ptr_nonnull(err);
+    }
+}
+END_TEST
+
 Suite *inspect_suite(void)
 {
     Suite *s = suite_create("inspect");
@@ -260,6 +303,8 @@ Suite *inspect_suite(void)
     tcase_add_test(tc, parse_refusals_name_their_step);
     tcase_add_test(tc, scopes_and_roles);
     tcase_add_test(tc, segments_for_display);
+    tcase_add_test(tc, header_token_bearer_basic_bare);
+    tcase_add_test(tc, header_token_hostile_basic);
     suite_add_tcase(s, tc);
     return s;
 }
