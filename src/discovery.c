@@ -142,10 +142,12 @@ static int has_word(const char *s, const char *word)
     return 0;
 }
 
-static const char *status_hint(const char *url, long status)
+static const char *status_hint(const char *url, const char *issuer,
+                               long status)
 {
     if ((status == 401 || status == 403)
-        && has_word(url, ".identity.oraclecloud.com")) {
+        && (has_word(url, ".identity.oraclecloud.com")
+            || has_word(issuer, "identity.oraclecloud.com"))) {
         return "this looks like an OCI IAM identity domain: enable Settings "
                "-> \"Configure client access\" in the domain so that its "
                "discovery document and signing certificate can be read "
@@ -163,7 +165,7 @@ static const char *status_hint(const char *url, long status)
     return NULL;
 }
 
-const char *ojw_discovery_fetch_cause(const char *url,
+const char *ojw_discovery_fetch_cause(const char *url, const char *issuer,
                                       const ojw_fetch_result_t *res,
                                       const char **hint, apr_pool_t *pool)
 {
@@ -184,7 +186,7 @@ const char *ojw_discovery_fetch_cause(const char *url,
                             type ? type : "no Content-Type");
     }
     if (res->http_status != 0 && res->http_status != 200) {
-        *hint = status_hint(url, res->http_status);
+        *hint = status_hint(url, issuer, res->http_status);
     }
     return apr_pstrdup(pool, res->error[0] ? res->error : "fetch failed");
 }

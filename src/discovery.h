@@ -48,10 +48,11 @@ apr_status_t ojw_discovery_check(ojw_discovery_t *out, const char *doc,
                                  apr_size_t url_max, apr_pool_t *pool,
                                  char *err, apr_size_t errlen);
 
-/* Why a fetch of the discovery document at url failed, as a sentence
- * (pool memory), and what to do about it (*hint, or NULL): an OCI IAM
- * domain that hides its metadata, an HTML page, a wrong path. */
-const char *ojw_discovery_fetch_cause(const char *url,
+/* Why a fetch of the discovery document at url, for a profile of issuer,
+ * failed, as a sentence (pool memory), and what to do about it (*hint, or
+ * NULL): an OCI IAM domain that hides its metadata (its host or the OCI
+ * issuer tells), an HTML page, a wrong path. */
+const char *ojw_discovery_fetch_cause(const char *url, const char *issuer,
                                       const ojw_fetch_result_t *res,
                                       const char **hint, apr_pool_t *pool);
 

@@ -363,7 +363,8 @@ static int discover(ojw_keys_t *k, int slot, const char *issuer,
     opts.max_size = OJW_DISCOVERY_MAX;
     if (k->env.fetch(k->env.baton, k->urls[slot], &opts, &res, tmp)
         != APR_SUCCESS) {
-        cause = ojw_discovery_fetch_cause(k->urls[slot], &res, &hint, tmp);
+        cause = ojw_discovery_fetch_cause(k->urls[slot], issuer, &res,
+                                          &hint, tmp);
         discovery_failed(k, slot, &res, cause, hint, 0, have_doc, ctx);
         return 0;
     }

@@ -119,18 +119,24 @@ START_TEST(fetch_causes_and_hints)
     apr_cpystrn(res.error, "HTTP status 401", sizeof(res.error));
     cause = ojw_discovery_fetch_cause("https://idcs-1.identity.oraclecloud.com"
                                       "/.well-known/openid-configuration",
-                                      &res, &hint, test_pool);
+                                      ISS, &res, &hint, test_pool);
     ck_assert_str_eq(cause, "HTTP status 401");
     ck_assert_ptr_nonnull(strstr(hint, "Configure client access"));
     res.http_status = 200;
     res.content_type = "text/html; charset=utf-8";
-    cause = ojw_discovery_fetch_cause(DISC, &res, &hint, test_pool);
+    cause = ojw_discovery_fetch_cause(DISC, ISS, &res, &hint, test_pool);
     ck_assert_ptr_nonnull(strstr(cause, "discovery document served as "
                                  "text/html"));
     ck_assert_ptr_nonnull(strstr(hint, "HTML page"));
     res.http_status = 404;
-    cause = ojw_discovery_fetch_cause(DISC, &res, &hint, test_pool);
+    cause = ojw_discovery_fetch_cause(DISC, ISS, &res, &hint, test_pool);
     ck_assert_ptr_nonnull(strstr(hint, "openid-configuration"));
+    res.http_status = 403;      /* OCI's issuer, any host */
+    cause = ojw_discovery_fetch_cause(DISC, "https://identity.oraclecloud.com/",
+                                      &res, &hint, test_pool);
+    ck_assert_ptr_nonnull(strstr(hint, "Configure client access"));
+    cause = ojw_discovery_fetch_cause(DISC, ISS, &res, &hint, test_pool);
+    ck_assert_ptr_null(strstr(hint, "Configure client access"));
 }
 END_TEST
 
