@@ -18,7 +18,7 @@ import pytest
 import sites
 from helpers import Client, assert_invalid_token, assert_ok, assert_unavailable
 from httpd_instance import Httpd, bad_lines
-from tokens import ISSUER, claims, mint
+from tokens import AUDIENCE, ISSUER, claims, mint
 
 DISCOVERED = "ORDSJWT00050"
 DISCOVERY_FAILED = "ORDSJWT00051"
@@ -206,3 +206,26 @@ def test_configtest_discovery_excludes_other_sources(workdir, pki, other):
     code, out = h.configtest()
     assert code != 0
     assert "discovery_url and %s exclude each other" % other.split("=")[0] in out, out
+
+
+# --- ordsjwt-check --discovery-url ------------------------------------------
+
+def test_checker_discovery_url(pki, jwks, keys):
+    from test_checker import check
+    publish_all(jwks, keys)
+    opts = ["--issuer", ISSUER, "--audience", AUDIENCE, "--ca-file", pki["ca"]]
+    run = check(*opts, "--discovery-url", jwks.url(disc_path("happy")),
+                mint(claims(), key=keys["rsa1"]))
+    assert run.code == 0, run
+    assert "discovery_url " + jwks.url(disc_path("happy")) in run.out, run
+    assert "jwks_uri " + jwks.url("/dc-happy/jwks") in run.out, run
+    run = check(*opts, "--discovery-url", jwks.url(disc_path("mismatch")),
+                mint(claims(), key=keys["rsa1"]))
+    assert run.code == 2, run
+    assert '"https://issuer.example"' in run.err and ISSUER in run.err, run
+    run = check(*opts, "--discovery-url", jwks.url(disc_path("html")),
+                mint(claims(), key=keys["rsa1"]))
+    assert run.code == 2 and "HTML page" in run.err, run
+    run = check(*opts, "--discovery-url", jwks.url(disc_path("happy")),
+                "--jwk-url", jwks.url("/jwks"), "abc")
+    assert run.code == 2 and "exclude each other" in run.err, run
