@@ -256,15 +256,18 @@ static int keys_unavailable(request_rec *r, ordsjwt_req_t *rq,
     if (use->busy) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00040: %d "
                       "requests wait already for the keys of profile %s "
-                      "(jwk_url %s): answering 503, retry in %ld s",
+                      "(%s): answering 503, retry in %ld s",
                       OJW_MAX_WAITERS, rq->profile->name,
-                      rq->profile->jwk_url, use->retry_after);
+                      ojw_profile_key_source(rq->profile, r->pool),
+                      use->retry_after);
         return HTTP_SERVICE_UNAVAILABLE;
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00012: no signing keys "
-                  "for profile %s (jwk_url %s): answering 503, retry in %ld s; "
+                  "for profile %s (%s): answering 503, retry in %ld s; "
                   "the error log says why the JWKS could not be fetched",
-                  rq->profile->name, rq->profile->jwk_url, use->retry_after);
+                  rq->profile->name,
+                  ojw_profile_key_source(rq->profile, r->pool),
+                  use->retry_after);
     return HTTP_SERVICE_UNAVAILABLE;
 }
 

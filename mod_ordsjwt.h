@@ -128,7 +128,10 @@ typedef struct {
     /* this generation's */
     int active;                     /* JWKS are fetched and shared */
     int nslots;
-    const char **slot_urls;
+    const char **slot_urls;         /* jwk_url, or discovery URL */
+    const char **slot_issuers;      /* NULL, or a discovery slot's issuer */
+    apr_array_header_t *slot_url_arr;
+    apr_array_header_t *slot_issuer_arr;
     ojw_refresh_policy_t policy;
     ojw_fetch_opts_t fetch;
     apr_uint32_t *counters;         /* (nprofiles + 1) * OJW_REASON_COUNT */

@@ -301,7 +301,8 @@ static const char *cmd_pass_claims(cmd_parms *cmd, void *dconf,
 const command_rec ordsjwt_cmds[] = {
     AP_INIT_RAW_ARGS("OrdsJwtProfile", cmd_profile, NULL, RSRC_CONF,
         "NAME issuer=... audience=... jwk_url=https://...|file:///... "
-        "(or pem_file=/... [pem_kid=...]) [allowed_skew=N] [allowed_age=N] "
+        "(or pem_file=/... [pem_kid=...], or discovery_url=https://...) "
+        "[allowed_skew=N] [allowed_age=N] "
         "[role_claim_name=/pointer] [description=...]"),
     OJW_NUMBER_SETTINGS(NUMBER_CMD)
     AP_INIT_TAKE1("OrdsJwtCACertificateFile", cmd_ca_file, NULL, RSRC_CONF,

@@ -36,40 +36,68 @@ int ordsjwt_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
            ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
+/* The key of a profile's slot: its jwk_url, or for a discovery profile
+ * its discovery URL and issuer (two profiles that name one discovery URL
+ * with different issuers get a slot each: at most one of them matches). */
+static const char *slot_key(const ojw_profile_t *prof, apr_pool_t *p)
+{
+    if (prof->discovery_url) {
+        return apr_pstrcat(p, prof->discovery_url, " ", prof->issuer, NULL);
+    }
+    return prof->jwk_url;
+}
+
+/* A new slot for prof's keys. */
+static int *new_slot(ordsjwt_state_t *st, const ojw_profile_t *prof,
+                     apr_pool_t *p)
+{
+    int *idx = apr_palloc(p, sizeof(*idx));
+
+    *idx = st->nslots++;
+    APR_ARRAY_PUSH(st->slot_url_arr, const char *)
+        = prof->discovery_url ? prof->discovery_url : prof->jwk_url;
+    APR_ARRAY_PUSH(st->slot_issuer_arr, const char *)
+        = prof->discovery_url ? prof->issuer : NULL;
+    return idx;
+}
+
 /* Numbers every profile of every server (its counters' row) and gives
- * every distinct https jwk_url a slot. */
+ * every distinct https jwk_url, and every distinct discovery URL and
+ * issuer, a slot. */
 static void assign_slots(ordsjwt_state_t *st, server_rec *s, apr_pool_t *p)
 {
-    apr_hash_t *urls = apr_hash_make(p);
-    apr_array_header_t *order = apr_array_make(p, 4, sizeof(const char *));
+    apr_hash_t *keys = apr_hash_make(p);
     apr_hash_index_t *hi;
 
     st->nprofiles = 0;
+    st->nslots = 0;
+    st->slot_url_arr = apr_array_make(p, 4, sizeof(const char *));
+    st->slot_issuer_arr = apr_array_make(p, 4, sizeof(const char *));
     for (; s; s = s->next) {
         for (hi = apr_hash_first(p, ordsjwt_srv_conf(s)->profiles); hi;
              hi = apr_hash_next(hi)) {
             ojw_profile_t *prof = apr_hash_this_val(hi);
+            const char *key;
             int *idx;
 
             prof->index = st->nprofiles++;
             if (prof->static_keys) {
                 continue;
             }
-            idx = apr_hash_get(urls, prof->jwk_url, APR_HASH_KEY_STRING);
-            if (idx == NULL) {
-                idx = apr_palloc(p, sizeof(*idx));
-                *idx = order->nelts;
-                APR_ARRAY_PUSH(order, const char *) = prof->jwk_url;
-                apr_hash_set(urls, prof->jwk_url, APR_HASH_KEY_STRING, idx);
+            key = slot_key(prof, p);
+            if ((idx = apr_hash_get(keys, key, APR_HASH_KEY_STRING)) == NULL) {
+                idx = new_slot(st, prof, p);
+                apr_hash_set(keys, key, APR_HASH_KEY_STRING, idx);
             }
             prof->slot = *idx;
         }
     }
-    st->nslots = order->nelts;
-    st->slot_urls = (const char **)order->elts;
+    st->slot_urls = (const char **)st->slot_url_arr->elts;
+    st->slot_issuers = (const char **)st->slot_issuer_arr->elts;
 }
 
-/* 1 when the segment's slots are bound to exactly this generation's URLs. */
+/* 1 when the segment's slots are bound to exactly this generation's URLs
+ * (and issuers, for discovery slots). */
 static int cache_fits(const ordsjwt_state_t *st)
 {
     int i;
@@ -78,7 +106,8 @@ static int cache_fits(const ordsjwt_state_t *st)
         return 0;
     }
     for (i = 0; i < st->nslots; i++) {
-        if (ojw_cache_find(st->cache, st->slot_urls[i]) != i) {
+        if (ojw_cache_find_bound(st->cache, st->slot_urls[i],
+                                 st->slot_issuers[i]) != i) {
             return 0;
         }
     }
@@ -86,21 +115,24 @@ static int cache_fits(const ordsjwt_state_t *st)
 }
 
 /* Binds the new segment's slots to this generation's URLs, keeping the
- * documents of the URLs the previous segment had. */
+ * documents of the slots the previous segment had (same URL, same
+ * issuer: keys checked against another issuer are not carried over). */
 static apr_status_t bind_slots(ordsjwt_state_t *st, ojw_cache_t *cache,
                                server_rec *s)
 {
     int i, j;
 
     for (i = 0; i < st->nslots; i++) {
-        if (ojw_cache_set_url(cache, i, st->slot_urls[i]) != APR_SUCCESS) {
+        if (ojw_cache_bind(cache, i, st->slot_urls[i], st->slot_issuers[i])
+            != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ORDSJWT00006: jwk_url "
-                         "%s is longer than %d bytes", st->slot_urls[i],
-                         OJW_URL_MAX - 1);
+                         "%s (or its issuer) is longer than %d bytes",
+                         st->slot_urls[i], OJW_URL_MAX - 1);
             return APR_EINVAL;
         }
-        if (st->cache && (j = ojw_cache_find(st->cache,
-                                             st->slot_urls[i])) >= 0) {
+        if (st->cache && (j = ojw_cache_find_bound(st->cache,
+                                                   st->slot_urls[i],
+                                                   st->slot_issuers[i])) >= 0) {
             ojw_cache_copy_slot(cache, i, st->cache, j);
         }
     }
@@ -223,6 +255,7 @@ static ordsjwt_state_t *retained_state(void)
     st->active = 0;
     st->nslots = 0;
     st->slot_urls = NULL;
+    st->slot_issuers = NULL;
     st->counters = NULL;
     st->nprofiles = 0;
     st->keys = NULL;
@@ -280,6 +313,35 @@ static void log_fetch_failure(request_rec *r, const ojw_keys_event_t *ev)
                             : "no keys: tokens of this issuer get 503");
 }
 
+static void log_discovery_failure(request_rec *r, const ojw_keys_event_t *ev)
+{
+    const char *type = ev->res ? ev->res->content_type : NULL;
+    const char *then = ev->stale ? "keeping the previous keys"
+                                 : "no keys: tokens of this issuer get 503";
+
+    if (ev->mismatch) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00052: discovery "
+                      "document %s refused: %s; %s", ev->url, ev->cause, then);
+        return;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00051: discovery "
+                  "document fetch from %s failed: %s%s%s%s%s; %s", ev->url,
+                  ev->cause, type ? " (Content-Type " : "", type ? type : "",
+                  type ? ")" : "",
+                  ev->hint ? apr_pstrcat(r->pool, "; hint: ", ev->hint, NULL)
+                           : "", then);
+}
+
+static void report_discovery(request_rec *r, const ojw_keys_event_t *ev)
+{
+    if (ev->type == OJW_KEYS_DISCOVERY_FAILED) {
+        log_discovery_failure(r, ev);
+        return;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00050: discovery "
+                  "document %s names jwks_uri %s", ev->url, ev->jwks_uri);
+}
+
 static void report_keys(void *baton, void *ctx, const ojw_keys_event_t *ev)
 {
     request_rec *r = ctx;
@@ -308,6 +370,10 @@ static void report_keys(void *baton, void *ctx, const ojw_keys_event_t *ev)
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00023: unknown "
                       "kid: verifying again with the refetched keys of %s",
                       ev->url);
+        break;
+    case OJW_KEYS_DISCOVERED:
+    case OJW_KEYS_DISCOVERY_FAILED:
+        report_discovery(r, ev);
         break;
     }
 }

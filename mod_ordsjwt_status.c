@@ -33,6 +33,13 @@ static void slot_status(request_rec *r, const ojw_profile_t *p,
         return;
     }
     ojw_cache_last_error(st->cache, p->slot, error, OJW_ERROR_MAX);
+    if (p->discovery_url) {
+        char *uri = apr_pcalloc(r->pool, OJW_URL_MAX);
+
+        ojw_cache_source(st->cache, p->slot, uri, OJW_URL_MAX,
+                         &sp->discovered_at);
+        sp->jwks_uri = uri;
+    }
     if (doc && ojw_jwks_parse(&ks, doc, len, r->pool, NULL, NULL, errbuf,
                               sizeof(errbuf)) == APR_SUCCESS) {
         sp->keys = ks;

@@ -7,6 +7,13 @@
 /* Layout of one slot; the document bytes follow the header. */
 typedef struct {
     char url[OJW_URL_MAX];
+    /* a discovery slot: the issuer its document must name, bound with url
+     * at startup; "" for a JWKS slot */
+    char issuer[OJW_URL_MAX];
+    /* a discovery slot: the jwks_uri of the document held, and when the
+     * discovery document that named it was read */
+    char jwks_uri[OJW_URL_MAX];
+    apr_int64_t discovered_at;
     ojw_slot_state_t state;
     char last_error[OJW_ERROR_MAX];
     char etag[OJW_ETAG_MAX];
@@ -147,10 +154,18 @@ int ojw_cache_nslots(const ojw_cache_t *c)
 
 int ojw_cache_find(ojw_cache_t *c, const char *url)
 {
+    return ojw_cache_find_bound(c, url, NULL);
+}
+
+int ojw_cache_find_bound(ojw_cache_t *c, const char *url, const char *issuer)
+{
     int i;
 
     for (i = 0; i < c->nslots; i++) {
-        if (strcmp(slot_at(c, i)->url, url) == 0) {
+        slot_header_t *s = slot_at(c, i);
+
+        if (strcmp(s->url, url) == 0
+            && strcmp(s->issuer, issuer ? issuer : "") == 0) {
             return i;
         }
     }
@@ -207,7 +222,7 @@ apr_status_t ojw_cache_copy_slot(ojw_cache_t *dst, int di, ojw_cache_t *src,
                                  int si)
 {
     slot_header_t *d = slot_at(dst, di), *from = slot_at(src, si);
-    char url[OJW_URL_MAX];
+    char url[OJW_URL_MAX], issuer[OJW_URL_MAX];
     apr_status_t rv;
 
     if (d == NULL || from == NULL || from->doc_len > dst->doc_max
@@ -218,20 +233,33 @@ apr_status_t ojw_cache_copy_slot(ojw_cache_t *dst, int di, ojw_cache_t *src,
         return rv;
     }
     memcpy(url, d->url, sizeof(url));
+    memcpy(issuer, d->issuer, sizeof(issuer));
     memcpy(d, from, sizeof(*d) + from->doc_len);
     memcpy(d->url, url, sizeof(url));
+    memcpy(d->issuer, issuer, sizeof(issuer));
     d->state.fetch_started = 0;
     return apr_global_mutex_unlock(src->mutex);
 }
 
 apr_status_t ojw_cache_set_url(ojw_cache_t *c, int idx, const char *url)
 {
+    return ojw_cache_bind(c, idx, url, NULL);
+}
+
+apr_status_t ojw_cache_bind(ojw_cache_t *c, int idx, const char *url,
+                            const char *issuer)
+{
     slot_header_t *s = slot_at(c, idx);
 
-    if (s == NULL || strlen(url) >= sizeof(s->url)) {
+    if (issuer == NULL) {
+        issuer = "";
+    }
+    if (s == NULL || strlen(url) >= sizeof(s->url)
+        || strlen(issuer) >= sizeof(s->issuer)) {
         return APR_EINVAL;
     }
     apr_cpystrn(s->url, url, sizeof(s->url));
+    apr_cpystrn(s->issuer, issuer, sizeof(s->issuer));
     return APR_SUCCESS;
 }
 
@@ -373,6 +401,51 @@ static const char *etag_of(const slot_header_t *s)
 static const char *last_error_of(const slot_header_t *s)
 {
     return s->last_error;
+}
+
+static const char *issuer_of(const slot_header_t *s)
+{
+    return s->issuer;
+}
+
+apr_status_t ojw_cache_issuer(ojw_cache_t *c, int idx, char *buf,
+                              apr_size_t buflen)
+{
+    return copy_string(c, idx, issuer_of, buf, buflen);
+}
+
+apr_status_t ojw_cache_set_source(ojw_cache_t *c, int idx,
+                                  const char *jwks_uri, long long discovered_at)
+{
+    apr_status_t rv;
+    slot_header_t *s;
+
+    if (strlen(jwks_uri) >= OJW_URL_MAX) {
+        return APR_EINVAL;
+    }
+    if ((s = lock_slot(c, idx, &rv)) == NULL) {
+        return rv;
+    }
+    apr_cpystrn(s->jwks_uri, jwks_uri, sizeof(s->jwks_uri));
+    s->discovered_at = discovered_at;
+    return unlock(c);
+}
+
+apr_status_t ojw_cache_source(ojw_cache_t *c, int idx, char *buf,
+                              apr_size_t buflen, long long *discovered_at)
+{
+    apr_status_t rv;
+    slot_header_t *s;
+
+    if (buflen == 0) {
+        return APR_EINVAL;
+    }
+    if ((s = lock_slot(c, idx, &rv)) == NULL) {
+        return rv;
+    }
+    apr_cpystrn(buf, s->jwks_uri, buflen);
+    *discovered_at = s->discovered_at;
+    return unlock(c);
 }
 
 apr_status_t ojw_cache_etag(ojw_cache_t *c, int idx, char *buf,

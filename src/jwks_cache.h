@@ -85,9 +85,12 @@ ojw_cache_t *ojw_cache_attach(void *base, apr_size_t size, int nslots,
                               apr_size_t doc_max, apr_global_mutex_t *mutex,
                               int init, apr_pool_t *pool);
 
-/* Number of slots; the slot bound to url, or -1. */
+/* Number of slots; the JWKS slot bound to url, or -1. */
 int ojw_cache_nslots(const ojw_cache_t *c);
 int ojw_cache_find(ojw_cache_t *c, const char *url);
+
+/* The slot bound to url and issuer (NULL: a JWKS slot), or -1. */
+int ojw_cache_find_bound(ojw_cache_t *c, const char *url, const char *issuer);
 
 /* Copies slot si of src (document, state, ETag) into slot di of dst, as
  * when the set of URLs changes on a graceful restart. dst and src must
@@ -97,6 +100,30 @@ apr_status_t ojw_cache_copy_slot(ojw_cache_t *dst, int di, ojw_cache_t *src,
 
 /* Binds slot idx to url (parent, at startup). */
 apr_status_t ojw_cache_set_url(ojw_cache_t *c, int idx, const char *url);
+
+/* Binds slot idx to url and, when issuer is not NULL, makes it a
+ * discovery slot (discovery.h): url is the discovery document, whose
+ * issuer must be exactly issuer; the slot's document is the JWKS at the
+ * jwks_uri it names. Parent, at startup. */
+apr_status_t ojw_cache_bind(ojw_cache_t *c, int idx, const char *url,
+                            const char *issuer);
+
+/* The issuer a discovery slot is bound to (copied into buf), "" for a
+ * JWKS slot. */
+apr_status_t ojw_cache_issuer(ojw_cache_t *c, int idx, char *buf,
+                              apr_size_t buflen);
+
+/* A discovery slot: records the jwks_uri of the document being stored
+ * and when the discovery document naming it was read (milliseconds); by
+ * the caller that holds the fetch, before store() or not_modified(). */
+apr_status_t ojw_cache_set_source(ojw_cache_t *c, int idx,
+                                  const char *jwks_uri,
+                                  long long discovered_at);
+
+/* The jwks_uri the slot's document came from ("" if none or a JWKS slot)
+ * and when discovery last led to it (0 if never). */
+apr_status_t ojw_cache_source(ojw_cache_t *c, int idx, char *buf,
+                              apr_size_t buflen, long long *discovered_at);
 
 /* Looks at slot idx under the lock and decides; on OJW_FETCH the slot is
  * marked as being fetched by the caller, who must call store() or fail().

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <apr_thread_mutex.h>
 #include "keys.h"
+#include "discovery.h"
 
 /* Parsed keys of one generation of a slot, shared by the threads of a
  * process; freed when no request holds them and a newer set replaced them. */
@@ -113,16 +114,22 @@ static long long now_ms(const ojw_keys_t *k)
     return apr_time_as_msec(k->env.now(k->env.baton));
 }
 
-/* An event of this type about the slot's URL, the rest zero. */
-static ojw_keys_event_t event_of(const ojw_keys_t *k,
-                                 ojw_keys_event_type_t type, int slot)
+/* An event of this type about url, the rest zero. */
+static ojw_keys_event_t event_at(ojw_keys_event_type_t type, const char *url)
 {
     ojw_keys_event_t ev;
 
     memset(&ev, 0, sizeof(ev));
     ev.type = type;
-    ev.url = k->urls[slot];
+    ev.url = url;
     return ev;
+}
+
+/* An event of this type about the slot's URL, the rest zero. */
+static ojw_keys_event_t event_of(const ojw_keys_t *k,
+                                 ojw_keys_event_type_t type, int slot)
+{
+    return event_at(type, k->urls[slot]);
 }
 
 static void report(const ojw_keys_t *k, void *ctx, const ojw_keys_event_t *ev)
@@ -213,10 +220,20 @@ static keyref_t *keyref_acquire(ojw_keys_t *k, int slot,
 /* ------------------------------------------------------------------ */
 /* fetching                                                            */
 
-static void fetch_failed(ojw_keys_t *k, int slot, const ojw_fetch_result_t *res,
-                         const char *cause, int stale, void *ctx)
+/* What one fetch of a slot asks for: the slot's URL, or for a discovery
+ * slot the jwks_uri its discovery document named. */
+typedef struct {
+    const char *url;            /* fetched now */
+    const char *jwks_uri;       /* discovery: recorded with the doc, else NULL */
+    long long discovered_at;
+    long fresh_cap;             /* the discovery document's freshness, or -1 */
+} source_t;
+
+static void fetch_failed(ojw_keys_t *k, int slot, const source_t *src,
+                         const ojw_fetch_result_t *res, const char *cause,
+                         int stale, void *ctx)
 {
-    ojw_keys_event_t ev = event_of(k, OJW_KEYS_FETCH_FAILED, slot);
+    ojw_keys_event_t ev = event_at(OJW_KEYS_FETCH_FAILED, src->url);
 
     ev.cause = cause;
     ev.res = res;
@@ -225,54 +242,164 @@ static void fetch_failed(ojw_keys_t *k, int slot, const ojw_fetch_result_t *res,
     ojw_cache_fail(k->cache, slot, now_ms(k), cause);
 }
 
+/* How long the fetched document stays fresh: its own Cache-Control, and
+ * no longer than the discovery document that led to it. */
+static long fresh_of(const ojw_keys_t *k, const source_t *src, long max_age)
+{
+    long fresh = ojw_fresh_for(max_age, &k->policy);
+
+    return src->fresh_cap >= 0 && src->fresh_cap < fresh ? src->fresh_cap
+                                                         : fresh;
+}
+
+static void record_source(ojw_keys_t *k, int slot, const source_t *src)
+{
+    if (src->jwks_uri) {
+        ojw_cache_set_source(k->cache, slot, src->jwks_uri,
+                             src->discovered_at);
+    }
+}
+
 /* Stores a fetched document that parses; reports either way. */
-static void store_fetched(ojw_keys_t *k, int slot, ojw_fetch_result_t *res,
-                          int have_doc, apr_pool_t *tmp, void *ctx)
+static void store_fetched(ojw_keys_t *k, int slot, const source_t *src,
+                          ojw_fetch_result_t *res, int have_doc,
+                          apr_pool_t *tmp, void *ctx)
 {
     ojw_keyset_t *ks;
-    ojw_keys_event_t ev = event_of(k, OJW_KEYS_FETCHED, slot);
+    ojw_keys_event_t ev = event_at(OJW_KEYS_FETCHED, src->url);
     char errbuf[512];
 
     if (ojw_jwks_parse(&ks, res->body, res->len, tmp, k->env.note,
-                       (void *)k->urls[slot], errbuf, sizeof(errbuf))
+                       (void *)src->url, errbuf, sizeof(errbuf))
         != APR_SUCCESS) {
-        fetch_failed(k, slot, res, errbuf, have_doc, ctx);
+        fetch_failed(k, slot, src, res, errbuf, have_doc, ctx);
         return;
     }
     ev.res = res;
     ev.nkeys = ks->nkeys;
     report(k, ctx, &ev);
+    record_source(k, slot, src);
     ojw_cache_store(k->cache, slot, now_ms(k), res->body, res->len,
-                    res->etag, ojw_fresh_for(res->max_age, &k->policy));
+                    res->etag, fresh_of(k, src, res->max_age));
 }
 
-/* Fetches the slot's URL (this process claimed it) and stores the result. */
-static void fetch_slot(ojw_keys_t *k, int slot, int have_doc, apr_pool_t *p,
-                       void *ctx)
+/* The ETag to send for src: the slot's, unless the jwks_uri changed. */
+static const char *etag_for(ojw_keys_t *k, int slot, const source_t *src,
+                            apr_pool_t *tmp)
+{
+    char *etag = apr_palloc(tmp, OJW_ETAG_MAX);
+    char *held = apr_palloc(tmp, OJW_URL_MAX);
+    long long at;
+
+    if (ojw_cache_etag(k->cache, slot, etag, OJW_ETAG_MAX) != APR_SUCCESS
+        || etag[0] == '\0') {
+        return NULL;
+    }
+    if (src->jwks_uri
+        && (ojw_cache_source(k->cache, slot, held, OJW_URL_MAX, &at)
+            != APR_SUCCESS || strcmp(held, src->jwks_uri) != 0)) {
+        return NULL;
+    }
+    return etag;
+}
+
+/* Fetches src (this process claimed the slot) and stores the result. */
+static void fetch_source(ojw_keys_t *k, int slot, const source_t *src,
+                         int have_doc, apr_pool_t *tmp, void *ctx)
 {
     ojw_fetch_opts_t opts = k->fetch;
     ojw_fetch_result_t res;
-    ojw_keys_event_t ev = event_of(k, OJW_KEYS_NOT_MODIFIED, slot);
-    char etag[OJW_ETAG_MAX];
-    apr_pool_t *tmp;
+    ojw_keys_event_t ev = event_at(OJW_KEYS_NOT_MODIFIED, src->url);
 
-    apr_pool_create(&tmp, p);
     memset(&res, 0, sizeof(res));
-    if (ojw_cache_etag(k->cache, slot, etag, sizeof(etag)) == APR_SUCCESS
-        && etag[0]) {
-        opts.if_none_match = etag;
-    }
-    if (k->env.fetch(k->env.baton, k->urls[slot], &opts, &res, tmp)
+    opts.if_none_match = etag_for(k, slot, src, tmp);
+    if (k->env.fetch(k->env.baton, src->url, &opts, &res, tmp)
         != APR_SUCCESS) {
-        fetch_failed(k, slot, &res, res.error, have_doc, ctx);
+        fetch_failed(k, slot, src, &res, res.error, have_doc, ctx);
     }
     else if (res.not_modified) {
-        ev.fresh_for = ojw_fresh_for(res.max_age, &k->policy);
+        ev.fresh_for = fresh_of(k, src, res.max_age);
         report(k, ctx, &ev);
+        record_source(k, slot, src);
         ojw_cache_not_modified(k->cache, slot, now_ms(k), ev.fresh_for);
     }
     else {
-        store_fetched(k, slot, &res, have_doc, tmp, ctx);
+        store_fetched(k, slot, src, &res, have_doc, tmp, ctx);
+    }
+}
+
+/* A discovery document that cannot be used: reported, the slot failed. */
+static void discovery_failed(ojw_keys_t *k, int slot,
+                             const ojw_fetch_result_t *res, const char *cause,
+                             const char *hint, int mismatch, int stale,
+                             void *ctx)
+{
+    ojw_keys_event_t ev = event_of(k, OJW_KEYS_DISCOVERY_FAILED, slot);
+
+    ev.cause = cause;
+    ev.res = res;
+    ev.hint = hint;
+    ev.mismatch = mismatch;
+    ev.stale = stale;
+    report(k, ctx, &ev);
+    ojw_cache_fail(k->cache, slot, now_ms(k), cause);
+}
+
+/* Reads the discovery document of the slot, bound to issuer, into src;
+ * 0 (reported, the slot failed) when it cannot be used. */
+static int discover(ojw_keys_t *k, int slot, const char *issuer,
+                    source_t *src, int have_doc, apr_pool_t *tmp, void *ctx)
+{
+    ojw_fetch_opts_t opts = k->fetch;
+    ojw_fetch_result_t res;
+    ojw_keys_event_t ev = event_of(k, OJW_KEYS_DISCOVERED, slot);
+    ojw_discovery_t d;
+    const char *hint, *cause;
+    char errbuf[1024];
+    apr_status_t rv;
+
+    memset(&res, 0, sizeof(res));
+    opts.if_none_match = NULL;
+    opts.max_size = OJW_DISCOVERY_MAX;
+    if (k->env.fetch(k->env.baton, k->urls[slot], &opts, &res, tmp)
+        != APR_SUCCESS) {
+        cause = ojw_discovery_fetch_cause(k->urls[slot], issuer, &res,
+                                          &hint, tmp);
+        discovery_failed(k, slot, &res, cause, hint, 0, have_doc, ctx);
+        return 0;
+    }
+    rv = ojw_discovery_check(&d, res.body, res.len, issuer, OJW_URL_MAX, tmp,
+                             errbuf, sizeof(errbuf));
+    if (rv != APR_SUCCESS) {
+        discovery_failed(k, slot, &res, errbuf, NULL, rv == APR_EMISMATCH,
+                         have_doc, ctx);
+        return 0;
+    }
+    src->url = src->jwks_uri = d.jwks_uri;
+    src->discovered_at = now_ms(k);
+    src->fresh_cap = ojw_fresh_for(res.max_age, &k->policy);
+    ev.jwks_uri = d.jwks_uri;
+    report(k, ctx, &ev);
+    return 1;
+}
+
+/* Fetches the slot (this process claimed it): a JWKS slot's URL, or a
+ * discovery slot's document and then the jwks_uri it names. */
+static void fetch_slot(ojw_keys_t *k, int slot, int have_doc, apr_pool_t *p,
+                       void *ctx)
+{
+    source_t src = { k->urls[slot], NULL, 0, -1 };
+    char issuer[OJW_URL_MAX];
+    apr_pool_t *tmp;
+
+    apr_pool_create(&tmp, p);
+    if (ojw_cache_issuer(k->cache, slot, issuer, sizeof(issuer))
+        != APR_SUCCESS) {
+        issuer[0] = '\0';
+    }
+    if (issuer[0] == '\0' || discover(k, slot, issuer, &src, have_doc, tmp,
+                                      ctx)) {
+        fetch_source(k, slot, &src, have_doc, tmp, ctx);
     }
     apr_pool_destroy(tmp);
 }

@@ -10,6 +10,12 @@
  * others are told at once to come back). An unknown kid asks for one forced refetch (the
  * shared min interval bounds those) and the token is verified once more.
  *
+ * A slot bound with an issuer (ojw_cache_bind) is a discovery slot: each
+ * of its fetches reads the discovery document at the slot's URL, checks
+ * it (discovery.h) and then fetches the jwks_uri it names, so that the
+ * single flight, refresh, stale-if-error and waiting apply to the pair
+ * and a changed jwks_uri is followed at the next refresh.
+ *
  * The clock, sleeping, fetching and reporting are injected (ojw_keys_env_t)
  * so that unit tests drive the races without httpd or a network.
  */
@@ -30,7 +36,10 @@ typedef enum {
     OJW_KEYS_NOT_MODIFIED,      /* url, fresh_for */
     OJW_KEYS_FETCH_FAILED,      /* url, cause, res, stale */
     OJW_KEYS_SHARED_UNUSABLE,   /* url, cause: the shared doc does not parse */
-    OJW_KEYS_REFETCHED          /* url: verifying again after an unknown kid */
+    OJW_KEYS_REFETCHED,         /* url: verifying again after an unknown kid */
+    OJW_KEYS_DISCOVERED,        /* url (discovery), jwks_uri */
+    OJW_KEYS_DISCOVERY_FAILED   /* url (discovery), cause, res, hint,
+                                   mismatch, stale */
 } ojw_keys_event_type_t;
 
 typedef struct {
@@ -41,6 +50,9 @@ typedef struct {
     int stale;                  /* the previous keys stay in use */
     int nkeys;
     long fresh_for;
+    const char *jwks_uri;       /* the one a discovery document named */
+    const char *hint;           /* a discovery failure's, or NULL */
+    int mismatch;               /* the discovery document's issuer differs */
 } ojw_keys_event_t;
 
 typedef struct {

@@ -79,9 +79,23 @@ static const char *set_url(ojw_profile_t *p, const char *value,
                         "file:///absolute/path.json for static keys)", value);
 }
 
+static const char *set_discovery_url(ojw_profile_t *p, const char *value,
+                                     apr_pool_t *pool)
+{
+    p->discovery_url = value;
+    if (strncmp(value, "https://", 8) == 0 && value[8] != '\0'
+        && value[8] != '/') {
+        return NULL;
+    }
+    return apr_psprintf(pool, "discovery_url=%s must start with https:// "
+                        "(e.g. https://issuer/.well-known/openid-configuration)",
+                        value);
+}
+
 static const char *const known_keys[] = {
     "issuer", "audience", "jwk_url", "allowed_skew", "allowed_age",
-    "role_claim_name", "description", "pem_file", "pem_kid", NULL
+    "role_claim_name", "description", "pem_file", "pem_kid",
+    "discovery_url", NULL
 };
 
 /* Levenshtein distance of a and b (short strings), capped at 99. */
@@ -190,6 +204,9 @@ static const char *set_key(ojw_profile_t *p, const char *key,
     else if (strcmp(key, "pem_kid") == 0) {
         p->pem_kid = value;
     }
+    else if (strcmp(key, "discovery_url") == 0) {
+        err = set_discovery_url(p, value, pool);
+    }
     else {
         err = unknown_key(key, pool);
     }
@@ -208,6 +225,8 @@ static int valid_name(const char *name)
     }
     return *name != '\0';
 }
+
+static const char *check_pairs(const ojw_profile_t *p, apr_pool_t *pool);
 
 static const char *parse_pairs(ojw_profile_t *p, const char *rest,
                                apr_pool_t *pool)
@@ -231,12 +250,25 @@ static const char *parse_pairs(ojw_profile_t *p, const char *rest,
     if (err) {
         return err;
     }
-    if (!p->issuer || !p->audience || (!p->jwk_url && !p->pem_file)) {
-        return apr_psprintf(pool, "missing %s%s%s(issuer, audience and jwk_url "
-                            "or pem_file are required)",
+    return check_pairs(p, pool);
+}
+
+/* The rules between keys, once all are read. */
+static const char *check_pairs(const ojw_profile_t *p, apr_pool_t *pool)
+{
+    int sources = !!p->jwk_url + !!p->pem_file + !!p->discovery_url;
+
+    if (!p->issuer || !p->audience || sources == 0) {
+        return apr_psprintf(pool, "missing %s%s%s(issuer, audience and jwk_url"
+                            ", discovery_url or pem_file are required)",
                             p->issuer ? "" : "issuer ",
                             p->audience ? "" : "audience ",
-                            p->jwk_url || p->pem_file ? "" : "jwk_url ");
+                            sources ? "" : "jwk_url ");
+    }
+    if (p->discovery_url && sources > 1) {
+        return apr_psprintf(pool, "discovery_url and %s exclude each other: a "
+                            "profile takes its keys from one place",
+                            p->jwk_url ? "jwk_url" : "pem_file");
     }
     if (p->jwk_url && p->pem_file) {
         return "jwk_url and pem_file exclude each other: a profile takes its "
@@ -375,4 +407,13 @@ const char *ojw_profile_load_static_keys(ojw_profile_t *p, apr_pool_t *pool,
     }
     p->static_keys->any_kid = p->pem_file && p->pem_kid == NULL;
     return NULL;
+}
+
+const char *ojw_profile_key_source(const ojw_profile_t *p, apr_pool_t *pool)
+{
+    if (p->discovery_url) {
+        return apr_pstrcat(pool, "discovery_url ", p->discovery_url, NULL);
+    }
+    return apr_pstrcat(pool, "jwk_url ", p->jwk_url ? p->jwk_url : "-",
+                       NULL);
 }

@@ -4,7 +4,9 @@
  *   OrdsJwtProfile NAME key=value ...
  * with the keys of ORDS_SECURITY.CREATE_JWT_PROFILE: issuer, audience,
  * jwk_url, allowed_skew, allowed_age, role_claim_name, description; and,
- * instead of jwk_url, pem_file (one static public key) with pem_kid.
+ * instead of jwk_url, pem_file (one static public key) with pem_kid, or
+ * discovery_url (the issuer's metadata document naming its jwks_uri,
+ * see discovery.h).
  */
 #ifndef OJW_PROFILE_H
 #define OJW_PROFILE_H
@@ -18,7 +20,8 @@ typedef struct {
     const char *name;
     const char *issuer;
     const char *audience;
-    const char *jwk_url;
+    const char *jwk_url;          /* NULL with pem_file or discovery_url */
+    const char *discovery_url;    /* https: metadata naming the jwks_uri */
     const char *jwk_file;         /* file: URL -> absolute path, else NULL */
     const char *pem_file;         /* one static public key (PEM), or NULL */
     const char *pem_kid;          /* its kid; NULL: any kid is accepted */
@@ -37,6 +40,10 @@ typedef struct {
  * returns NULL with a message naming the key and what is wrong. */
 ojw_profile_t *ojw_profile_parse(const char *args, apr_pool_t *pool,
                                  const char **error);
+
+/* Where the keys of an https profile come from, for messages:
+ * "jwk_url URL" or "discovery_url URL". */
+const char *ojw_profile_key_source(const ojw_profile_t *p, apr_pool_t *pool);
 
 /* The effective skew/age: the profile's when set, else the default. */
 long ojw_profile_skew(const ojw_profile_t *p, long default_skew);

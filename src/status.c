@@ -39,13 +39,26 @@ static json_t *when(apr_int64_t ms)
     return ms ? json_integer(ms / 1000) : json_null();
 }
 
-static json_t *fetch_json(const ojw_slot_state_t *s, const char *last_error,
+/* A discovery profile's: the jwks_uri its document named, and when. */
+static void discovery_json(json_t *o, const ojw_status_profile_t *sp)
+{
+    json_object_set_new(o, "jwks_uri", sp->jwks_uri && *sp->jwks_uri
+                        ? json_string(sp->jwks_uri) : json_null());
+    json_object_set_new(o, "discovery_fetched_at", when(sp->discovered_at));
+}
+
+static json_t *fetch_json(const ojw_status_profile_t *sp,
                           const ojw_refresh_policy_t *p, long long now)
 {
+    const ojw_slot_state_t *s = sp->slot;
+    const char *last_error = sp->last_error;
     json_t *o = json_object();
     long long fresh = s->refresh_after > 0 ? s->refresh_after
                                            : p->refresh_interval;
 
+    if (sp->profile->discovery_url) {
+        discovery_json(o, sp);
+    }
     json_object_set_new(o, "fetched_at", when(s->fetched_at));
     json_object_set_new(o, "age", s->fetched_at ? json_integer(now - s->fetched_at / 1000)
                                                 : json_null());
@@ -87,6 +100,10 @@ json_t *ojw_status_profile_json(const ojw_status_profile_t *sp,
     if (p->jwk_url) {
         json_object_set_new(o, "jwk_url", json_string(p->jwk_url));
     }
+    else if (p->discovery_url) {
+        json_object_set_new(o, "discovery_url",
+                            json_string(p->discovery_url));
+    }
     else {
         json_object_set_new(o, "pem_file", json_string(p->pem_file));
     }
@@ -96,7 +113,7 @@ json_t *ojw_status_profile_json(const ojw_status_profile_t *sp,
     json_object_set_new(o, "allowed_age", json_integer(sp->allowed_age));
     json_object_set_new(o, "keys", keys_json(sp->keys));
     json_object_set_new(o, "jwks", sp->slot
-                        ? fetch_json(sp->slot, sp->last_error, policy, now)
+                        ? fetch_json(sp, policy, now)
                         : json_string("static"));
     json_object_set_new(o, "accepted", json_integer(sp->counters
                                                     ? sp->counters[OJW_OK] : 0));

@@ -21,6 +21,8 @@ typedef struct {
     const ojw_keyset_t *keys;         /* NULL when none are held */
     const ojw_slot_state_t *slot;     /* NULL for static keys */
     const char *last_error;           /* "" or NULL when none */
+    const char *jwks_uri;             /* discovery: the one it led to */
+    long long discovered_at;          /* discovery: ms, 0 if never */
     const apr_uint32_t *counters;     /* OJW_REASON_COUNT, [OJW_OK] = accepted */
 } ojw_status_profile_t;
 

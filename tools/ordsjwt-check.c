@@ -28,6 +28,8 @@
 #include "claims.h"
 #include "jwks.h"
 #include "jwks_fetch.h"
+#include "jwks_cache.h"
+#include "discovery.h"
 #include "profile.h"
 #include "settings.h"
 #include "inspect.h"
@@ -44,6 +46,7 @@
 typedef struct {
     /* the profile as options, or from a configuration file */
     const char *issuer, *audience, *jwk_url, *pem_file, *pem_kid;
+    const char *discovery_url;
     const char *role_claim_name, *allowed_skew, *allowed_age;
     const char *ca_file;
     const char *config, *profile;
@@ -70,6 +73,7 @@ typedef struct {
 typedef struct {
     const ojw_keyset_t *ks;
     const char *source;
+    const char *jwks_uri;           /* the one discovery found, or NULL */
     apr_array_header_t *notes;      /* const char * */
     const char *error;              /* why there are none */
     const char *hint;
@@ -96,6 +100,9 @@ static const char usage_text[] =
 "  --audience AUD          required\n"
 "  --jwk-url URL           https://... or file:///path.json\n"
 "  --pem-file PATH         instead of --jwk-url: one public key (PEM)\n"
+"  --discovery-url URL     instead of --jwk-url: the issuer's\n"
+"                          /.well-known/openid-configuration (its issuer\n"
+"                          must equal --issuer; prints the jwks_uri found)\n"
 "  --pem-kid KID           the kid of --pem-file's key (default: any kid)\n"
 "  --role-claim-name PTR   JSON pointer to the roles, e.g. /groups\n"
 "  --allowed-skew N        seconds (at most 60; default 0)\n"
@@ -229,8 +236,10 @@ static void print_profile(const setup_t *su, const ojw_claim_policy_t *pol)
     print_clean(p->issuer);
     printf("\", audience \"");
     print_clean(p->audience);
-    printf("\"\n  %s ", p->pem_file ? "pem_file" : "jwk_url");
-    print_clean(p->pem_file ? p->pem_file : p->jwk_url);
+    printf("\"\n  %s ", p->pem_file ? "pem_file" : p->discovery_url
+           ? "discovery_url" : "jwk_url");
+    print_clean(p->pem_file ? p->pem_file : p->discovery_url
+                ? p->discovery_url : p->jwk_url);
     printf("\n  allowed_skew %ld s%s, allowed_age %ld s%s, role_claim_name ",
            pol->allowed_skew, p->skew_set ? "" : " (server default)",
            pol->allowed_age, p->age_set ? "" : " (server default)");
@@ -245,6 +254,11 @@ static void print_keys(const keys_t *k)
 {
     int i;
 
+    if (k->jwks_uri) {
+        printf("Discovery: jwks_uri ");
+        print_clean(k->jwks_uri);
+        printf("\n");
+    }
     if (k->ks == NULL) {
         return;
     }
@@ -349,7 +363,38 @@ static int load_static_keys(keys_t *k, ojw_profile_t *p, const char **error)
     return 0;
 }
 
-/* The keys of an https JWK URL, fetched as the module fetches them. */
+/* The jwks_uri of the profile's discovery document, read and checked as
+ * the module does; NULL with k->error set when there is none. */
+static const char *discover(keys_t *k, const setup_t *su)
+{
+    const char *url = su->profile->discovery_url;
+    ojw_fetch_opts_t opts = { su->ca_file, su->fetch_timeout * 1000L,
+                              OJW_DISCOVERY_MAX, NULL };
+    ojw_fetch_result_t res;
+    ojw_discovery_t d;
+    char errbuf[1024];
+    const char *cause;
+
+    if (ojw_fetch(url, &opts, &res, k->pool) != APR_SUCCESS) {
+        cause = ojw_discovery_fetch_cause(url, su->profile->issuer, &res,
+                                          &k->hint, k->pool);
+        k->error = apr_psprintf(k->pool, "discovery document fetch from %s "
+                                "failed: %s", url, cause);
+        return NULL;
+    }
+    if (ojw_discovery_check(&d, res.body, res.len, su->profile->issuer,
+                            OJW_URL_MAX, k->pool, errbuf, sizeof(errbuf))
+        != APR_SUCCESS) {
+        k->error = apr_psprintf(k->pool, "discovery document %s refused: %s",
+                                url, errbuf);
+        return NULL;
+    }
+    k->jwks_uri = d.jwks_uri;
+    return d.jwks_uri;
+}
+
+/* The keys of an https JWK URL (or of the jwks_uri that discovery
+ * found), fetched as the module fetches them. */
 static void fetch_keys(keys_t *k, const setup_t *su)
 {
     const char *url = su->profile->jwk_url;
@@ -363,6 +408,11 @@ static void fetch_keys(keys_t *k, const setup_t *su)
     k->source = url;
     if (ojw_fetch_global_init() != 0) {
         k->error = "libcurl global initialisation failed";
+        return;
+    }
+    if (su->profile->discovery_url
+        && (url = k->source = discover(k, su)) == NULL) {
+        k->source = su->profile->discovery_url;
         return;
     }
     if (ojw_fetch(url, &opts, &res, k->pool) != APR_SUCCESS) {
@@ -482,6 +532,7 @@ static int profile_from_options(setup_t *su, const options_t *opt,
     args = add_key(pool, args, "audience", opt->audience);
     args = add_key(pool, args, "jwk_url", opt->jwk_url);
     args = add_key(pool, args, "pem_file", opt->pem_file);
+    args = add_key(pool, args, "discovery_url", opt->discovery_url);
     args = add_key(pool, args, "pem_kid", opt->pem_kid);
     args = add_key(pool, args, "role_claim_name", opt->role_claim_name);
     args = add_key(pool, args, "allowed_skew", opt->allowed_skew);
@@ -634,7 +685,7 @@ static int profile_from_config(setup_t *su, const options_t *opt,
 static int has_profile_options(const options_t *opt)
 {
     return opt->issuer || opt->audience || opt->jwk_url || opt->pem_file
-           || opt->pem_kid || opt->role_claim_name || opt->allowed_skew
+           || opt->discovery_url || opt->pem_kid || opt->role_claim_name || opt->allowed_skew
            || opt->allowed_age;
 }
 
@@ -646,7 +697,8 @@ static int setup_profile(setup_t *su, const options_t *opt, apr_pool_t *pool,
     su->fetch_timeout = ojw_settings[OJW_SET_FETCH_TIMEOUT].def;
     if (opt->config && has_profile_options(opt)) {
         *error = "--config takes the profile from the file: --issuer, "
-                 "--audience, --jwk-url, --pem-file, --pem-kid, "
+                 "--audience, --jwk-url, --pem-file, --discovery-url, "
+                 "--pem-kid, "
                  "--role-claim-name, --allowed-skew and --allowed-age do not "
                  "go with it";
         return -1;
@@ -676,7 +728,7 @@ static int setup_profile(setup_t *su, const options_t *opt, apr_pool_t *pool,
 enum {
     OPT_ISSUER = 256, OPT_AUDIENCE, OPT_JWK_URL, OPT_PEM_FILE, OPT_PEM_KID,
     OPT_ROLE_CLAIM, OPT_SKEW, OPT_AGE, OPT_CA_FILE, OPT_CONFIG, OPT_PROFILE,
-    OPT_SCOPE, OPT_ROLE, OPT_NOW, OPT_HELP
+    OPT_SCOPE, OPT_ROLE, OPT_NOW, OPT_HELP, OPT_DISCOVERY_URL
 };
 
 static const struct option long_options[] = {
@@ -685,6 +737,7 @@ static const struct option long_options[] = {
     { "jwk-url", required_argument, NULL, OPT_JWK_URL },
     { "pem-file", required_argument, NULL, OPT_PEM_FILE },
     { "pem-kid", required_argument, NULL, OPT_PEM_KID },
+    { "discovery-url", required_argument, NULL, OPT_DISCOVERY_URL },
     { "role-claim-name", required_argument, NULL, OPT_ROLE_CLAIM },
     { "allowed-skew", required_argument, NULL, OPT_SKEW },
     { "allowed-age", required_argument, NULL, OPT_AGE },
@@ -726,6 +779,7 @@ static int set_option(options_t *opt, int c, const char *arg,
     case OPT_JWK_URL:       opt->jwk_url = arg; break;
     case OPT_PEM_FILE:      opt->pem_file = arg; break;
     case OPT_PEM_KID:       opt->pem_kid = arg; break;
+    case OPT_DISCOVERY_URL: opt->discovery_url = arg; break;
     case OPT_ROLE_CLAIM:    opt->role_claim_name = arg; break;
     case OPT_SKEW:          opt->allowed_skew = arg; break;
     case OPT_AGE:           opt->allowed_age = arg; break;

@@ -37,5 +37,6 @@ Suite *settings_suite(void);
 Suite *keys_suite(void);
 Suite *token_cache_suite(void);
 Suite *pass_suite(void);
+Suite *discovery_suite(void);
 
 #endif
