@@ -368,13 +368,19 @@ static int from_cache(request_rec *r, ordsjwt_req_t *rq, const char *compact,
         }
         p = NULL;
     }
+    if (st == NULL || st->tokens == NULL) {
+        return DECLINED;
+    }
     if (p == NULL) {
+        ordsjwt_count_cache(ORDSJWT_CACHE_MISS);
         return DECLINED;
     }
     if (!still_good(r, p, &hit, &subject)) {
         ojw_token_cache_remove(st->tokens, compact, len, p);
+        ordsjwt_count_cache(ORDSJWT_CACHE_MISS);
         return DECLINED;    /* the full check says why, and logs it */
     }
+    ordsjwt_count_cache(ORDSJWT_CACHE_HIT);
     rq->profile = p;
     return accept_token(r, rq, hit.claims, hit.kid, subject, 1);
 }

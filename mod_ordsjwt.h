@@ -130,6 +130,7 @@ typedef struct {
     ojw_refresh_policy_t policy;
     ojw_fetch_opts_t fetch;
     apr_uint32_t *counters;         /* (nprofiles + 1) * OJW_REASON_COUNT */
+    apr_uint32_t *cache_counters;   /* ORDSJWT_CACHE_COUNTERS, after them */
     int nprofiles;
     long token_cache_size;          /* OrdsJwtTokenCache */
     /* this child's */
@@ -150,6 +151,14 @@ void ordsjwt_count(const ojw_profile_t *p, ojw_reason_t reason);
 
 /* The counters of profile p (NULL: the unattributed ones), or NULL. */
 const apr_uint32_t *ordsjwt_counters(const ojw_profile_t *p);
+
+/* Token cache outcomes, counted by every child in shared memory. */
+enum { ORDSJWT_CACHE_HIT, ORDSJWT_CACHE_MISS, ORDSJWT_CACHE_COUNTERS };
+
+void ordsjwt_count_cache(int outcome);
+
+/* The token cache counters (all children), or NULL. */
+const apr_uint32_t *ordsjwt_cache_counters(void);
 
 /* Seconds before a client should retry when the keys cannot be had. */
 #define ORDSJWT_RETRY_AFTER_NO_SHM  10
