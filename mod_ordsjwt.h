@@ -180,7 +180,19 @@ typedef struct {
     ojw_reason_t denied;            /* scope_, role_missing, claim_mismatch */
     int insufficient;               /* an ords-* provider denied */
     apr_array_header_t *refusals;   /* what each denying line would log */
+    const char *outcome;            /* "accepted" or a reason name */
+    const char *kid, *subject;      /* of the token, for the access log */
 } ordsjwt_req_t;
+
+/* Request notes for the access log (LogFormat %{ordsjwt-outcome}n ...). */
+#define ORDSJWT_NOTE_OUTCOME    "ordsjwt-outcome"
+#define ORDSJWT_NOTE_PROFILE    "ordsjwt-profile"
+#define ORDSJWT_NOTE_KID        "ordsjwt-kid"
+#define ORDSJWT_NOTE_SUB        "ordsjwt-sub"
+/* Bytes of token-derived text in the access log notes, as in the error
+ * log: a kid, a subject or profile names. */
+#define ORDSJWT_LOG_KID_MAX     64
+#define ORDSJWT_LOG_NAME_MAX    200
 
 ordsjwt_req_t *ordsjwt_req(request_rec *r);
 
