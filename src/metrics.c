@@ -137,8 +137,9 @@ static void tokens(buf_t *b, const json_t *profiles)
     size_t i;
 
     family(b, "ordsjwt_tokens_accepted_total", "counter",
-           "Tokens accepted, summed over all child processes since the last "
-           "restart.");
+           "Tokens accepted by authentication (a Require ords-* that "
+           "refuses one afterwards counts in ordsjwt_refusals_total too), "
+           "summed over all child processes since the last restart.");
     json_array_foreach(profiles, i, p) {
         putf(b, "ordsjwt_tokens_accepted_total{profile=\"%s\"} "
              "%" APR_INT64_T_FMT "\n",
