@@ -150,8 +150,9 @@ static const char *profile_label(request_rec *r, const ordsjwt_req_t *rq);
 
 /* The notes of a judged request for LogFormat's %{...}n, on the request
  * and on those that served its answer (a local ErrorDocument): bounded as
- * in the error log; mod_log_config escapes what it prints. The kid and
- * subject of a refused token are what it claims, not verified. */
+ * in the error log; mod_log_config escapes what it prints. The kid of a
+ * refused token is what its header says; a subject is only read from a
+ * token whose signature verified. */
 static void set_log_notes(request_rec *r, const ordsjwt_req_t *rq)
 {
     set_note(r, ORDSJWT_NOTE_OUTCOME, rq->outcome);
