@@ -657,3 +657,15 @@ def test_conditional_sections(workdir, static_jwks, keys):
     run = check("--config", conf, "--define", "ORDS_EXTRA", "--profile", "extra",
                 token)
     assert run.code == 0 and "<IfDefine ORDS_EXTRA>" not in run.err, run
+
+
+def test_man_page_documents_every_option():
+    """tools/ordsjwt-check.1 (installed by make install) names every option
+    that --help lists."""
+    with open(os.path.join(REPO, "tools", "ordsjwt-check.1")) as f:
+        man = f.read().replace("\\-", "-")
+    options = set(re.findall(r"^  (--[a-z-]+)", check("--help").out, re.M))
+    assert len(options) >= 17, options
+    missing = [o for o in options if ".BI %s " % o not in man
+               and ".B %s\n" % o not in man]
+    assert not missing, missing
