@@ -45,7 +45,7 @@ typedef struct {
 typedef struct {
     apr_array_header_t *profiles;   /* ojw_conf_profile_t, in file order */
     apr_array_header_t *privileges; /* ojw_conf_privilege_t */
-    apr_array_header_t *skipped;    /* const char *: "FILE:LINE: <If...>: why" */
+    apr_array_header_t *skipped;    /* const char *: "FILE:LINE: <If..>: why" */
     apr_array_header_t *servers;    /* ojw_settings_t, [0]: main server */
     const char *ca_file;            /* resolved path, or NULL */
     int nfiles;                     /* files read */

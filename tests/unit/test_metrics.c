@@ -78,7 +78,8 @@ START_TEST(exposition_of_a_document)
     const char *t = ojw_metrics_text(test_pool, d, &c);
 
     ck_assert(has_line(t, "# TYPE ordsjwt_tokens_accepted_total counter"));
-    ck_assert(has_line(t, "ordsjwt_tokens_accepted_total{profile=\"h\\\"r\\n\"} 7"));
+    ck_assert(has_line(t, "ordsjwt_tokens_accepted_total"
+                          "{profile=\"h\\\"r\\n\"} 7"));
     ck_assert(has_line(t, "ordsjwt_refusals_total{profile=\"h\\\"r\\n\","
                           "reason=\"expired\"} 3"));
     ck_assert(has_line(t, "ordsjwt_refusals_total{profile=\"\","
@@ -90,7 +91,8 @@ START_TEST(exposition_of_a_document)
     ck_assert(has_line(t, "ordsjwt_jwks_age_seconds{profile=\"h\\\"r\\n\","
                           "jwk_url=\"https://i/jwk?a=\\\"\\\\\"} 30"));
     ck_assert(has_line(t, "ordsjwt_jwks_next_refresh_seconds{profile="
-                          "\"h\\\"r\\n\",jwk_url=\"https://i/jwk?a=\\\"\\\\\"} 300"));
+                          "\"h\\\"r\\n\",jwk_url="
+                          "\"https://i/jwk?a=\\\"\\\\\"} 300"));
     ck_assert_ptr_null(strstr(t, "profile=\"static\",jwk_url"));
     ck_assert(has_line(t, "ordsjwt_token_cache_hits_total 5"));
     ck_assert(has_line(t, "ordsjwt_token_cache_misses_total 6"));
