@@ -385,6 +385,13 @@ static int add_privilege(reader_t *r, const where_t *at, const char *args)
     if (*pv->name == '\0') {
         return fail(r, at, "OrdsJwtPrivilege needs a NAME, then role=R pairs");
     }
+    if (ojw_conf_privilege(r->conf, pv->name, r->server) != pv
+        && ojw_conf_privilege(r->conf, pv->name, r->server)->server
+           == r->server) {
+        return fail(r, at, apr_psprintf(r->pool, "OrdsJwtPrivilege %s: a "
+                                        "privilege of that name is already "
+                                        "defined in this server", pv->name));
+    }
     while (*(w = next_word(r->pool, &args))) {
         if (strncmp(w, "role=", 5) != 0 || w[5] == '\0') {
             return fail(r, at, apr_psprintf(r->pool, "OrdsJwtPrivilege %s: "

@@ -265,6 +265,10 @@ START_TEST(privileges_per_server)
     pv = ojw_conf_privilege(conf, "q", 1);
     ck_assert(pv && pv->server == 0 && pv->roles->nelts == 0);
     ck_assert_ptr_null(ojw_conf_privilege(conf, "none", 0));
+    path = write_file("dup.conf", "OrdsJwtPrivilege p\nOrdsJwtPrivilege p\n");
+    ck_assert_ptr_null(ojw_conf_read(path, test_pool, &err));
+    ck_assert_ptr_nonnull(strstr(err, "dup.conf:2: OrdsJwtPrivilege p: a "
+                                      "privilege of that name is already"));
     path = write_file("bad.conf", "OrdsJwtPrivilege p group=x\n");
     ck_assert_ptr_null(ojw_conf_read(path, test_pool, &err));
     ck_assert_ptr_nonnull(strstr(err, "bad.conf:1: OrdsJwtPrivilege p: "
