@@ -144,10 +144,42 @@ static void insert_filter(request_rec *r)
     }
 }
 
+/* At most max bytes of s, or NULL. */
+static const char *bounded(apr_pool_t *p, const char *s, apr_size_t max)
+{
+    return s ? apr_pstrndup(p, s, max) : NULL;
+}
+
+static void set_note(request_rec *r, const char *name, const char *value)
+{
+    for (; value && r; r = r->next) {
+        apr_table_setn(r->notes, name, value);
+    }
+}
+
+static const char *profile_label(request_rec *r, const ordsjwt_req_t *rq);
+
+/* The notes of a judged request for LogFormat's %{...}n, on the request
+ * and on those that served its answer (a local ErrorDocument): bounded as
+ * in the error log; mod_log_config escapes what it prints. The kid of a
+ * refused token is what its header says; a subject is only read from a
+ * token whose signature verified. */
+static void set_log_notes(request_rec *r, const ordsjwt_req_t *rq)
+{
+    set_note(r, ORDSJWT_NOTE_OUTCOME, rq->outcome);
+    set_note(r, ORDSJWT_NOTE_PROFILE,
+             bounded(r->pool, profile_label(r, rq), ORDSJWT_LOG_NAME_MAX));
+    set_note(r, ORDSJWT_NOTE_KID,
+             bounded(r->pool, rq->kid, ORDSJWT_LOG_KID_MAX));
+    set_note(r, ORDSJWT_NOTE_SUB,
+             bounded(r->pool, rq->subject, ORDSJWT_LOG_NAME_MAX));
+}
+
 /* Counts and logs an authorization refusal once the answer is known,
  * whether it is a 403 or (AuthzSendForbiddenOnFailure Off) a 401; a
  * request granted by another Require after an ords-* line denied is not
- * a refusal. */
+ * a refusal. Then sets the access log notes: this hook runs before
+ * mod_log_config's (APR_HOOK_REALLY_FIRST against its MIDDLE). */
 static int count_authz_refusal(request_rec *r)
 {
     ordsjwt_req_t *rq = ordsjwt_req(r);
@@ -156,6 +188,10 @@ static int count_authz_refusal(request_rec *r)
         && (r->status == HTTP_FORBIDDEN || r->status == HTTP_UNAUTHORIZED)) {
         ordsjwt_count(rq->profile, rq->denied);
         ordsjwt_log_refusals(r, rq);
+        rq->outcome = ojw_reason_name(rq->denied);
+    }
+    if (rq && rq->outcome) {
+        set_log_notes(r, rq);
     }
     return DECLINED;
 }
@@ -234,6 +270,10 @@ static int refuse(request_rec *r, ordsjwt_req_t *rq, const ojw_token_t *tok,
 
     rq->state = ORDSJWT_INVALID;
     rq->reason = err->reason;
+    rq->outcome = ojw_reason_name(err->reason);
+    rq->kid = tok ? tok->kid : NULL;
+    rq->subject = json_is_string(json_object_get(claims, "sub"))
+                  ? claim_text(claims, "sub") : NULL;
     ordsjwt_count(rq->profile, err->reason);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00011: token refused "
                   "(%s): %s%s%s [profile %s, kid %.64s, iss %.200s, "
@@ -250,6 +290,7 @@ static int keys_unavailable(request_rec *r, ordsjwt_req_t *rq,
                             const ojw_keys_use_t *use)
 {
     rq->state = ORDSJWT_UNAVAILABLE;
+    rq->outcome = ojw_reason_name(OJW_ERR_KEYS_UNAVAILABLE);
     ordsjwt_count(rq->profile, OJW_ERR_KEYS_UNAVAILABLE);
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_ltoa(r->pool, use->retry_after));
@@ -347,9 +388,12 @@ static int accept_token(request_rec *r, ordsjwt_req_t *rq, json_t *claims,
     }
     rq->state = ORDSJWT_VALID;
     rq->claims = claims;
+    rq->outcome = "accepted";
+    rq->kid = kid;
     ordsjwt_count(rq->profile, OJW_OK);
     ordsjwt_to_backend(r, rq);
     r->user = apr_pstrdup(r->pool, subject);
+    rq->subject = r->user;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00015: token accepted "
                   "[profile %s, kid %s, sub %s]%s", rq->profile->name,
                   kid ? kid : "-", r->user, cached ? " (cached)" : "");
@@ -405,13 +449,19 @@ static int from_cache(request_rec *r, ordsjwt_req_t *rq, const char *compact,
         }
         p = NULL;
     }
+    if (st == NULL || st->tokens == NULL) {
+        return DECLINED;
+    }
     if (p == NULL) {
+        ordsjwt_count_cache(ORDSJWT_CACHE_MISS);
         return DECLINED;
     }
     if (!still_good(r, p, &hit, &subject)) {
         ojw_token_cache_remove(st->tokens, compact, len, p);
+        ordsjwt_count_cache(ORDSJWT_CACHE_MISS);
         return DECLINED;    /* the full check says why, and logs it */
     }
+    ordsjwt_count_cache(ORDSJWT_CACHE_HIT);
     rq->profile = p;
     return accept_token(r, rq, hit.claims, hit.kid, subject, 1);
 }
@@ -517,6 +567,7 @@ static int check_authn(request_rec *r)
     }
     if ((compact = bearer_token(r)) == NULL) {
         ordsjwt_count(rq->profile, OJW_ERR_TOKEN_MISSING);
+        rq->outcome = ojw_reason_name(OJW_ERR_TOKEN_MISSING);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00014: no bearer "
                       "token in the request");
         set_challenge(r, rq);

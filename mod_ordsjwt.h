@@ -135,6 +135,7 @@ typedef struct {
     ojw_refresh_policy_t policy;
     ojw_fetch_opts_t fetch;
     apr_uint32_t *counters;         /* (nprofiles + 1) * OJW_REASON_COUNT */
+    apr_uint32_t *cache_counters;   /* ORDSJWT_CACHE_COUNTERS, after them */
     int nprofiles;
     long token_cache_size;          /* OrdsJwtTokenCache */
     /* this child's */
@@ -155,6 +156,14 @@ void ordsjwt_count(const ojw_profile_t *p, ojw_reason_t reason);
 
 /* The counters of profile p (NULL: the unattributed ones), or NULL. */
 const apr_uint32_t *ordsjwt_counters(const ojw_profile_t *p);
+
+/* Token cache outcomes, counted by every child in shared memory. */
+enum { ORDSJWT_CACHE_HIT, ORDSJWT_CACHE_MISS, ORDSJWT_CACHE_COUNTERS };
+
+void ordsjwt_count_cache(int outcome);
+
+/* The token cache counters (all children), or NULL. */
+const apr_uint32_t *ordsjwt_cache_counters(void);
 
 /* Seconds before a client should retry when the keys cannot be had. */
 #define ORDSJWT_RETRY_AFTER_NO_SHM  10
@@ -178,7 +187,19 @@ typedef struct {
     apr_array_header_t *refusals;   /* what each denying line would log */
     const char *basic_user;         /* authn provider: the user name sent */
     const char *basic_token;        /* authn provider: the token (password) */
+    const char *outcome;            /* "accepted" or a reason name */
+    const char *kid, *subject;      /* of the token, for the access log */
 } ordsjwt_req_t;
+
+/* Request notes for the access log (LogFormat %{ordsjwt-outcome}n ...). */
+#define ORDSJWT_NOTE_OUTCOME    "ordsjwt-outcome"
+#define ORDSJWT_NOTE_PROFILE    "ordsjwt-profile"
+#define ORDSJWT_NOTE_KID        "ordsjwt-kid"
+#define ORDSJWT_NOTE_SUB        "ordsjwt-sub"
+/* Bytes of token-derived text in the access log notes, as in the error
+ * log: a kid, a subject or profile names. */
+#define ORDSJWT_LOG_KID_MAX     64
+#define ORDSJWT_LOG_NAME_MAX    200
 
 ordsjwt_req_t *ordsjwt_req(request_rec *r);
 

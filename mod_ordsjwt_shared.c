@@ -203,12 +203,13 @@ static apr_status_t setup_mutex_and_shm(ordsjwt_state_t *st, server_rec *s)
 static void setup_counters(ordsjwt_state_t *st, server_rec *s,
                            apr_pool_t *pconf)
 {
-    apr_size_t size = sizeof(apr_uint32_t) * OJW_REASON_COUNT
-                      * (apr_size_t)(st->nprofiles + 1);
+    apr_size_t rows = (apr_size_t)OJW_REASON_COUNT * (st->nprofiles + 1);
+    apr_size_t size = sizeof(apr_uint32_t) * (rows + ORDSJWT_CACHE_COUNTERS);
     apr_shm_t *shm;
     apr_status_t rv = apr_shm_create(&shm, size, NULL, pconf);
 
     st->counters = NULL;
+    st->cache_counters = NULL;
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, "ORDSJWT00024: no "
                      "shared memory for the refusal counters; the status "
@@ -217,6 +218,7 @@ static void setup_counters(ordsjwt_state_t *st, server_rec *s,
     }
     st->counters = apr_shm_baseaddr_get(shm);
     memset(st->counters, 0, size);
+    st->cache_counters = st->counters + rows;
 }
 
 static void set_fetch_policy(ordsjwt_state_t *st, server_rec *s)
@@ -257,6 +259,7 @@ static ordsjwt_state_t *retained_state(void)
     st->slot_urls = NULL;
     st->slot_issuers = NULL;
     st->counters = NULL;
+    st->cache_counters = NULL;
     st->nprofiles = 0;
     st->keys = NULL;
     st->tokens = NULL;
@@ -456,4 +459,19 @@ void ordsjwt_count(const ojw_profile_t *p, ojw_reason_t reason)
 const apr_uint32_t *ordsjwt_counters(const ojw_profile_t *p)
 {
     return counter_row(p);
+}
+
+void ordsjwt_count_cache(int outcome)
+{
+    ordsjwt_state_t *st = ordsjwt_state;
+
+    if (st && st->cache_counters && outcome >= 0
+        && outcome < ORDSJWT_CACHE_COUNTERS) {
+        apr_atomic_inc32(&st->cache_counters[outcome]);
+    }
+}
+
+const apr_uint32_t *ordsjwt_cache_counters(void)
+{
+    return ordsjwt_state ? ordsjwt_state->cache_counters : NULL;
 }

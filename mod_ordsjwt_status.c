@@ -2,7 +2,9 @@
 /*
  * mod_auth_ordsjwt: the ordsjwt-status handler (SetHandler ordsjwt-status):
  * per profile its settings, the keys held, the JWKS fetch state and the
- * refusal counters, as HTML or, with ?json, as JSON (src/status.c).
+ * refusal counters, as HTML or, with ?json, as JSON (src/status.c), or
+ * in the Prometheus text format (src/metrics.c) with ?metrics or when the
+ * client's Accept asks for text/plain; version=0.0.4 (as Prometheus does).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 
 #include "mod_ordsjwt.h"
 #include "status.h"
+#include "metrics.h"
 
 /* The keys, slot state and last error of an https profile, read now. */
 static void slot_status(request_rec *r, const ojw_profile_t *p,
@@ -98,10 +101,67 @@ static json_t *status_document(request_rec *r)
     return doc;
 }
 
+/* The token cache numbers: requests from shared memory, entries of
+ * this process. */
+static void cache_numbers(ojw_metrics_cache_t *mc)
+{
+    ordsjwt_state_t *st = ordsjwt_state;
+    const apr_uint32_t *c = ordsjwt_cache_counters();
+    ojw_token_cache_stats_t ts;
+
+    memset(mc, 0, sizeof(*mc));
+    if (st == NULL || st->token_cache_size <= 0) {
+        return;
+    }
+    mc->enabled = 1;
+    if (c) {
+        mc->hits = c[ORDSJWT_CACHE_HIT];
+        mc->misses = c[ORDSJWT_CACHE_MISS];
+    }
+    if (st->tokens) {
+        ojw_token_cache_stats(st->tokens, &ts);
+        mc->entries = (unsigned long)ts.entries;
+        mc->max_entries = (unsigned long)ts.max_entries;
+    }
+}
+
+/* 0 HTML, 1 JSON, 2 Prometheus: ?json, ?metrics, else the Accept. */
+static int status_format(request_rec *r)
+{
+    if (r->args && strcmp(r->args, "json") == 0) {
+        return 1;
+    }
+    if (r->args && strcmp(r->args, "metrics") == 0) {
+        return 2;
+    }
+    apr_table_mergen(r->headers_out, "Vary", "Accept");
+    return ojw_metrics_accepted(apr_table_get(r->headers_in, "Accept"))
+           ? 2 : 0;
+}
+
+static void send_metrics(request_rec *r, const json_t *doc)
+{
+    ojw_metrics_cache_t mc;
+
+    cache_numbers(&mc);
+    ap_set_content_type(r, OJW_METRICS_CONTENT_TYPE);
+    ap_rputs(ojw_metrics_text(r->pool, doc, &mc), r);
+}
+
+static void send_json(request_rec *r, const json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+
+    ap_set_content_type(r, "application/json");
+    ap_rputs(text ? text : "{}", r);
+    ap_rputs("\n", r);
+    free(text);
+}
+
 int ordsjwt_status_handler(request_rec *r)
 {
     json_t *doc;
-    char *text;
+    int format;
 
     if (r->handler == NULL || strcmp(r->handler, ORDSJWT_STATUS_HANDLER) != 0) {
         return DECLINED;
@@ -109,14 +169,14 @@ int ordsjwt_status_handler(request_rec *r)
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
     }
+    format = status_format(r);
     doc = status_document(r);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    if (r->args && strcmp(r->args, "json") == 0) {
-        ap_set_content_type(r, "application/json");
-        text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-        ap_rputs(text ? text : "{}", r);
-        ap_rputs("\n", r);
-        free(text);
+    if (format == 2) {
+        send_metrics(r, doc);
+    }
+    else if (format == 1) {
+        send_json(r, doc);
     }
     else {
         ap_set_content_type(r, "text/html; charset=utf-8");

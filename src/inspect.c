@@ -26,6 +26,7 @@ static const char *const step_names[OJW_STEP_COUNT] = {
     [OJW_STEP_SUBJECT]   = "subject",
     [OJW_STEP_SCOPE]     = "scope",
     [OJW_STEP_ROLE]      = "role",
+    [OJW_STEP_PRIVILEGE] = "privilege",
 };
 
 const char *ojw_step_name(ojw_step_id_t id)
@@ -572,4 +573,68 @@ const char *ojw_header_token(apr_pool_t *p, const char *text,
         return NULL;
     }
     return trimmed(p, token);
+}
+
+/* The privilege of pvs that the token has, as a scope or by a role. */
+static const char *privilege_granted(const json_t *claims, const char *pointer,
+                                     const ojw_privilege_def_t *pvs, int n,
+                                     apr_pool_t *pool)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (ojw_claims_has_any_scope(claims, &pvs[i].name, 1)) {
+            return apr_psprintf(pool, "\"%s\" granted as a scope",
+                                pvs[i].name);
+        }
+    }
+    for (i = 0; pointer && i < n; i++) {
+        if (pvs[i].nroles > 0
+            && ojw_claims_has_any_role(claims, pointer, pvs[i].roles,
+                                       pvs[i].nroles)) {
+            return apr_psprintf(pool, "\"%s\" granted by a role at %s (%s)",
+                                pvs[i].name, pointer,
+                                joined(pool, pvs[i].roles, pvs[i].nroles));
+        }
+    }
+    return NULL;
+}
+
+ojw_reason_t ojw_inspect_privileges(ojw_inspection_t *in, const char *pointer,
+                                    const ojw_privilege_def_t *pvs, int n,
+                                    apr_pool_t *pool)
+{
+    const json_t *claims = in->tok ? in->tok->claims : NULL;
+    const char *granted, *names = "";
+    ojw_error_t err;
+    int i;
+
+    if (!in->verified || claims == NULL || n == 0) {
+        return OJW_OK;
+    }
+    if ((granted = privilege_granted(claims, pointer, pvs, n, pool))) {
+        step_pass(in, OJW_STEP_PRIVILEGE, granted);
+        return OJW_OK;
+    }
+    for (i = 0; i < n; i++) {
+        names = apr_pstrcat(pool, names, i ? " " : "", pvs[i].name, NULL);
+    }
+    ojw_fail(&err, OJW_ERR_SCOPE_MISSING, "none of the privileges \"%s\" "
+             "is in \"scope\" or \"scp\" (%s), nor granted by %s%s", names,
+             json_text(pool, json_object_get(claims, json_object_get(claims,
+                       "scope") ? "scope" : "scp")),
+             pointer ? "their roles at " : "a role (the profile has no "
+             "role_claim_name)", pointer ? pointer : "");
+    return authz_result(in, OJW_STEP_PRIVILEGE, &err, NULL, pool);
+}
+
+void ojw_inspect_no_profile(ojw_inspection_t *in, int n, apr_pool_t *pool)
+{
+    const char *iss = in->tok ? ojw_token_peek_issuer(in->tok, pool) : NULL;
+    ojw_error_t err;
+
+    ojw_fail(&err, OJW_ERR_ISSUER, "iss \"%.200s\" matches none of the %d "
+             "profiles of this location", iss ? iss : "(none)", n);
+    step_fail(in, OJW_STEP_ISSUER, &err, NULL, pool);
+    set_verdict(in, &err, NULL);
 }

@@ -35,6 +35,7 @@ typedef enum {
     OJW_STEP_SUBJECT,
     OJW_STEP_SCOPE,         /* Require ords-scope, when asked */
     OJW_STEP_ROLE,          /* Require ords-role, when asked */
+    OJW_STEP_PRIVILEGE,     /* Require ords-privilege, when asked */
     OJW_STEP_COUNT
 } ojw_step_id_t;
 
@@ -94,6 +95,23 @@ ojw_reason_t ojw_inspect_scopes(ojw_inspection_t *in,
 ojw_reason_t ojw_inspect_roles(ojw_inspection_t *in, const char *pointer,
                                const char *const *roles, int n,
                                apr_pool_t *pool);
+
+/* An OrdsJwtPrivilege: a scope name and the roles that grant it too. */
+typedef struct {
+    const char *name;
+    const char *const *roles;
+    int nroles;
+} ojw_privilege_def_t;
+
+/* Require ords-privilege p1 p2 ...: any one of the n privileges as a
+ * scope, or any of their roles at pointer (NULL: roles cannot grant). */
+ojw_reason_t ojw_inspect_privileges(ojw_inspection_t *in, const char *pointer,
+                                    const ojw_privilege_def_t *pvs, int n,
+                                    apr_pool_t *pool);
+
+/* None of the n profiles of a location has the token's (not yet
+ * verified) iss: the issuer step fails as the module refuses. */
+void ojw_inspect_no_profile(ojw_inspection_t *in, int n, apr_pool_t *pool);
 
 /* The decoded segment (0: header, 1: payload) for display only, never
  * trusted: NULL with *why set when it is not base64url JSON. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include "conf.h"
 
@@ -22,8 +23,21 @@ typedef struct {
     const char *server_root;    /* ServerRoot, once a line set it */
     int server;                 /* index into conf->servers */
     int depth;
+    int skip;                   /* >0: inside a false <If...>, its depth */
+    apr_hash_t *modules;        /* loaded so far: "x_module", "mod_x.c" */
+    apr_hash_t *defines;        /* -D and Define names */
     const char *error;
 } reader_t;
+
+/* Modules compiled into Debian's httpd (apache2 -l), and this one: the
+ * checker stands in for it. */
+static const char *const builtin_modules[] = {
+    "core.c", "core_module", "mod_so.c", "so_module", "http_core.c",
+    "http_module", "mod_watchdog.c", "watchdog_module", "mod_log_config.c",
+    "log_config_module", "mod_logio.c", "logio_module", "mod_version.c",
+    "version_module", "mod_unixd.c", "unixd_module", "mod_auth_ordsjwt.c",
+    "auth_ordsjwt_module", NULL
+};
 
 /* Where a line is, for messages. */
 typedef struct {
@@ -261,6 +275,154 @@ static void section(reader_t *r, const char *name)
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* conditional sections                                                */
+
+static void set_name(apr_hash_t *h, const char *name)
+{
+    apr_hash_set(h, name, APR_HASH_KEY_STRING, "");
+}
+
+/* LoadModule NAME PATH: NAME and, from PATH's mod_x.so, mod_x.c (the
+ * source file name that <IfModule> also takes). */
+static void load_module(reader_t *r, const char *name, const char *path)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    const char *dot = strrchr(base, '.');
+
+    set_name(r->modules, name);
+    if (dot && dot > base) {
+        set_name(r->modules, apr_pstrcat(r->pool, apr_pstrndup(r->pool, base,
+                 (apr_size_t)(dot - base)), ".c", NULL));
+    }
+}
+
+/* The argument of "<IfX arg>" without the ">"; *negated for "!arg". */
+static const char *condition(reader_t *r, const char *raw, int *negated)
+{
+    char *arg = apr_pstrdup(r->pool, skip_space(raw));
+    size_t n = strlen(arg);
+
+    while (n > 0 && (arg[n - 1] == '>' || isspace((unsigned char)arg[n - 1]))) {
+        arg[--n] = '\0';
+    }
+    *negated = *arg == '!';
+    return *negated ? skip_space(arg + 1) : arg;
+}
+
+static void note_skipped(reader_t *r, const where_t *at, const char *name,
+                         const char *raw, const char *why)
+{
+    int negated;
+    const char *arg = condition(r, raw, &negated);
+
+    APR_ARRAY_PUSH(r->conf->skipped, const char *) =
+        apr_psprintf(r->pool, "%s:%d: %s %s%s>: %s", at->file, at->line, name,
+                     negated ? "!" : "", arg, why);
+}
+
+/* 1 true, 0 false, -1 not evaluated, for <IfModule|IfDefine|IfFile raw>. */
+static int evaluate(reader_t *r, const where_t *at, const char *name,
+                    const char *raw)
+{
+    int negated, found;
+    const char *arg = condition(r, raw, &negated);
+    struct stat st;
+
+    if (strcasecmp(name, "<IfModule") == 0) {
+        found = apr_hash_get(r->modules, arg, APR_HASH_KEY_STRING) != NULL;
+    }
+    else if (strcasecmp(name, "<IfDefine") == 0) {
+        found = apr_hash_get(r->defines, arg, APR_HASH_KEY_STRING) != NULL;
+    }
+    else if (strcasecmp(name, "<IfFile") == 0) {
+        found = stat(resolve(r, at, arg), &st) == 0;
+    }
+    else {
+        return -1;
+    }
+    return negated ? !found : found;
+}
+
+/* Sections <If...>: 1 when the line was one (and handled). */
+static int conditional(reader_t *r, const where_t *at, const char *name,
+                       const char *raw)
+{
+    int v;
+
+    if (strncasecmp(name, "</If", 4) == 0) {
+        r->skip -= r->skip > 0;
+        return 1;
+    }
+    if (strncasecmp(name, "<If", 3) != 0) {
+        return 0;
+    }
+    if (r->skip > 0) {
+        r->skip++;
+        return 1;
+    }
+    if ((v = evaluate(r, at, name, raw)) == 0) {
+        r->skip = 1;
+        note_skipped(r, at, name, raw, "false here, skipped");
+    }
+    else if (v < 0) {
+        note_skipped(r, at, name, raw, "not evaluated, its contents read");
+    }
+    return 1;
+}
+
+/* OrdsJwtPrivilege NAME [role=R ...], as the module parses it. */
+static int add_privilege(reader_t *r, const where_t *at, const char *args)
+{
+    ojw_conf_privilege_t *pv = apr_array_push(r->conf->privileges);
+    const char *w;
+
+    pv->name = next_word(r->pool, &args);
+    pv->roles = apr_array_make(r->pool, 2, sizeof(const char *));
+    pv->file = at->file;
+    pv->line = at->line;
+    pv->server = r->server;
+    if (*pv->name == '\0') {
+        return fail(r, at, "OrdsJwtPrivilege needs a NAME, then role=R pairs");
+    }
+    if (ojw_conf_privilege(r->conf, pv->name, r->server) != pv
+        && ojw_conf_privilege(r->conf, pv->name, r->server)->server
+           == r->server) {
+        return fail(r, at, apr_psprintf(r->pool, "OrdsJwtPrivilege %s: a "
+                                        "privilege of that name is already "
+                                        "defined in this server", pv->name));
+    }
+    while (*(w = next_word(r->pool, &args))) {
+        if (strncmp(w, "role=", 5) != 0 || w[5] == '\0') {
+            return fail(r, at, apr_psprintf(r->pool, "OrdsJwtPrivilege %s: "
+                                            "\"%s\" is not role=NAME",
+                                            pv->name, w));
+        }
+        APR_ARRAY_PUSH(pv->roles, const char *) = w + 5;
+    }
+    return 0;
+}
+
+/* Define NAME [VALUE], UnDefine NAME, LoadModule NAME PATH; 1 when name
+ * is none of them. */
+static int state_directive(reader_t *r, const char *name, const char *arg,
+                           const char *rest)
+{
+    if (strcasecmp(name, "Define") == 0 && *arg) {
+        set_name(r->defines, arg);
+    }
+    else if (strcasecmp(name, "UnDefine") == 0 && *arg) {
+        apr_hash_set(r->defines, arg, APR_HASH_KEY_STRING, NULL);
+    }
+    else if (strcasecmp(name, "LoadModule") == 0 && *arg) {
+        load_module(r, arg, next_word(r->pool, &rest));
+    }
+    else {
+        return 1;
+    }
+    return 0;
+}
+
 /* A directive of the module's settings table, parsed with the module's
  * bounds (global ones go to the main server); 1 when name is none. */
 static int number_directive(reader_t *r, const where_t *at, const char *name,
@@ -287,11 +449,20 @@ static int directive(reader_t *r, const where_t *at, const char *text)
     const char *arg = next_word(r->pool, &rest);
     int rc;
 
+    if (conditional(r, at, name, raw) || r->skip > 0) {
+        return 0;
+    }
     if (*name == '<') {
         section(r, name);
     }
     else if (strcasecmp(name, "OrdsJwtProfile") == 0) {
         add_profile(r, at, raw);
+    }
+    else if (strcasecmp(name, "OrdsJwtPrivilege") == 0) {
+        return add_privilege(r, at, raw);
+    }
+    else if (state_directive(r, name, arg, rest) == 0) {
+        return 0;
     }
     else if ((rc = number_directive(r, at, name, arg)) != 1) {
         return rc;
@@ -368,15 +539,40 @@ static int read_config_file(reader_t *r, const char *path)
     return rc;
 }
 
+static void start_reader(reader_t *r, const apr_array_header_t *defines,
+                         apr_pool_t *pool)
+{
+    int i;
+
+    memset(r, 0, sizeof(*r));
+    r->pool = pool;
+    r->modules = apr_hash_make(pool);
+    r->defines = apr_hash_make(pool);
+    for (i = 0; builtin_modules[i]; i++) {
+        set_name(r->modules, builtin_modules[i]);
+    }
+    for (i = 0; defines && i < defines->nelts; i++) {
+        set_name(r->defines, APR_ARRAY_IDX(defines, i, const char *));
+    }
+}
+
 ojw_conf_t *ojw_conf_read(const char *path, apr_pool_t *pool,
                           const char **error)
+{
+    return ojw_conf_read_defined(path, NULL, pool, error);
+}
+
+ojw_conf_t *ojw_conf_read_defined(const char *path,
+                                  const apr_array_header_t *defines,
+                                  apr_pool_t *pool, const char **error)
 {
     reader_t r;
     ojw_settings_t *main_server;
 
-    memset(&r, 0, sizeof(r));
-    r.pool = pool;
+    start_reader(&r, defines, pool);
     r.conf = apr_pcalloc(pool, sizeof(*r.conf));
+    r.conf->privileges = apr_array_make(pool, 4, sizeof(ojw_conf_privilege_t));
+    r.conf->skipped = apr_array_make(pool, 4, sizeof(const char *));
     r.conf->profiles = apr_array_make(pool, 8, sizeof(ojw_conf_profile_t));
     r.conf->servers = apr_array_make(pool, 4, sizeof(ojw_settings_t));
     main_server = apr_array_push(r.conf->servers);
@@ -415,4 +611,27 @@ ojw_settings_t ojw_conf_defaults(const ojw_conf_t *conf, int server)
     ojw_settings_merge(&out, main_server,
                        &APR_ARRAY_IDX(conf->servers, server, ojw_settings_t));
     return out;
+}
+
+const ojw_conf_privilege_t *ojw_conf_privilege(const ojw_conf_t *conf,
+                                               const char *name, int server)
+{
+    const ojw_conf_privilege_t *main_pv = NULL;
+    int i;
+
+    for (i = 0; i < conf->privileges->nelts; i++) {
+        const ojw_conf_privilege_t *pv = &APR_ARRAY_IDX(conf->privileges, i,
+                                                        ojw_conf_privilege_t);
+
+        if (strcmp(pv->name, name) != 0) {
+            continue;
+        }
+        if (pv->server == server) {
+            return pv;
+        }
+        if (pv->server == 0 && main_pv == NULL) {
+            main_pv = pv;
+        }
+    }
+    return main_pv;
 }

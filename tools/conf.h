@@ -9,8 +9,13 @@
  * Include and IncludeOptional are followed (wildcards, directories;
  * relative paths against ServerRoot when it is set, else against the
  * directory of the including file), backslash continuation lines are
- * joined and comment lines skipped, as httpd does. Conditional sections
- * (<IfModule>, <IfDefine>) are not evaluated: their contents are read.
+ * joined and comment lines skipped, as httpd does. <IfModule> and
+ * <IfDefine> are evaluated as httpd would at that line: the modules of the
+ * LoadModule lines read so far (and httpd's usual built-in ones, and this
+ * module), the names of Define lines and of the defines given; <IfFile>
+ * tests the file. Every section skipped is listed in skipped. <IfVersion>,
+ * <IfDirective> and <IfSection> are not evaluated: their contents are read
+ * (and listed in skipped too, as "not evaluated").
  */
 #ifndef OJW_TOOL_CONF_H
 #define OJW_TOOL_CONF_H
@@ -28,8 +33,19 @@ typedef struct {
     int server;                 /* 0: main server, n: the n-th <VirtualHost> */
 } ojw_conf_profile_t;
 
+/* One OrdsJwtPrivilege line. */
+typedef struct {
+    const char *name;
+    apr_array_header_t *roles;  /* const char * */
+    const char *file;
+    int line;
+    int server;
+} ojw_conf_privilege_t;
+
 typedef struct {
     apr_array_header_t *profiles;   /* ojw_conf_profile_t, in file order */
+    apr_array_header_t *privileges; /* ojw_conf_privilege_t */
+    apr_array_header_t *skipped;    /* const char *: "FILE:LINE: <If..>: why" */
     apr_array_header_t *servers;    /* ojw_settings_t, [0]: main server */
     const char *ca_file;            /* resolved path, or NULL */
     int nfiles;                     /* files read */
@@ -39,6 +55,17 @@ typedef struct {
  * naming the file, the line and what is wrong. */
 ojw_conf_t *ojw_conf_read(const char *path, apr_pool_t *pool,
                           const char **error);
+
+/* As ojw_conf_read, with the names of defines (const char *, as httpd's
+ * -D; may be NULL) for <IfDefine>. */
+ojw_conf_t *ojw_conf_read_defined(const char *path,
+                                  const apr_array_header_t *defines,
+                                  apr_pool_t *pool, const char **error);
+
+/* The OrdsJwtPrivilege name as a server sees it: its own, else the main
+ * server's; NULL when none. */
+const ojw_conf_privilege_t *ojw_conf_privilege(const ojw_conf_t *conf,
+                                               const char *name, int server);
 
 /* The definitions of the profile name, in file order (maybe none). */
 apr_array_header_t *ojw_conf_find(const ojw_conf_t *conf, const char *name,

@@ -49,25 +49,16 @@ typedef struct {
     const char *discovery_url;
     const char *role_claim_name, *allowed_skew, *allowed_age;
     const char *ca_file;
-    const char *config, *profile;
+    const char *config;
+    apr_array_header_t *profiles;   /* const char *: --profile, split */
     apr_array_header_t *scopes;     /* const char *: --scope */
     apr_array_header_t *roles;      /* const char *: --role */
+    apr_array_header_t *privileges; /* const char *: --privilege */
+    apr_array_header_t *defines;    /* const char *: --define */
     const char *token;              /* the argument, or NULL: stdin */
     long long now;
     int help;
 } options_t;
-
-/* What the checks need besides the token. */
-typedef struct {
-    ojw_profile_t *profile;
-    const char *origin;             /* "the options" or FILE:LINE */
-    const char *note;               /* about the definition, or NULL */
-    long default_skew;              /* OrdsJwtAllowedSkew */
-    long default_age;               /* OrdsJwtAllowedAge */
-    size_t token_max;               /* OrdsJwtMaxTokenSize */
-    const char *ca_file;            /* OrdsJwtCACertificateFile */
-    long fetch_timeout;             /* OrdsJwtJwksFetchTimeout */
-} setup_t;
 
 /* The keys of the profile, where they came from, and what was skipped. */
 typedef struct {
@@ -79,6 +70,20 @@ typedef struct {
     const char *hint;
     apr_pool_t *pool;
 } keys_t;
+
+/* What the checks need besides the token: one per --profile. */
+typedef struct {
+    ojw_profile_t *profile;
+    const char *origin;             /* "the options" or FILE:LINE */
+    const char *note;               /* about the definition, or NULL */
+    long default_skew;              /* OrdsJwtAllowedSkew */
+    long default_age;               /* OrdsJwtAllowedAge */
+    size_t token_max;               /* OrdsJwtMaxTokenSize */
+    const char *ca_file;            /* OrdsJwtCACertificateFile */
+    long fetch_timeout;             /* OrdsJwtJwksFetchTimeout */
+    ojw_privilege_def_t *pvs;       /* --privilege, as this server sees them */
+    keys_t keys;
+} setup_t;
 
 static const char usage_text[] =
 "Usage: ordsjwt-check [OPTIONS] [TOKEN]\n"
@@ -94,7 +99,10 @@ static const char usage_text[] =
 "followed; OrdsJwtAllowedSkew, OrdsJwtAllowedAge, OrdsJwtMaxTokenSize,\n"
 "OrdsJwtCACertificateFile and OrdsJwtJwksFetchTimeout are used):\n"
 "  --config FILE           httpd.conf, apache2.conf or any file it includes\n"
-"  --profile NAME          the OrdsJwtProfile to check with\n"
+"  --profile NAME          the OrdsJwtProfile to check with; several (repeat\n"
+"                          it, or \"a b\"), as AuthOrdsJwtProfile a b: the\n"
+"                          first whose issuer is the token's iss is used\n"
+"  --define NAME           as httpd's -D NAME, for <IfDefine NAME>\n"
 "or from options (the keys of OrdsJwtProfile, with the same rules):\n"
 "  --issuer ISS            required\n"
 "  --audience AUD          required\n"
@@ -115,8 +123,15 @@ static const char usage_text[] =
 "  --role R                as \"Require ords-role\": repeat for more roles,\n"
 "                          any one of them suffices (with --scope: both\n"
 "                          must pass, as in <RequireAll>)\n"
+"  --privilege NAME        as \"Require ords-privilege\" (needs --config:\n"
+"                          the OrdsJwtPrivilege definitions): repeat for\n"
+"                          more, any one suffices; with --scope or --role\n"
+"                          all must pass\n"
 "  --now SECONDS           check at this time (seconds since 1970)\n"
 "  --help                  this text\n"
+"\n"
+"<IfModule> and <IfDefine> are evaluated as httpd would (LoadModule and\n"
+"Define lines read before them); the sections skipped are listed on stderr.\n"
 "\n"
 "Exit status: 0 accepted, 1 refused, 2 usage or configuration error, or\n"
 "the signing keys cannot be had (the JWK URL cannot be fetched: httpd would\n"
@@ -204,14 +219,15 @@ static const char *not_run_reason(const ojw_inspection_t *in)
 
 /* Every check, one line each; the ones that did not run on one line. */
 static void print_steps(const ojw_inspection_t *in, int scopes, int roles,
-                        apr_pool_t *pool)
+                        int privileges, apr_pool_t *pool)
 {
     const char *skipped = NULL;
     int id;
 
     for (id = 0; id < OJW_STEP_COUNT; id++) {
         if ((id == OJW_STEP_SCOPE && !scopes)
-            || (id == OJW_STEP_ROLE && !roles)) {
+            || (id == OJW_STEP_ROLE && !roles)
+            || (id == OJW_STEP_PRIVILEGE && !privileges)) {
             continue;
         }
         if (in->steps[id].state != OJW_STEP_NOT_RUN) {
@@ -311,25 +327,60 @@ static void print_result(const ojw_inspection_t *in)
     }
 }
 
-static void print_report(const ojw_inspection_t *in, const setup_t *su,
-                         const ojw_claim_policy_t *policy, const keys_t *k,
+static ojw_claim_policy_t claim_policy(const setup_t *su);
+
+/* Which of several profiles the token's iss chose (nothing for one). */
+static void print_choice(const apr_array_header_t *setups, const setup_t *su,
+                         int parsed)
+{
+    int i;
+
+    if (setups->nelts < 2) {
+        return;
+    }
+    printf("Profiles of the location (the first whose issuer is the "
+           "token's iss checks it):\n");
+    for (i = 0; i < setups->nelts; i++) {
+        const setup_t *c = &APR_ARRAY_IDX(setups, i, setup_t);
+
+        printf("  %s %s, issuer \"", parsed && c == su ? "*" : "-",
+               c->profile->name);
+        print_clean(c->profile->issuer);
+        printf("\"\n");
+    }
+    if (!parsed) {
+        printf("  none chosen: the token was refused before\n");
+    }
+    else if (su == NULL) {
+        printf("  none has the token's iss\n");
+    }
+}
+
+static void print_report(const ojw_inspection_t *in,
+                         const apr_array_header_t *setups, const setup_t *su,
                          const options_t *opt, const char *token,
                          apr_pool_t *pool)
 {
     char date[32] = "";
     time_t now = (time_t)opt->now;
+    ojw_claim_policy_t policy;
     struct tm tm;
 
     print_segment("Header", token, 0, pool);
     print_segment(in->verified ? "Claims (signature verified)"
                                : "Claims (not verified)", token, 1, pool);
-    print_profile(su, policy);
-    print_keys(k);
+    print_choice(setups, su, in->tok != NULL);
+    if (su && (in->tok || setups->nelts == 1)) {
+        policy = claim_policy(su);
+        print_profile(su, &policy);
+        print_keys(&su->keys);
+    }
     if (gmtime_r(&now, &tm)) {
         strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
     printf("Checks at %s (%lld):\n", date, opt->now);
-    print_steps(in, opt->scopes->nelts > 0, opt->roles->nelts > 0, pool);
+    print_steps(in, opt->scopes->nelts > 0, opt->roles->nelts > 0,
+                opt->privileges->nelts > 0, pool);
     print_result(in);
 }
 
@@ -460,32 +511,77 @@ static void check_with_keys(ojw_inspection_t *in, const ojw_keyset_t *ks,
     ojw_inspect_roles(in, su->profile->role_claim_name,
                       (const char *const *)opt->roles->elts,
                       opt->roles->nelts, pool);
+    ojw_inspect_privileges(in, su->profile->role_claim_name, su->pvs,
+                           opt->privileges->nelts, pool);
 }
 
-/* In the module's order: parse, keys (fetched only for a token that
- * parses), verify, claims. Returns the exit status. */
-static int check_token(const char *token, const setup_t *su, keys_t *k,
-                       const options_t *opt, apr_pool_t *pool)
+/* The setup of the profile the module would choose for the parsed
+ * token: the only one, else the first whose issuer is its iss; NULL when
+ * none is. */
+static setup_t *choose(apr_array_header_t *setups, ojw_inspection_t *in,
+                       apr_pool_t *pool)
+{
+    const ojw_profile_t **list = apr_palloc(pool, sizeof(*list)
+                                                  * setups->nelts);
+    const ojw_profile_t *p;
+    const char *iss = NULL;
+    int i;
+
+    for (i = 0; i < setups->nelts; i++) {
+        list[i] = APR_ARRAY_IDX(setups, i, setup_t).profile;
+    }
+    if (setups->nelts > 1) {
+        iss = ojw_token_peek_issuer(in->tok, pool);
+    }
+    p = ojw_profile_choose(list, setups->nelts, iss);
+    for (i = 0; p && i < setups->nelts; i++) {
+        if (list[i] == p) {
+            return &APR_ARRAY_IDX(setups, i, setup_t);
+        }
+    }
+    return NULL;
+}
+
+/* Keys (fetched only for a token that parses), verify, claims. */
+static void check_chosen(ojw_inspection_t *in, setup_t *su,
+                         const options_t *opt, apr_pool_t *pool)
 {
     ojw_claim_policy_t policy = claim_policy(su);
+    keys_t *k = &su->keys;
+
+    if (k->ks == NULL) {
+        fetch_keys(k, su);
+    }
+    if (k->ks) {
+        check_with_keys(in, k->ks, &policy, su, opt, pool);
+    }
+    else {
+        ojw_inspect_keys_unavailable(in, k->error, k->hint, pool);
+    }
+}
+
+/* In the module's order: parse, the profile, keys, verify, claims.
+ * Returns the exit status. */
+static int check_token(const char *token, apr_array_header_t *setups,
+                       const options_t *opt, apr_pool_t *pool)
+{
+    setup_t *su = &APR_ARRAY_IDX(setups, 0, setup_t);
     ojw_inspection_t in;
 
     if (ojw_inspect_parse(&in, token, strlen(token), su->token_max, pool)
         == OJW_OK) {
-        if (k->ks == NULL) {
-            fetch_keys(k, su);
-        }
-        if (k->ks) {
-            check_with_keys(&in, k->ks, &policy, su, opt, pool);
+        if ((su = choose(setups, &in, pool)) != NULL) {
+            check_chosen(&in, su, opt, pool);
         }
         else {
-            ojw_inspect_keys_unavailable(&in, k->error, k->hint, pool);
+            ojw_inspect_no_profile(&in, setups->nelts, pool);
         }
     }
-    print_report(&in, su, &policy, k, opt, token, pool);
+    print_report(&in, setups, su, opt, token, pool);
     if (in.verdict.reason == OJW_ERR_KEYS_UNAVAILABLE) {
-        fprintf(stderr, "ordsjwt-check: %s%s%s\n", k->error,
-                k->hint ? "; hint: " : "", k->hint ? k->hint : "");
+        fprintf(stderr, "ordsjwt-check: %s%s%s\n", su->keys.error,
+                su->keys.hint ? "; hint: " : "",
+                su->keys.hint ? su->keys.hint : "");
         return EXIT_USAGE;
     }
     return in.verdict.reason == OJW_OK ? EXIT_ACCEPTED : EXIT_REFUSED;
@@ -626,20 +722,22 @@ static const char *ambiguity(const ojw_conf_t *conf,
                         first->name, defs->nelts, why, places);
 }
 
-/* The definition of --profile in --config; NULL with *error set. */
+/* The definition of profile name in --config; NULL with *error set. */
 static const ojw_conf_profile_t *find_definition(const ojw_conf_t *conf,
-                                                 setup_t *su,
+                                                 setup_t *su, const char *name,
                                                  const options_t *opt,
                                                  apr_pool_t *pool,
                                                  const char **error)
 {
-    apr_array_header_t *defs = ojw_conf_find(conf, opt->profile, pool);
+    apr_array_header_t *defs = ojw_conf_find(conf, name, pool);
 
     if (defs->nelts == 0) {
         *error = apr_psprintf(pool, "no OrdsJwtProfile named \"%s\" in %s or "
                               "the files it includes (%d files; profiles: "
-                              "%s)", opt->profile, opt->config, conf->nfiles,
-                              profile_names(conf, pool));
+                              "%s%s)", name, opt->config, conf->nfiles,
+                              profile_names(conf, pool),
+                              conf->skipped->nelts ? "; sections skipped "
+                              "are listed above" : "");
         return NULL;
     }
     if (defs->nelts > 1 && (*error = ambiguity(conf, defs, pool)) != NULL) {
@@ -652,18 +750,44 @@ static const ojw_conf_profile_t *find_definition(const ojw_conf_t *conf,
     return APR_ARRAY_IDX(defs, 0, ojw_conf_profile_t *);
 }
 
-static int profile_from_config(setup_t *su, const options_t *opt,
+/* The --privilege definitions as server sees them, as the module parses
+ * Require ords-privilege: each must be defined. */
+static int privileges_of(setup_t *su, const ojw_conf_t *conf, int server,
+                         const options_t *opt, apr_pool_t *pool,
+                         const char **error)
+{
+    int i, n = opt->privileges->nelts;
+
+    su->pvs = apr_pcalloc(pool, sizeof(*su->pvs) * (n ? n : 1));
+    for (i = 0; i < n; i++) {
+        const char *name = APR_ARRAY_IDX(opt->privileges, i, const char *);
+        const ojw_conf_privilege_t *pv = ojw_conf_privilege(conf, name,
+                                                            server);
+
+        if (pv == NULL) {
+            *error = apr_psprintf(pool, "--privilege %s: no OrdsJwtPrivilege "
+                                  "named \"%s\" is defined for profile %s's "
+                                  "server in %s (httpd refuses such a "
+                                  "Require ords-privilege)", name, name,
+                                  su->profile->name, opt->config);
+            return -1;
+        }
+        su->pvs[i].name = pv->name;
+        su->pvs[i].roles = (const char *const *)pv->roles->elts;
+        su->pvs[i].nroles = pv->roles->nelts;
+    }
+    return 0;
+}
+
+static int profile_from_config(setup_t *su, const ojw_conf_t *conf,
+                               const char *name, const options_t *opt,
                                apr_pool_t *pool, const char **error)
 {
-    const ojw_conf_t *conf = ojw_conf_read(opt->config, pool, error);
     const ojw_conf_profile_t *def;
     ojw_settings_t defaults;
     const char *err = NULL;
 
-    if (conf == NULL) {
-        return -1;
-    }
-    if ((def = find_definition(conf, su, opt, pool, error)) == NULL) {
+    if ((def = find_definition(conf, su, name, opt, pool, error)) == NULL) {
         return -1;
     }
     su->profile = ojw_profile_parse(def->args, pool, &err);
@@ -679,7 +803,7 @@ static int profile_from_config(setup_t *su, const options_t *opt,
     su->token_max = (size_t)ojw_setting(&defaults, OJW_SET_TOKEN_MAX);
     su->fetch_timeout = ojw_setting(&defaults, OJW_SET_FETCH_TIMEOUT);
     su->ca_file = opt->ca_file ? opt->ca_file : conf->ca_file;
-    return 0;
+    return privileges_of(su, conf, def->server, opt, pool, error);
 }
 
 static int has_profile_options(const options_t *opt)
@@ -689,37 +813,109 @@ static int has_profile_options(const options_t *opt)
            || opt->allowed_age;
 }
 
-static int setup_profile(setup_t *su, const options_t *opt, apr_pool_t *pool,
-                         const char **error)
+/* A setup with the defaults of the settings table. */
+static setup_t *new_setup(apr_array_header_t *setups, apr_pool_t *pool)
 {
+    setup_t *su = apr_array_push(setups);
+
     memset(su, 0, sizeof(*su));
     su->token_max = (size_t)ojw_settings[OJW_SET_TOKEN_MAX].def;
     su->fetch_timeout = ojw_settings[OJW_SET_FETCH_TIMEOUT].def;
+    su->keys.pool = pool;
+    su->keys.notes = apr_array_make(pool, 4, sizeof(const char *));
+    return su;
+}
+
+/* Prints the sections the configuration reader skipped, on stderr. */
+static void print_skipped(const ojw_conf_t *conf)
+{
+    int i;
+
+    for (i = 0; i < conf->skipped->nelts; i++) {
+        fprintf(stderr, "ordsjwt-check: %s\n",
+                APR_ARRAY_IDX(conf->skipped, i, const char *));
+    }
+}
+
+static int setups_from_config(apr_array_header_t *setups,
+                              const options_t *opt, apr_pool_t *pool,
+                              const char **error)
+{
+    const ojw_conf_t *conf = ojw_conf_read_defined(opt->config, opt->defines,
+                                                   pool, error);
+    int i;
+
+    if (conf == NULL) {
+        return -1;
+    }
+    print_skipped(conf);
+    for (i = 0; i < opt->profiles->nelts; i++) {
+        if (profile_from_config(new_setup(setups, pool), conf,
+                                APR_ARRAY_IDX(opt->profiles, i, const char *),
+                                opt, pool, error) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* What does not go together; NULL when the options are fine. */
+static const char *option_conflict(const options_t *opt)
+{
     if (opt->config && has_profile_options(opt)) {
-        *error = "--config takes the profile from the file: --issuer, "
-                 "--audience, --jwk-url, --pem-file, --discovery-url, "
-                 "--pem-kid, "
-                 "--role-claim-name, --allowed-skew and --allowed-age do not "
-                 "go with it";
-        return -1;
+        return "--config takes the profile from the file: --issuer, "
+               "--audience, --jwk-url, --pem-file, --discovery-url, "
+               "--pem-kid, --role-claim-name, --allowed-skew and "
+               "--allowed-age do not go with it";
     }
-    if (opt->config && opt->profile == NULL) {
-        *error = "--config needs --profile NAME";
-        return -1;
+    if (opt->config && opt->profiles->nelts == 0) {
+        return "--config needs --profile NAME";
     }
-    if (opt->profile && opt->config == NULL) {
-        *error = "--profile needs --config FILE";
+    if (opt->profiles->nelts && opt->config == NULL) {
+        return "--profile needs --config FILE";
+    }
+    if ((opt->privileges->nelts || opt->defines->nelts)
+        && opt->config == NULL) {
+        return "--privilege and --define need --config FILE (the "
+               "OrdsJwtPrivilege definitions are in the configuration)";
+    }
+    if (opt->config == NULL && !has_profile_options(opt)) {
+        return "no profile: give --config FILE --profile NAME, or --issuer, "
+               "--audience and --jwk-url (or --pem-file)";
+    }
+    return NULL;
+}
+
+static int setup_profiles(apr_array_header_t *setups, const options_t *opt,
+                          apr_pool_t *pool, const char **error)
+{
+    if ((*error = option_conflict(opt)) != NULL) {
         return -1;
     }
     if (opt->config) {
-        return profile_from_config(su, opt, pool, error);
+        return setups_from_config(setups, opt, pool, error);
     }
-    if (!has_profile_options(opt)) {
-        *error = "no profile: give --config FILE --profile NAME, or --issuer, "
-                 "--audience and --jwk-url (or --pem-file)";
-        return -1;
+    return profile_from_options(new_setup(setups, pool), opt, pool, error);
+}
+
+/* The static keys of every profile, loaded as the module does at startup:
+ * a file that cannot be used is a configuration error. */
+static int load_all_static_keys(apr_array_header_t *setups, apr_pool_t *pool,
+                                const char **error)
+{
+    int i;
+
+    for (i = 0; i < setups->nelts; i++) {
+        setup_t *su = &APR_ARRAY_IDX(setups, i, setup_t);
+
+        if ((su->profile->jwk_file || su->profile->pem_file)
+            && load_static_keys(&su->keys, su->profile, error) != 0) {
+            *error = apr_psprintf(pool, "profile %s (%s): %s",
+                                  su->profile->name, su->origin, *error);
+            return -1;
+        }
     }
-    return profile_from_options(su, opt, pool, error);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -728,7 +924,8 @@ static int setup_profile(setup_t *su, const options_t *opt, apr_pool_t *pool,
 enum {
     OPT_ISSUER = 256, OPT_AUDIENCE, OPT_JWK_URL, OPT_PEM_FILE, OPT_PEM_KID,
     OPT_ROLE_CLAIM, OPT_SKEW, OPT_AGE, OPT_CA_FILE, OPT_CONFIG, OPT_PROFILE,
-    OPT_SCOPE, OPT_ROLE, OPT_NOW, OPT_HELP, OPT_DISCOVERY_URL
+    OPT_SCOPE, OPT_ROLE, OPT_NOW, OPT_HELP, OPT_DISCOVERY_URL, OPT_PRIVILEGE,
+    OPT_DEFINE
 };
 
 static const struct option long_options[] = {
@@ -748,6 +945,8 @@ static const struct option long_options[] = {
     { "role", required_argument, NULL, OPT_ROLE },
     { "now", required_argument, NULL, OPT_NOW },
     { "help", no_argument, NULL, OPT_HELP },
+    { "privilege", required_argument, NULL, OPT_PRIVILEGE },
+    { "define", required_argument, NULL, OPT_DEFINE },
     { NULL, 0, NULL, 0 }
 };
 
@@ -769,6 +968,18 @@ static int parse_now(options_t *opt, const char *arg, apr_pool_t *pool,
     return 0;
 }
 
+/* The words of arg (separated by spaces or commas) added to list. */
+static void add_words(apr_array_header_t *list, const char *arg,
+                      apr_pool_t *pool)
+{
+    char *copy = apr_pstrdup(pool, arg), *last = NULL, *w;
+
+    for (w = apr_strtok(copy, " \t,", &last); w;
+         w = apr_strtok(NULL, " \t,", &last)) {
+        APR_ARRAY_PUSH(list, const char *) = w;
+    }
+}
+
 /* Stores one option; -1 with *error set when it is not valid. */
 static int set_option(options_t *opt, int c, const char *arg,
                       apr_pool_t *pool, const char **error)
@@ -785,7 +996,11 @@ static int set_option(options_t *opt, int c, const char *arg,
     case OPT_AGE:           opt->allowed_age = arg; break;
     case OPT_CA_FILE:       opt->ca_file = arg; break;
     case OPT_CONFIG:        opt->config = arg; break;
-    case OPT_PROFILE:       opt->profile = arg; break;
+    case OPT_PROFILE:       add_words(opt->profiles, arg, pool); break;
+    case OPT_PRIVILEGE:     APR_ARRAY_PUSH(opt->privileges, const char *) = arg;
+                            break;
+    case OPT_DEFINE:        APR_ARRAY_PUSH(opt->defines, const char *) = arg;
+                            break;
     case OPT_SCOPE:         APR_ARRAY_PUSH(opt->scopes, const char *) = arg;
                             break;
     case OPT_ROLE:          APR_ARRAY_PUSH(opt->roles, const char *) = arg;
@@ -807,6 +1022,9 @@ static int parse_options(options_t *opt, int argc, char **argv,
     memset(opt, 0, sizeof(*opt));
     opt->scopes = apr_array_make(pool, 4, sizeof(const char *));
     opt->roles = apr_array_make(pool, 4, sizeof(const char *));
+    opt->profiles = apr_array_make(pool, 4, sizeof(const char *));
+    opt->privileges = apr_array_make(pool, 4, sizeof(const char *));
+    opt->defines = apr_array_make(pool, 4, sizeof(const char *));
     opt->now = (long long)time(NULL);
     opterr = 0;     /* our message, not getopt's */
     while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
@@ -880,9 +1098,8 @@ int main(int argc, char **argv)
 {
     apr_pool_t *pool = NULL;
     const char *error = NULL, *token = NULL;
+    apr_array_header_t *setups;
     options_t opt;
-    setup_t setup;
-    keys_t keys;
     int rc = EXIT_USAGE;
 
     if (apr_app_initialize(&argc, (const char *const **)&argv, NULL)
@@ -898,22 +1115,13 @@ int main(int argc, char **argv)
         rc = EXIT_ACCEPTED;
         goto cleanup;
     }
-    memset(&keys, 0, sizeof(keys));
-    keys.pool = pool;
-    keys.notes = apr_array_make(pool, 4, sizeof(const char *));
-    if (setup_profile(&setup, &opt, pool, &error) != 0) {
+    setups = apr_array_make(pool, 2, sizeof(setup_t));
+    if (setup_profiles(setups, &opt, pool, &error) != 0
+        || load_all_static_keys(setups, pool, &error) != 0
+        || read_token(&token, &opt, pool, &error) != 0) {
         goto cleanup;
     }
-    if ((setup.profile->jwk_file || setup.profile->pem_file)
-        && load_static_keys(&keys, setup.profile, &error) != 0) {
-        error = apr_psprintf(pool, "profile %s (%s): %s", setup.profile->name,
-                             setup.origin, error);
-        goto cleanup;
-    }
-    if (read_token(&token, &opt, pool, &error) != 0) {
-        goto cleanup;
-    }
-    rc = check_token(token, &setup, &keys, &opt, pool);
+    rc = check_token(token, setups, &opt, pool);
 cleanup:
     if (error) {
         fprintf(stderr, "ordsjwt-check: %s\n", error);

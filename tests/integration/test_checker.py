@@ -14,6 +14,7 @@ import pytest
 
 from helpers import INVALID_PREFIX, assert_insufficient_scope, assert_ok, \
     wait_log
+from conftest import ISSUER_A, ISSUER_B
 from tokens import AUDIENCE, DROP, ISSUER, b64url, claims, mint, now, raw_token
 
 # mod_authz_core logs every authorization failure at [error]
@@ -513,3 +514,158 @@ def test_malformed_token_needs_no_keys(keys):
     run = check("--issuer", ISSUER, "--audience", AUDIENCE,
                 "--jwk-url", "https://127.0.0.1:1/jwks", "abc")
     assert run.code == 1 and run.result == "malformed", run
+
+
+# --- several profiles: chosen by iss, as the module chooses ----------------
+
+def test_profiles_chosen_by_iss(httpd, client, keys):
+    a = mint(claims(iss=ISSUER_A, sub="from-a"), key=keys["rsa1"])
+    run = with_config(httpd, "multiA multiB", a)
+    assert run.code == 0 and "  * multiA, issuer" in run.out, run
+    assert "  - multiB, issuer" in run.out and "Profile multiA (" in run.out, run
+    b = mint(claims(iss=ISSUER_B, sub="from-b"), key=keys["rsaB"])
+    run = check("--config", httpd.conf, "--profile", "multiA",
+                "--profile", "multiB", b)
+    assert run.code == 0 and "  * multiB, issuer" in run.out, run
+    # b's iss with a's key: multiB checks it, as in the module
+    b_with_a_key = mint(claims(iss=ISSUER_B), key=keys["rsa1"])
+    resp, reason, detail, _, _, _ = module_verdict(httpd, client, "/multi/",
+                                                   b_with_a_key)
+    run = with_config(httpd, "multiA,multiB", b_with_a_key)
+    assert run.code == 1 and run.result == reason == "kid_unknown", run
+    assert "Profile multiB (" in run.out, run
+
+
+def test_no_profile_for_the_iss_agrees(httpd, client, keys):
+    token = mint(claims(iss="https://nope.example/"), key=keys["rsa1"])
+    resp, reason, detail, hint, _, _ = module_verdict(httpd, client, "/multi/",
+                                                      token)
+    run = with_config(httpd, "multiA multiB", token)
+    assert run.code == 1 and run.result == reason == "issuer_mismatch", run
+    assert run.failed[reason][1] == detail, (run, detail)
+    assert "none has the token's iss" in run.out, run
+
+
+def test_several_profiles_token_refused_before_choice(httpd, keys):
+    run = with_config(httpd, "multiA multiB", "not-a-token")
+    assert run.code == 1 and run.result == "malformed", run
+    assert "none chosen: the token was refused before" in run.out, run
+
+
+# --- Require ords-privilege ---------------------------------------------------
+
+PRIV_ISS = "https://priv.example/"
+
+
+@pytest.fixture(scope="module")
+def priv_httpd(workdir, static_jwks):
+    from httpd_instance import Httpd
+    import sites
+    site = sites.site(
+        sites.profile("pv", PRIV_ISS, jwk_url="file://" + static_jwks,
+                      role_claim_name="/groups"),
+        sites.profile("pvnoroles", PRIV_ISS, jwk_url="file://" + static_jwks),
+        "OrdsJwtPrivilege hr.read role=hr-readers role=hr-admins",
+        "OrdsJwtPrivilege hr.write",
+        sites.location("/pv/", "pv", "ords-privilege hr.read hr.write"),
+        sites.location("/pvnoroles/", "pvnoroles", "ords-privilege hr.read"))
+    server = Httpd(os.path.join(workdir, "checker-priv"), "event", site).start()
+    yield server
+    server.stop()
+
+
+def priv_status(server, path, token):
+    import requests
+    return requests.get(server.url(path), timeout=10, headers={
+        "Authorization": "Bearer " + token, "Connection": "close"}).status_code
+
+
+@pytest.mark.parametrize("path,over,status", [
+    ("/pv/", {"scope": "hr.read"}, 200),
+    ("/pv/", {"scope": "openid hr.write"}, 200),
+    ("/pv/", {"groups": ["hr-admins"], "scope": "openid"}, 200),
+    ("/pv/", {"groups": ["sales"], "scope": "hr"}, 403),
+    ("/pv/", {"scope": DROP}, 403),
+    ("/pvnoroles/", {"groups": ["hr-readers"], "scope": "openid"}, 403),
+    ("/pvnoroles/", {"scope": "hr.read"}, 200),
+], ids=["scope", "second-scope", "role", "neither", "nothing",
+        "no-role-claim", "no-role-claim-scope"])
+def test_privilege_agrees(priv_httpd, keys, path, over, status):
+    token = mint(claims(iss=PRIV_ISS, **over), key=keys["static1"])
+    assert priv_status(priv_httpd, path, token) == status
+    profile = path.strip("/")
+    privileges = ["hr.read"] if profile == "pvnoroles" else ["hr.read", "hr.write"]
+    args = []
+    for p in privileges:
+        args += ["--privilege", p]
+    run = with_config(priv_httpd, profile, token, *args)
+    if status == 200:
+        assert run.code == 0 and run.result == "accepted", run
+        assert "\u2714 privilege" in run.out, run
+    else:
+        assert run.code == 1 and run.result == "scope_missing", run
+        assert run.failed["scope_missing"][0] == "privilege", run
+        assert 'none of the privileges "%s"' % " ".join(privileges) \
+            in run.failed["scope_missing"][1], run
+
+
+def test_privilege_undefined_is_a_config_error(priv_httpd, keys):
+    token = mint(claims(iss=PRIV_ISS), key=keys["static1"])
+    run = with_config(priv_httpd, "pv", token, "--privilege", "hr.nope")
+    assert run.code == 2 and 'no OrdsJwtPrivilege named "hr.nope"' in run.err, run
+
+
+def test_privilege_needs_config():
+    run = check("--issuer", "i", "--audience", "a", "--jwk-url", "https://x/",
+                "--privilege", "p", "t", stdin="")
+    assert run.code == 2 and "--privilege and --define need --config" in run.err
+
+
+# --- <IfModule> / <IfDefine> --------------------------------------------------
+
+def test_conditional_sections(workdir, static_jwks, keys):
+    line = ("OrdsJwtProfile %%s issuer=https://static.example/ audience=%s "
+            "jwk_url=file://%s\n" % (AUDIENCE, static_jwks))
+    conf = write(os.path.join(workdir, "checker-if", "httpd.conf"),
+                 "LoadModule authz_host_module /usr/lib/apache2/modules/mod_authz_host.so\n"
+                 "<IfModule mod_authz_host.c>\n" + line % "loaded" +
+                 "</IfModule>\n"
+                 "<IfModule !authz_host_module>\n" + line % "notloaded" +
+                 "</IfModule>\n"
+                 "<IfModule mod_ssl.c>\n"
+                 "  <IfModule mod_auth_ordsjwt.c>\n" + line % "nested" +
+                 "  </IfModule>\n"
+                 "</IfModule>\n"
+                 "<IfModule auth_ordsjwt_module>\n" + line % "self" +
+                 "</IfModule>\n"
+                 "<IfDefine ORDS_EXTRA>\n" + line % "extra" + "</IfDefine>\n"
+                 "Define LOCAL\n"
+                 "<IfDefine LOCAL>\n" + line % "local" + "</IfDefine>\n"
+                 "<IfDefine !LOCAL>\n" + line % "notlocal" + "</IfDefine>\n")
+    token = mint(claims(iss="https://static.example/"), key=keys["static1"])
+    for name in ("loaded", "self", "local"):
+        run = check("--config", conf, "--profile", name, token)
+        assert run.code == 0, (name, run)
+        assert conf + ":5: <IfModule !authz_host_module>: false here, skipped" \
+            in run.err, run
+        assert conf + ":8: <IfModule mod_ssl.c>: false here" in run.err, run
+        assert conf + ":16: <IfDefine ORDS_EXTRA>: false here" in run.err, run
+    for name in ("notloaded", "nested", "extra", "notlocal"):
+        run = check("--config", conf, "--profile", name, token)
+        assert run.code == 2 and 'no OrdsJwtProfile named "%s"' % name in run.err, run
+        assert "sections skipped are listed above" in run.err, run
+    run = check("--config", conf, "--define", "ORDS_EXTRA", "--profile", "extra",
+                token)
+    assert run.code == 0 and "<IfDefine ORDS_EXTRA>" not in run.err, run
+
+
+def test_man_page_documents_every_option():
+    """tools/ordsjwt-check.1 (installed by make install) names every option
+    that --help lists."""
+    with open(os.path.join(REPO, "tools", "ordsjwt-check.1")) as f:
+        man = f.read().replace("\\-", "-")
+    options = set(re.findall(r"^  (--[a-z-]+)", check("--help").out, re.M))
+    assert len(options) >= 17, options
+    missing = [o for o in options if ".BI %s " % o not in man
+               and ".B %s\n" % o not in man]
+    assert not missing, missing

@@ -102,6 +102,8 @@ def wrap(rel, text, directory, pki, extra=""):
     if "ProxyPass" in text and not re.search(r"LoadModule\s+proxy_module", text):
         site += ("LoadModule proxy_module {m}/mod_proxy.so\n"
                  "LoadModule proxy_http_module {m}/mod_proxy_http.so\n").format(m=MODULES_DIR)
+    if "Require local" in text:
+        site += "LoadModule authz_host_module %s/mod_authz_host.so\n" % MODULES_DIR
     if "${PRODUCT_HOME}" in text:
         site += "Define PRODUCT_HOME %s\n" % fake_ohs_home(directory)
     site += extra + "Include %s\n" % path

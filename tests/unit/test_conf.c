@@ -203,6 +203,79 @@ START_TEST(errors_name_file_and_line)
 }
 END_TEST
 
+static int has_profile(const ojw_conf_t *conf, const char *name)
+{
+    return ojw_conf_find(conf, name, test_pool)->nelts > 0;
+}
+
+START_TEST(conditional_sections)
+{
+    const char *path = write_file("if.conf",
+        "LoadModule foo_module modules/mod_foo.so\n"
+        "<IfModule mod_foo.c>\nOrdsJwtProfile a\n</IfModule>\n"
+        "<IfModule !foo_module>\n"
+        "  <IfModule mod_foo.c>\nOrdsJwtProfile b\n  </IfModule>\n"
+        "  LoadModule bar_module mod_bar.so\n"
+        "  Define INSIDE\n"
+        "</IfModule>\n"
+        "<IfModule bar_module>\nOrdsJwtProfile c\n</IfModule>\n"
+        "<IfDefine INSIDE>\nOrdsJwtProfile d\n</IfDefine>\n"
+        "<IfDefine CLI>\nOrdsJwtProfile e\n</IfDefine>\n"
+        "<IfModule core.c>\n<IfVersion >= 2.4>\nOrdsJwtProfile f\n"
+        "</IfVersion>\n</IfModule>\n"
+        "Define X\nUnDefine X\n<IfDefine !X>\nOrdsJwtProfile g\n</IfDefine>\n");
+    apr_array_header_t *defines = apr_array_make(test_pool, 1,
+                                                 sizeof(const char *));
+    const char *err = NULL;
+    ojw_conf_t *conf = ojw_conf_read(path, test_pool, &err);
+
+    ck_assert_ptr_nonnull(conf);
+    ck_assert(has_profile(conf, "a") && !has_profile(conf, "b"));
+    ck_assert(!has_profile(conf, "c") && !has_profile(conf, "d"));
+    ck_assert(!has_profile(conf, "e") && has_profile(conf, "f"));
+    ck_assert(has_profile(conf, "g"));
+    /* the skipped: !foo_module, bar_module, INSIDE, CLI; IfVersion read */
+    ck_assert_int_eq(conf->skipped->nelts, 5);
+    ck_assert_ptr_nonnull(strstr(APR_ARRAY_IDX(conf->skipped, 0, const char *),
+                                 "if.conf:5: <IfModule !foo_module>: false "
+                                 "here, skipped"));
+    ck_assert_ptr_nonnull(strstr(APR_ARRAY_IDX(conf->skipped, 4, const char *),
+                                 "<IfVersion >= 2.4>: not evaluated"));
+    APR_ARRAY_PUSH(defines, const char *) = "CLI";
+    conf = ojw_conf_read_defined(path, defines, test_pool, &err);
+    ck_assert(conf && has_profile(conf, "e"));
+}
+END_TEST
+
+START_TEST(privileges_per_server)
+{
+    const char *path = write_file("pv.conf",
+        "OrdsJwtPrivilege p role=r1 \"role=r 2\"\nOrdsJwtPrivilege q\n"
+        "<VirtualHost *:80>\nOrdsJwtPrivilege p role=v\n</VirtualHost>\n");
+    const char *err = NULL;
+    ojw_conf_t *conf = ojw_conf_read(path, test_pool, &err);
+    const ojw_conf_privilege_t *pv;
+
+    ck_assert_ptr_nonnull(conf);
+    pv = ojw_conf_privilege(conf, "p", 0);
+    ck_assert(pv && pv->roles->nelts == 2);
+    ck_assert_str_eq(APR_ARRAY_IDX(pv->roles, 1, const char *), "r 2");
+    pv = ojw_conf_privilege(conf, "p", 1);
+    ck_assert(pv && pv->roles->nelts == 1 && pv->server == 1);
+    pv = ojw_conf_privilege(conf, "q", 1);
+    ck_assert(pv && pv->server == 0 && pv->roles->nelts == 0);
+    ck_assert_ptr_null(ojw_conf_privilege(conf, "none", 0));
+    path = write_file("dup.conf", "OrdsJwtPrivilege p\nOrdsJwtPrivilege p\n");
+    ck_assert_ptr_null(ojw_conf_read(path, test_pool, &err));
+    ck_assert_ptr_nonnull(strstr(err, "dup.conf:2: OrdsJwtPrivilege p: a "
+                                      "privilege of that name is already"));
+    path = write_file("bad.conf", "OrdsJwtPrivilege p group=x\n");
+    ck_assert_ptr_null(ojw_conf_read(path, test_pool, &err));
+    ck_assert_ptr_nonnull(strstr(err, "bad.conf:1: OrdsJwtPrivilege p: "
+                                      "\"group=x\" is not role=NAME"));
+}
+END_TEST
+
 Suite *conf_suite(void)
 {
     Suite *s = suite_create("conf");
@@ -214,6 +287,8 @@ Suite *conf_suite(void)
     tcase_add_test(tc, includes_relative_to_server_root);
     tcase_add_test(tc, server_defaults_and_virtual_hosts);
     tcase_add_test(tc, errors_name_file_and_line);
+    tcase_add_test(tc, conditional_sections);
+    tcase_add_test(tc, privileges_per_server);
     suite_add_tcase(s, tc);
     return s;
 }

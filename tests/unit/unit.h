@@ -36,6 +36,7 @@ Suite *conf_suite(void);        /* ordsjwt-check's tools/conf.c */
 Suite *settings_suite(void);
 Suite *keys_suite(void);
 Suite *token_cache_suite(void);
+Suite *metrics_suite(void);
 Suite *pass_suite(void);
 Suite *discovery_suite(void);
 
