@@ -5,6 +5,7 @@ hints in the log, and the ordsjwt-status page (HTML and ?json)."""
 import json
 import os
 import re
+import time
 
 import pytest
 import requests
@@ -158,12 +159,22 @@ def test_status_counts_scope_refusals_whatever_the_status(dc, diag, keys):
     """A missing scope is a scope_missing refusal on the status page, also
     where AuthzSendForbiddenOnFailure Off makes httpd answer 401."""
     token = mint(claims(iss=ISS, scope="openid"), key=keys["rsa1"])
-    before = profile_of(status_json(diag), "hr")["refused"]["scope_missing"]
+    def scope_missing():
+        return profile_of(status_json(diag), "hr")["refused"]["scope_missing"]
+
+    def counted(want):
+        # counted when the request is logged, just after the answer went out
+        deadline = time.monotonic() + 5
+        while scope_missing() != want and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return scope_missing()
+
+    before = scope_missing()
     assert_insufficient_scope(dc.get("/hr/", token), scope="hr.read")
-    assert profile_of(status_json(diag), "hr")["refused"]["scope_missing"] == before + 1
+    assert counted(before + 1) == before + 1
     r = dc.get("/hr401/", token)
     assert r.status_code == 401, (r.status_code, dict(r.headers))
-    assert profile_of(status_json(diag), "hr")["refused"]["scope_missing"] == before + 2
+    assert counted(before + 2) == before + 2
 
 
 def test_status_counts_over_all_children(dc, diag, keys):
