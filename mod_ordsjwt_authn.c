@@ -190,8 +190,17 @@ int ordsjwt_section_takes_tokens(cmd_parms *cmd, const ap_directive_t *d,
         *why = apr_psprintf(cmd->pool, "this section has AuthType %s", type);
         return 0;
     }
-    providers = section_args(sec, "AuthBasicProvider");
-    if (providers == NULL || names_provider(cmd->temp_pool, providers)) {
+    /* this section's AuthBasicProvider, else an enclosing one's */
+    for (providers = NULL; sec && providers == NULL; sec = sec->parent) {
+        providers = section_args(sec, "AuthBasicProvider");
+    }
+    if (providers == NULL) {
+        *why = apr_psprintf(cmd->pool, "this section has AuthType Basic and "
+                            "no AuthBasicProvider (httpd's default is file): "
+                            "add AuthBasicProvider %s", PROVIDER_NAME);
+        return 0;
+    }
+    if (names_provider(cmd->temp_pool, providers)) {
         return 1;
     }
     *why = apr_psprintf(cmd->pool, "this section has AuthType Basic, but "

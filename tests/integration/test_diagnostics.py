@@ -249,7 +249,8 @@ def configtest(workdir, request):
     ("<Location /x/>\nAuthType ords-jwt\nAuthOrdsJwtProfile nope\nRequire valid-user\n</Location>\n",
      "no OrdsJwtProfile named \"nope\" is defined"),
     (BASE + "<Location /x/>\nAuthType Basic\nAuthName x\nRequire ords-scope s\n</Location>\n",
-     "Require ords-*: needs AuthType ords-jwt, but this section has AuthType Basic"),
+     "this section has AuthType Basic and no AuthBasicProvider (httpd's "
+     "default is file): add AuthBasicProvider ords-jwt"),
     ("OrdsJwtCACertificateFile /nonexistent/ca.pem\n",
      "OrdsJwtCACertificateFile: /nonexistent/ca.pem is not a readable file"),
 ], ids=["missing-key", "unknown-key", "duplicate", "skew-range", "skew-nan",
