@@ -52,6 +52,7 @@ typedef struct {
     const char *token;              /* the argument, or NULL: stdin */
     long long now;
     int help;
+    int version;
 } options_t;
 
 /* What the checks need besides the token. */
@@ -109,6 +110,7 @@ static const char usage_text[] =
 "                          must pass, as in <RequireAll>)\n"
 "  --now SECONDS           check at this time (seconds since 1970)\n"
 "  --help                  this text\n"
+"  --version               the release, e.g. \"ordsjwt-check 0.1.0\"\n"
 "\n"
 "Exit status: 0 accepted, 1 refused, 2 usage or configuration error, or\n"
 "the signing keys cannot be had (the JWK URL cannot be fetched: httpd would\n"
@@ -675,7 +677,7 @@ static int setup_profile(setup_t *su, const options_t *opt, apr_pool_t *pool,
 enum {
     OPT_ISSUER = 256, OPT_AUDIENCE, OPT_JWK_URL, OPT_PEM_FILE, OPT_PEM_KID,
     OPT_ROLE_CLAIM, OPT_SKEW, OPT_AGE, OPT_CA_FILE, OPT_CONFIG, OPT_PROFILE,
-    OPT_SCOPE, OPT_ROLE, OPT_NOW, OPT_HELP
+    OPT_SCOPE, OPT_ROLE, OPT_NOW, OPT_HELP, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -694,6 +696,7 @@ static const struct option long_options[] = {
     { "role", required_argument, NULL, OPT_ROLE },
     { "now", required_argument, NULL, OPT_NOW },
     { "help", no_argument, NULL, OPT_HELP },
+    { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 }
 };
 
@@ -737,6 +740,7 @@ static int set_option(options_t *opt, int c, const char *arg,
                             break;
     case OPT_NOW:           return parse_now(opt, arg, pool, error);
     case OPT_HELP:          opt->help = 1; break;
+    case OPT_VERSION:       opt->version = 1; break;
     default:
         *error = "unknown option or missing value (see --help)";
         return -1;
@@ -853,6 +857,11 @@ int main(int argc, char **argv)
     }
     if (opt.help) {
         fputs(usage_text, stdout);
+        rc = EXIT_ACCEPTED;
+        goto cleanup;
+    }
+    if (opt.version) {
+        printf("ordsjwt-check %s\n", ojw_version());
         rc = EXIT_ACCEPTED;
         goto cleanup;
     }
