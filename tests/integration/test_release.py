@@ -46,3 +46,14 @@ def test_module_logs_the_version_once_and_status_shows_it(workdir):
         assert "ordsjwt" not in r.headers.get("Server", "").lower()
     finally:
         server.stop()
+
+
+def test_debian_changelog_carries_the_version():
+    """debian/changelog's newest entry is configure.ac's version, packaged
+    (UPSTREAM-DEBIAN_REVISION)."""
+    with open(os.path.join(REPO, "debian", "changelog")) as f:
+        first = f.readline()
+    m = re.match(r"^libapache2-mod-auth-ordsjwt \(([^)]+)\) ", first)
+    assert m, first
+    upstream, _, revision = m.group(1).rpartition("-")
+    assert upstream == configure_version() and revision.isdigit(), first
