@@ -93,6 +93,11 @@ grep -x "PASS: tests/unit/unit_tests" "$WORK/build.log" \
     || { tail -n 60 "$WORK/build.log"; fail "the unit tests did not run"; }
 deb=$(ls "$WORK"/${PKG}_"$debver"_*.deb)
 changes=$(ls "$WORK"/*_"$debver"_*.changes)
+depends=$(dpkg-deb -f "$deb" Depends)
+case "$depends" in
+    *apache2-api-*libcjose*|*libcjose*apache2-api-*) echo "Depends: $depends" ;;
+    *) fail "Depends lacks the apache2 API or a library: $depends" ;;
+esac
 
 echo "-- lintian"
 lintian --fail-on error --display-level '>=warning' "$deb" "$changes" \
