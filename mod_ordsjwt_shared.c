@@ -277,6 +277,8 @@ int ordsjwt_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;      /* the first dry run: nothing to set up yet */
     }
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "ORDSJWT00060: "
+                 "mod_auth_ordsjwt %s configured", ojw_version());
     ordsjwt_warn_roles_without_claim(s);
     ordsjwt_warn_composition(ptemp, s);
     setup_counters(st, s, pconf);

@@ -94,6 +94,7 @@ static json_t *status_document(request_rec *r)
         json_array_append_new(list, profile_status(r, apr_hash_get(profiles,
             APR_ARRAY_IDX(names, i, const char *), APR_HASH_KEY_STRING), now));
     }
+    json_object_set_new(doc, "version", json_string(ojw_version()));
     json_object_set_new(doc, "generated", json_integer(now));
     json_object_set_new(doc, "profiles", list);
     json_object_set_new(doc, "unattributed_refusals",

@@ -11,7 +11,9 @@ set -eu
 cd "$(dirname "$0")/.."
 APXS=${APXS:-$(command -v apxs2 || command -v apxs)}
 PKGS="cjose jansson libcrypto libcurl"
-CFLAGS=""
+# the release, from configure.ac's AC_INIT (src/version.c)
+VERSION=$(sed -n 's/^AC_INIT(\[[^]]*\], *\[\([^]]*\)\].*/\1/p' configure.ac)
+CFLAGS="-Wc,-DOJW_VERSION_BARE=$VERSION"
 for f in -Wall -Wextra -Werror -I. -Isrc $(pkg-config --cflags $PKGS); do
     CFLAGS="$CFLAGS -Wc,$f"
 done

@@ -21,6 +21,9 @@
 #define OJW_NO_KID_MAX_TRIES    4       /* keys a token without kid is tried with */
 #define OJW_DETAIL_MAX          384
 
+/* The release (configure.ac's AC_INIT version), e.g. "0.1.0". */
+const char *ojw_version(void);
+
 /* Why a token was refused; the client sees ojw_reason_description(). */
 typedef enum {
     OJW_OK = 0,

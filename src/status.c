@@ -198,6 +198,9 @@ const char *ojw_status_html(apr_pool_t *pool, const json_t *doc)
     json_t *p;
     size_t i;
 
+    out = apr_pstrcat(pool, out, "<p>Version ",
+                      text(pool, json_object_get(doc, "version")), "</p>\n",
+                      NULL);
     out = apr_pstrcat(pool, out, "<p>Generated at ",
                       text(pool, json_object_get(doc, "generated")),
                       " (seconds since the epoch). Counters are summed over "

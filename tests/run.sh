@@ -12,7 +12,13 @@
 #     tests and the integration tests against that module (the harness
 #     preloads libasan; any sanitizer report in an error log fails);
 #  4. runs each libFuzzer target (tests/fuzz) for FUZZ_SECONDS: 60 when
-#     CI=true, 10 otherwise so that a local run stays quick.
+#     CI=true, 10 otherwise so that a local run stays quick;
+#  5. tests/package.sh: the tarball of "make dist" built as the Debian
+#     package (its configure, the module, ordsjwt-check, the unit tests),
+#     lintian, the package installed, a2enmod, apache2ctl configtest, a few
+#     integration tests against the installed module, then purged: the
+#     machine is left as it was. Last, so that nothing else runs while the
+#     package is installed.
 #
 #   bash tests/run.sh                    (as root on Debian bookworm)
 #   FUZZ_SECONDS=300 bash tests/run.sh
@@ -27,8 +33,9 @@ autoconf automake libtool pkg-config make gcc libc6-dev"
 TEST_PKGS="apache2 check curl python3 python3-pytest python3-jwcrypto
 python3-requests python3-cryptography python3-prometheus-client valgrind clang-14
 libclang-rt-14-dev"
+PACKAGE_PKGS="debhelper dpkg-dev fakeroot lintian"
 # shellcheck disable=SC2086
-scripts/ensure-packages.sh $BUILD_PKGS $TEST_PKGS
+scripts/ensure-packages.sh $BUILD_PKGS $TEST_PKGS $PACKAGE_PKGS
 
 if [ "${CI:-}" = true ]; then
     FUZZ_SECONDS=${FUZZ_SECONDS:-60}
@@ -87,5 +94,8 @@ ORDSJWT_MODULE="$SAN/obj/.libs/mod_auth_ordsjwt.so" "${PYTEST[@]}" "$REPO/tests/
 
 step "fuzzing: each target for $FUZZ_SECONDS s"
 make fuzz FUZZ_SECONDS="$FUZZ_SECONDS"
+
+step "the release tarball and the Debian package"
+bash tests/package.sh
 
 step "all passed"

@@ -58,6 +58,7 @@ typedef struct {
     const char *token;              /* the argument, or NULL: stdin */
     long long now;
     int help;
+    int version;
 } options_t;
 
 /* The keys of the profile, where they came from, and what was skipped. */
@@ -129,6 +130,7 @@ static const char usage_text[] =
 "                          all must pass\n"
 "  --now SECONDS           check at this time (seconds since 1970)\n"
 "  --help                  this text\n"
+"  --version               the release, e.g. \"ordsjwt-check 0.1.0\"\n"
 "\n"
 "<IfModule> and <IfDefine> are evaluated as httpd would (LoadModule and\n"
 "Define lines read before them); the sections skipped are listed on stderr.\n"
@@ -925,7 +927,7 @@ enum {
     OPT_ISSUER = 256, OPT_AUDIENCE, OPT_JWK_URL, OPT_PEM_FILE, OPT_PEM_KID,
     OPT_ROLE_CLAIM, OPT_SKEW, OPT_AGE, OPT_CA_FILE, OPT_CONFIG, OPT_PROFILE,
     OPT_SCOPE, OPT_ROLE, OPT_NOW, OPT_HELP, OPT_DISCOVERY_URL, OPT_PRIVILEGE,
-    OPT_DEFINE
+    OPT_DEFINE, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -947,6 +949,7 @@ static const struct option long_options[] = {
     { "help", no_argument, NULL, OPT_HELP },
     { "privilege", required_argument, NULL, OPT_PRIVILEGE },
     { "define", required_argument, NULL, OPT_DEFINE },
+    { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 }
 };
 
@@ -1007,6 +1010,7 @@ static int set_option(options_t *opt, int c, const char *arg,
                             break;
     case OPT_NOW:           return parse_now(opt, arg, pool, error);
     case OPT_HELP:          opt->help = 1; break;
+    case OPT_VERSION:       opt->version = 1; break;
     default:
         *error = "unknown option or missing value (see --help)";
         return -1;
@@ -1112,6 +1116,11 @@ int main(int argc, char **argv)
     }
     if (opt.help) {
         fputs(usage_text, stdout);
+        rc = EXIT_ACCEPTED;
+        goto cleanup;
+    }
+    if (opt.version) {
+        printf("ordsjwt-check %s\n", ojw_version());
         rc = EXIT_ACCEPTED;
         goto cleanup;
     }
