@@ -18,7 +18,7 @@
  *                          with httpd's authorization as they read
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
- * reused. The next free id is ORDSJWT00045.
+ * reused. The next free id is ORDSJWT00061.
  *
  * Token-derived text (kid, iss, sub, details) is logged as is: httpd 2.4
  * escapes control characters and backslashes in error log messages.
