@@ -51,6 +51,7 @@ void *ordsjwt_create_dir_conf(apr_pool_t *p, char *dir)
     (void)dir;
     c->pass_claims = ORDSJWT_PASS_UNSET;
     c->forward_token = -1;
+    c->anonymous = -1;
     return c;
 }
 
@@ -64,6 +65,8 @@ void *ordsjwt_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                      ? add->pass_claims : base->pass_claims;
     c->forward_token = add->forward_token != -1 ? add->forward_token
                                                 : base->forward_token;
+    c->sources = add->sources ? add->sources : base->sources;
+    c->anonymous = add->anonymous != -1 ? add->anonymous : base->anonymous;
     return c;
 }
 
@@ -315,6 +318,14 @@ const command_rec ordsjwt_cmds[] = {
         (void *)APR_OFFSETOF(ordsjwt_dir_conf_t, forward_token), OR_AUTHCFG,
         "Off removes the Authorization header from what the backend gets "
         "(default On)"),
+    AP_INIT_ITERATE("OrdsJwtTokenFrom", ordsjwt_cmd_token_from, NULL,
+        OR_AUTHCFG, "where AuthType ords-jwt finds the token: one or more of "
+        "header=NAME[:SCHEME], query=NAME, cookie=NAME (default "
+        "header=Authorization:Bearer)"),
+    AP_INIT_FLAG("OrdsJwtAnonymous", ap_set_flag_slot,
+        (void *)APR_OFFSETOF(ordsjwt_dir_conf_t, anonymous), OR_AUTHCFG,
+        "On lets a request without a token go on with no user, so that "
+        "Require decides; a bad token is still refused (default Off)"),
     AP_INIT_RAW_ARGS("OrdsJwtPrivilege", cmd_privilege, NULL, RSRC_CONF,
         "NAME [role=R ...]: a privilege granted by the scope NAME or by any "
         "of the roles"),

@@ -120,7 +120,10 @@ static const char *element_token(const char *e, size_t len,
         }
         e += slen;
         len -= slen;
-        e = trim(e, &len);
+        while (len && *e == ' ') {      /* RFC 6750 2.1: 1*SP */
+            e++;
+            len--;
+        }
     }
     return len ? apr_pstrmemdup(pool, e, len) : NULL;
 }
