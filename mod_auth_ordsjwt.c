@@ -212,7 +212,11 @@ static const ojw_profile_t *choose_profile(request_rec *r,
                                        profiles->elts;
     const char *iss = profiles->nelts == 1 ? NULL
                       : ojw_token_peek_issuer(tok, r->pool);
-    const ojw_profile_t *p = ojw_profile_choose(list, profiles->nelts, iss);
+    const json_t *aud = profiles->nelts == 1 ? NULL
+                        : json_object_get(ojw_token_unverified_claims(
+                                              tok, r->pool), "aud");
+    const ojw_profile_t *p = ojw_profile_choose(list, profiles->nelts, iss,
+                                                aud);
 
     if (p) {
         return p;

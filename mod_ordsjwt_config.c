@@ -260,11 +260,40 @@ static void send_forbidden_on_failure(cmd_parms *cmd)
     c->AP_FLAG(&sub, conf, 1);
 }
 
+/* A profile already listed that no token could tell from p (same
+ * issuer, a shared audience), as a configuration error; or NULL. */
+static const char *indistinguishable(cmd_parms *cmd,
+                                     const apr_array_header_t *listed,
+                                     const ojw_profile_t *p)
+{
+    const char *aud;
+    int i;
+
+    for (i = 0; i < listed->nelts; i++) {
+        const ojw_profile_t *q = APR_ARRAY_IDX(listed, i,
+                                               const ojw_profile_t *);
+
+        if (q == p) {
+            return apr_psprintf(cmd->pool, "AuthOrdsJwtProfile: %s is "
+                                "listed twice", p->name);
+        }
+        if ((aud = ojw_profiles_overlap(q, p)) != NULL) {
+            return apr_psprintf(cmd->pool, "AuthOrdsJwtProfile: profiles %s "
+                                "and %s have the same issuer %s and both "
+                                "accept audience %s: no token could tell "
+                                "them apart (give them different audiences)",
+                                q->name, p->name, p->issuer, aud);
+        }
+    }
+    return NULL;
+}
+
 static const char *cmd_auth_profile(cmd_parms *cmd, void *dconf,
                                     const char *name)
 {
     ordsjwt_dir_conf_t *dc = dconf;
     ojw_profile_t *p = find_profile(cmd->server, name);
+    const char *err;
 
     if (p == NULL) {
         return apr_psprintf(cmd->pool, "AuthOrdsJwtProfile: no OrdsJwtProfile "
@@ -275,6 +304,9 @@ static const char *cmd_auth_profile(cmd_parms *cmd, void *dconf,
     if (dc->profiles == NULL) {
         dc->profiles = apr_array_make(cmd->pool, 2, sizeof(ojw_profile_t *));
         send_forbidden_on_failure(cmd);
+    }
+    if ((err = indistinguishable(cmd, dc->profiles, p)) != NULL) {
+        return err;
     }
     APR_ARRAY_PUSH(dc->profiles, ojw_profile_t *) = p;
     return NULL;

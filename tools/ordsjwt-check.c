@@ -244,6 +244,17 @@ static void print_steps(const ojw_inspection_t *in, int scopes, int roles,
     }
 }
 
+/* Every audience= of p, as one quoted list: a" "b. */
+static void print_audiences(const ojw_profile_t *p)
+{
+    int i;
+
+    for (i = 0; i < p->audiences->nelts; i++) {
+        printf("%s", i ? "\" \"" : "");
+        print_clean(APR_ARRAY_IDX(p->audiences, i, const char *));
+    }
+}
+
 static void print_profile(const setup_t *su, const ojw_claim_policy_t *pol)
 {
     const ojw_profile_t *p = su->profile;
@@ -251,7 +262,7 @@ static void print_profile(const setup_t *su, const ojw_claim_policy_t *pol)
     printf("Profile %s (%s):\n  issuer \"", p->name, su->origin);
     print_clean(p->issuer);
     printf("\", audience \"");
-    print_clean(p->audience);
+    print_audiences(p);
     printf("\"\n  %s ", p->pem_file ? "pem_file" : p->discovery_url
            ? "discovery_url" : "jwk_url");
     print_clean(p->pem_file ? p->pem_file : p->discovery_url
@@ -533,7 +544,11 @@ static setup_t *choose(apr_array_header_t *setups, ojw_inspection_t *in,
     if (setups->nelts > 1) {
         iss = ojw_token_peek_issuer(in->tok, pool);
     }
-    p = ojw_profile_choose(list, setups->nelts, iss);
+    p = ojw_profile_choose(list, setups->nelts, iss,
+                           setups->nelts > 1
+                           ? json_object_get(ojw_token_unverified_claims(
+                                                 in->tok, pool), "aud")
+                           : NULL);
     for (i = 0; p && i < setups->nelts; i++) {
         if (list[i] == p) {
             return &APR_ARRAY_IDX(setups, i, setup_t);
