@@ -230,19 +230,19 @@ int ordsjwt_find_token(request_rec *r, const char **compact,
     return tk.count;
 }
 
-/* Authentication runs in a section of AuthType ords-jwt even where
- * Require would let a request in without a user: always with
- * OrdsJwtAnonymous off (a token is required), and with it on when the
- * request carries a token (a bad one is refused, never ignored). */
+/* OrdsJwtAnonymous On: httpd asks this hook only when Require let the
+ * request in without a user. A request that carries a token is
+ * authenticated all the same (a bad token is refused, a good one gives
+ * the user and claims); one without goes on with no user. Off: httpd's
+ * own rule, as before (authentication when Require needs a user). */
 int ordsjwt_force_authn(request_rec *r)
 {
     const char *compact, *where;
 
-    if (!ords_jwt_section(r)) {
+    if (!ords_jwt_section(r) || ordsjwt_dir_conf(r)->anonymous != 1) {
         return DECLINED;
     }
-    if (ordsjwt_dir_conf(r)->anonymous != 1
-        || ordsjwt_find_token(r, &compact, &where) > 0) {
+    if (ordsjwt_find_token(r, &compact, &where) > 0) {
         return OK;
     }
     ordsjwt_req(r)->outcome = "anonymous";
