@@ -101,7 +101,7 @@ static const char usage_text[] =
 "  --config FILE           httpd.conf, apache2.conf or any file it includes\n"
 "  --profile NAME          the OrdsJwtProfile to check with; several (repeat\n"
 "                          it, or \"a b\"), as AuthOrdsJwtProfile a b: the\n"
-"                          first whose issuer is the token's iss is used\n"
+"                          profile is chosen by the token's iss, then aud\n"
 "  --define NAME           as httpd's -D NAME, for <IfDefine NAME>\n"
 "or from options (the keys of OrdsJwtProfile, with the same rules):\n"
 "  --issuer ISS            required\n"
@@ -341,6 +341,31 @@ static void print_result(const ojw_inspection_t *in)
 static ojw_claim_policy_t claim_policy(const setup_t *su);
 
 /* Which of several profiles the token's iss chose (nothing for one). */
+/* Two profiles that no token could tell apart (same issuer, a shared
+ * audience): an error, as httpd's configtest says for one location. */
+static int indistinguishable(const apr_array_header_t *setups,
+                             apr_pool_t *pool, const char **error)
+{
+    const ojw_profile_t *a, *b;
+    const char *aud;
+    int i, j;
+
+    for (i = 0; i < setups->nelts; i++) {
+        for (j = i + 1; j < setups->nelts; j++) {
+            a = APR_ARRAY_IDX(setups, i, setup_t).profile;
+            b = APR_ARRAY_IDX(setups, j, setup_t).profile;
+            if ((aud = ojw_profiles_overlap(a, b)) != NULL) {
+                *error = apr_psprintf(pool, "profiles %s and %s have the "
+                                      "same issuer and both accept audience "
+                                      "%s: no token could tell them apart",
+                                      a->name, b->name, aud);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 static void print_choice(const apr_array_header_t *setups, const setup_t *su,
                          int parsed)
 {
@@ -349,8 +374,8 @@ static void print_choice(const apr_array_header_t *setups, const setup_t *su,
     if (setups->nelts < 2) {
         return;
     }
-    printf("Profiles of the location (the first whose issuer is the "
-           "token's iss checks it):\n");
+    printf("Profiles of the location (chosen by the token's iss, then by "
+           "its aud):\n");
     for (i = 0; i < setups->nelts; i++) {
         const setup_t *c = &APR_ARRAY_IDX(setups, i, setup_t);
 
@@ -1132,6 +1157,7 @@ int main(int argc, char **argv)
     }
     setups = apr_array_make(pool, 2, sizeof(setup_t));
     if (setup_profiles(setups, &opt, pool, &error) != 0
+        || indistinguishable(setups, pool, &error) != 0
         || load_all_static_keys(setups, pool, &error) != 0
         || read_token(&token, &opt, pool, &error) != 0) {
         goto cleanup;

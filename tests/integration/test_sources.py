@@ -320,3 +320,17 @@ def test_configtest_refuses_bad_sources(workdir, pki, line, what):
                          sites.profile("z", jwk_url="https://127.0.0.1:9/j"),
                          sites.location("/z/", "z", extra=[line]))
     assert rc != 0 and what in out, out
+
+
+# --- ordsjwt-check follows the same rules ------------------------------------
+
+def test_checker_chooses_by_audience_and_refuses_twins(srv, keys, workdir, pki):
+    from test_checker import check
+    t = mint(claims(aud="ords/b/", roles=["ADMIN"]), key=keys["rsa1"])
+    run = check("--config", srv.conf, "--profile", "pa pb", t)
+    assert run.code == 0 and "* pb" in run.out, run
+    run = check("--config", srv.conf, "--profile", "multi", mint(
+        claims(aud="https://api.example.com"), key=keys["rsa1"]))
+    assert run.code == 0, run
+    run = check("--config", srv.conf, "--profile", "src multi", t)
+    assert run.code != 0 and "no token could tell them apart" in run.err, run
