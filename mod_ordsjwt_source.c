@@ -10,7 +10,9 @@
  * mod_rewrite's and mod_proxy's translate hooks run after it. r->args,
  * r->parsed_uri.query and r->unparsed_uri lose the parameter (the access
  * log's %U%q, CGI's QUERY_STRING and REQUEST_URI, the proxied URL);
- * r->the_request, the request line (%r), keeps it.
+ * r->the_request, the request line (%r), keeps it. Sources set in a
+ * <Directory> or <Files> section are known only later: they are taken
+ * out at authentication, after mod_rewrite's server-level rules.
  */
 #include <string.h>
 
@@ -30,6 +32,7 @@ APLOG_USE_MODULE(auth_ordsjwt);
 /* What the request carries: counted once for the removable sources. */
 struct ordsjwt_taken {
     int removable_done;
+    const apr_array_header_t *done_for; /* the sources taken out */
     int count;              /* tokens found in all sources */
     const char *token;      /* the first one */
     const char *where;      /* the sources that had one, for the log */
@@ -151,13 +154,18 @@ static struct ordsjwt_taken *taken_of(request_rec *r)
 static struct ordsjwt_taken *take_removable(request_rec *r)
 {
     struct ordsjwt_taken *tk = taken_of(r);
+    const apr_array_header_t *now = ordsjwt_dir_conf(r)->sources;
     const ojw_source_t *s;
     int i, n;
 
-    if (tk->removable_done) {
+    /* again when the section that authenticates (walked after
+     * translate_name: <Directory>, <Files>) lists other sources than
+     * the <Location> seen before it */
+    if (tk->removable_done && tk->done_for == now) {
         return tk;
     }
     tk->removable_done = 1;
+    tk->done_for = now;
     for (s = sources_of(r, &n), i = 0; i < n; i++) {
         if (s[i].kind == OJW_SOURCE_QUERY) {
             take_query(r, &s[i], tk);
