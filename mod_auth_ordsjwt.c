@@ -63,8 +63,10 @@ static const char *bearer_challenge(request_rec *r, const ordsjwt_req_t *rq)
                                  quoted(r->pool, realm));
 
     if (rq && rq->state == ORDSJWT_INVALID) {
-        c = apr_psprintf(r->pool, "%s, error=\"invalid_token\", "
+        c = apr_psprintf(r->pool, "%s, error=\"%s\", "
                          "error_description=\"%s\"", c,
+                         rq->reason == OJW_ERR_TOKEN_AMBIGUOUS
+                         ? "invalid_request" : "invalid_token",
                          ojw_reason_description(rq->reason));
     }
     else if (rq && rq->state == ORDSJWT_VALID && rq->insufficient) {
@@ -199,22 +201,6 @@ static int count_authz_refusal(request_rec *r)
 /* ------------------------------------------------------------------ */
 /* authentication                                                      */
 
-/* The bearer token of the Authorization header, or NULL: RFC 6750 2.1,
- * "Bearer" (any case), 1*SP, the token. A tab after the scheme is not
- * that syntax: such a header carries no bearer token. */
-static const char *bearer_token(request_rec *r)
-{
-    const char *h = apr_table_get(r->headers_in,
-                                  (PROXYREQ_PROXY == r->proxyreq)
-                                  ? "Proxy-Authorization" : "Authorization");
-
-    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
-        return NULL;
-    }
-    h += strspn(h + 7, " ") + 7;
-    return *h ? h : NULL;
-}
-
 /* The profile to check the token with: the only one, or the one whose
  * issuer equals the (not yet verified) iss. */
 static const ojw_profile_t *choose_profile(request_rec *r,
@@ -226,7 +212,11 @@ static const ojw_profile_t *choose_profile(request_rec *r,
                                        profiles->elts;
     const char *iss = profiles->nelts == 1 ? NULL
                       : ojw_token_peek_issuer(tok, r->pool);
-    const ojw_profile_t *p = ojw_profile_choose(list, profiles->nelts, iss);
+    const json_t *aud = profiles->nelts == 1 ? NULL
+                        : json_object_get(ojw_token_unverified_claims(
+                                              tok, r->pool), "aud");
+    const ojw_profile_t *p = ojw_profile_choose(list, profiles->nelts, iss,
+                                                aud);
 
     if (p) {
         return p;
@@ -490,7 +480,9 @@ static ordsjwt_req_t *start(request_rec *r)
 {
     const ordsjwt_dir_conf_t *dc = ordsjwt_dir_conf(r);
     ordsjwt_req_t *rq = apr_pcalloc(r->pool, sizeof(*rq));
+    ordsjwt_req_t *before = ordsjwt_req(r);
 
+    rq->taken = before ? before->taken : NULL;  /* see _source.c */
     ap_set_module_config(r->request_config, &auth_ordsjwt_module, rq);
     if (dc->profiles == NULL || dc->profiles->nelts == 0) {
         return NULL;
@@ -550,11 +542,28 @@ int ordsjwt_authenticate(request_rec *r, const char *compact,
     return check_token(r, rq, compact);
 }
 
+/* RFC 6750 3.1: a request with more than one token (two sources, or
+ * one sent twice) is an invalid_request, whichever would verify. */
+static int ambiguous(request_rec *r, ordsjwt_req_t *rq, int n,
+                     const char *where)
+{
+    rq->state = ORDSJWT_INVALID;
+    rq->reason = OJW_ERR_TOKEN_AMBIGUOUS;
+    rq->outcome = ojw_reason_name(OJW_ERR_TOKEN_AMBIGUOUS);
+    ordsjwt_count(rq->profile, OJW_ERR_TOKEN_AMBIGUOUS);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00080: request "
+                  "refused (%s): %d tokens in %s; hint: send one token, in "
+                  "one of the sources of OrdsJwtTokenFrom",
+                  ojw_reason_name(OJW_ERR_TOKEN_AMBIGUOUS), n, where);
+    set_challenge(r, rq);
+    return HTTP_BAD_REQUEST;
+}
+
 static int check_authn(request_rec *r)
 {
-    const char *compact;
+    const char *compact, *where;
     ordsjwt_req_t *rq;
-    int rc;
+    int rc, n;
 
     if (!bearer_section(r)) {
         return DECLINED;
@@ -565,7 +574,10 @@ static int check_authn(request_rec *r)
                       ORDSJWT_AUTH_TYPE, r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if ((compact = bearer_token(r)) == NULL) {
+    if ((n = ordsjwt_find_token(r, &compact, &where)) > 1) {
+        return ambiguous(r, rq, n, where);
+    }
+    if (n == 0) {
         ordsjwt_count(rq->profile, OJW_ERR_TOKEN_MISSING);
         rq->outcome = ojw_reason_name(OJW_ERR_TOKEN_MISSING);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00014: no bearer "
@@ -592,6 +604,9 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_child_init(ordsjwt_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_translate_name(ordsjwt_take_sources, NULL, NULL,
+                           APR_HOOK_REALLY_FIRST);
+    ap_hook_force_authn(ordsjwt_force_authn, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_note_auth_failure(note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(insert_error_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);

@@ -16,6 +16,8 @@
  *   mod_ordsjwt_status.c   the ordsjwt-status handler
  *   mod_ordsjwt_compose.c  warnings about Require lines that do not compose
  *                          with httpd's authorization as they read
+ *   mod_ordsjwt_source.c   where the token comes from (OrdsJwtTokenFrom),
+ *                          anonymous access (OrdsJwtAnonymous)
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
  * reused. The next free id is ORDSJWT00061.
@@ -74,6 +76,9 @@ typedef struct {
     apr_array_header_t *profiles;   /* ojw_profile_t *, in the given order */
     int pass_claims;                /* ORDSJWT_PASS_*, default env */
     int forward_token;              /* -1 unset, default 1 */
+    apr_array_header_t *sources;    /* ojw_source_t (OrdsJwtTokenFrom);
+                                     * NULL: header=Authorization:Bearer */
+    int anonymous;                  /* -1 unset, default 0 */
 } ordsjwt_dir_conf_t;
 
 /* A "Require ords-role" line, checked after parsing against the profiles
@@ -189,6 +194,7 @@ typedef struct {
     const char *basic_token;        /* authn provider: the token (password) */
     const char *outcome;            /* "accepted" or a reason name */
     const char *kid, *subject;      /* of the token, for the access log */
+    struct ordsjwt_taken *taken;    /* the request's tokens (_source.c) */
 } ordsjwt_req_t;
 
 /* Request notes for the access log (LogFormat %{ordsjwt-outcome}n ...). */
@@ -233,6 +239,22 @@ void ordsjwt_log_refusals(request_rec *r, const ordsjwt_req_t *rq);
 int ordsjwt_scrub_lookalikes(request_rec *r);               /* _backend.c */
 void ordsjwt_to_backend(request_rec *r, const ordsjwt_req_t *rq);
 int ordsjwt_status_handler(request_rec *r);                 /* _status.c */
+
+/* Token sources (mod_ordsjwt_source.c), for AuthType ords-jwt only. */
+/* translate_name hook: takes query parameter and cookie tokens out of
+ * the request before mod_rewrite, mod_proxy and the backend see it. */
+int ordsjwt_take_sources(request_rec *r);
+/* The tokens the request carries in the section's sources: how many;
+ * *compact the first (NULL when none); *where the sources that had one
+ * (for the log; never the token). */
+int ordsjwt_find_token(request_rec *r, const char **compact,
+                       const char **where);
+/* force_authn hook: OrdsJwtAnonymous. */
+int ordsjwt_force_authn(request_rec *r);
+/* Removes the header sources from what the backend gets. */
+void ordsjwt_unforward_sources(request_rec *r);
+const char *ordsjwt_cmd_token_from(cmd_parms *cmd, void *dconf,
+                                   const char *arg);
 /* Warns (configtest and startup) about Require expr on ORDSJWT_* without
  * REMOTE_USER and sections whose ords-* lines are all negated. */
 void ordsjwt_warn_composition(apr_pool_t *ptemp, server_rec *s); /* _compose.c */

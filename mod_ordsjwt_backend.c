@@ -131,6 +131,9 @@ void ordsjwt_to_backend(request_rec *r, const ordsjwt_req_t *rq)
         apr_table_unset(r->headers_in, PROXYREQ_PROXY == r->proxyreq
                                        ? "Proxy-Authorization"
                                        : "Authorization");
+        if (rq->basic_token == NULL) {
+            ordsjwt_unforward_sources(r);       /* header=NAME sources */
+        }
     }
     else if (rq->basic_token) {
         /* the backend sees what a bearer client sends, never the

@@ -51,6 +51,7 @@ void *ordsjwt_create_dir_conf(apr_pool_t *p, char *dir)
     (void)dir;
     c->pass_claims = ORDSJWT_PASS_UNSET;
     c->forward_token = -1;
+    c->anonymous = -1;
     return c;
 }
 
@@ -64,6 +65,8 @@ void *ordsjwt_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                      ? add->pass_claims : base->pass_claims;
     c->forward_token = add->forward_token != -1 ? add->forward_token
                                                 : base->forward_token;
+    c->sources = add->sources ? add->sources : base->sources;
+    c->anonymous = add->anonymous != -1 ? add->anonymous : base->anonymous;
     return c;
 }
 
@@ -257,11 +260,40 @@ static void send_forbidden_on_failure(cmd_parms *cmd)
     c->AP_FLAG(&sub, conf, 1);
 }
 
+/* A profile already listed that no token could tell from p (same
+ * issuer, a shared audience), as a configuration error; or NULL. */
+static const char *indistinguishable(cmd_parms *cmd,
+                                     const apr_array_header_t *listed,
+                                     const ojw_profile_t *p)
+{
+    const char *aud;
+    int i;
+
+    for (i = 0; i < listed->nelts; i++) {
+        const ojw_profile_t *q = APR_ARRAY_IDX(listed, i,
+                                               const ojw_profile_t *);
+
+        if (q == p) {
+            return apr_psprintf(cmd->pool, "AuthOrdsJwtProfile: %s is "
+                                "listed twice", p->name);
+        }
+        if ((aud = ojw_profiles_overlap(q, p)) != NULL) {
+            return apr_psprintf(cmd->pool, "AuthOrdsJwtProfile: profiles %s "
+                                "and %s have the same issuer %s and both "
+                                "accept audience %s: no token could tell "
+                                "them apart (give them different audiences)",
+                                q->name, p->name, p->issuer, aud);
+        }
+    }
+    return NULL;
+}
+
 static const char *cmd_auth_profile(cmd_parms *cmd, void *dconf,
                                     const char *name)
 {
     ordsjwt_dir_conf_t *dc = dconf;
     ojw_profile_t *p = find_profile(cmd->server, name);
+    const char *err;
 
     if (p == NULL) {
         return apr_psprintf(cmd->pool, "AuthOrdsJwtProfile: no OrdsJwtProfile "
@@ -272,6 +304,9 @@ static const char *cmd_auth_profile(cmd_parms *cmd, void *dconf,
     if (dc->profiles == NULL) {
         dc->profiles = apr_array_make(cmd->pool, 2, sizeof(ojw_profile_t *));
         send_forbidden_on_failure(cmd);
+    }
+    if ((err = indistinguishable(cmd, dc->profiles, p)) != NULL) {
+        return err;
     }
     APR_ARRAY_PUSH(dc->profiles, ojw_profile_t *) = p;
     return NULL;
@@ -315,6 +350,14 @@ const command_rec ordsjwt_cmds[] = {
         (void *)APR_OFFSETOF(ordsjwt_dir_conf_t, forward_token), OR_AUTHCFG,
         "Off removes the Authorization header from what the backend gets "
         "(default On)"),
+    AP_INIT_ITERATE("OrdsJwtTokenFrom", ordsjwt_cmd_token_from, NULL,
+        OR_AUTHCFG, "where AuthType ords-jwt finds the token: one or more of "
+        "header=NAME[:SCHEME], query=NAME, cookie=NAME (default "
+        "header=Authorization:Bearer)"),
+    AP_INIT_FLAG("OrdsJwtAnonymous", ap_set_flag_slot,
+        (void *)APR_OFFSETOF(ordsjwt_dir_conf_t, anonymous), OR_AUTHCFG,
+        "On lets a request without a token go on with no user, so that "
+        "Require decides; a bad token is still refused (default Off)"),
     AP_INIT_RAW_ARGS("OrdsJwtPrivilege", cmd_privilege, NULL, RSRC_CONF,
         "NAME [role=R ...]: a privilege granted by the scope NAME or by any "
         "of the roles"),

@@ -51,7 +51,34 @@ static ojw_reason_t check_issuer(const json_t *claims, const char *issuer,
     return OJW_OK;
 }
 
-static ojw_reason_t check_audience(const json_t *claims, const char *audience,
+/* 1 when value is one of the policy's audiences (exact comparison). */
+static int audience_listed(const ojw_claim_policy_t *p, const char *value)
+{
+    int i;
+
+    if (p->naudiences <= 0) {
+        return strcmp(value, p->audience) == 0;
+    }
+    for (i = 0; i < p->naudiences; i++) {
+        if (strcmp(value, p->audiences[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* How many more audiences than the first the profile accepts. */
+static int more_audiences(const ojw_claim_policy_t *p)
+{
+    return p->naudiences > 1 ? p->naudiences - 1 : 0;
+}
+
+#define AUD_FMT     "\"%s\"%s%.0d%s"
+#define AUD_ARGS(p) (p)->audience, more_audiences(p) ? " (or one of " : "", \
+                    more_audiences(p), more_audiences(p) ? " more)" : ""
+
+static ojw_reason_t check_audience(const json_t *claims,
+                                   const ojw_claim_policy_t *p,
                                    ojw_error_t *err)
 {
     const json_t *aud = json_object_get(claims, "aud");
@@ -59,16 +86,16 @@ static ojw_reason_t check_audience(const json_t *claims, const char *audience,
     size_t i;
 
     if (json_is_string(aud)) {
-        if (strcmp(json_string_value(aud), audience) == 0) {
+        if (audience_listed(p, json_string_value(aud))) {
             return OJW_OK;
         }
         return ojw_fail(err, OJW_ERR_AUDIENCE, "aud \"%.200s\" is not the "
-                        "profile's audience \"%s\" (exact comparison)",
-                        json_string_value(aud), audience);
+                        "profile's audience " AUD_FMT " (exact comparison)",
+                        json_string_value(aud), AUD_ARGS(p));
     }
     if (!json_is_array(aud)) {
         return ojw_fail(err, OJW_ERR_AUDIENCE, "the token has no \"aud\" string "
-                        "or array; the profile expects \"%s\"", audience);
+                        "or array; the profile expects " AUD_FMT, AUD_ARGS(p));
     }
     /* every member is looked at first: the verdict must not depend on
      * where a member that is not a string stands */
@@ -79,13 +106,13 @@ static ojw_reason_t check_audience(const json_t *claims, const char *audience,
         }
     }
     json_array_foreach(aud, i, v) {
-        if (strcmp(json_string_value(v), audience) == 0) {
+        if (audience_listed(p, json_string_value(v))) {
             return OJW_OK;
         }
     }
     return ojw_fail(err, OJW_ERR_AUDIENCE, "none of the %zu \"aud\" entries "
-                    "is the profile's audience \"%s\"", json_array_size(aud),
-                    audience);
+                    "is the profile's audience " AUD_FMT, json_array_size(aud),
+                    AUD_ARGS(p));
 }
 
 static ojw_reason_t check_times(const json_t *claims,
@@ -178,7 +205,7 @@ ojw_reason_t ojw_claims_check(const json_t *claims,
 
     *subject = NULL;
     if ((rc = check_issuer(claims, policy->issuer, err)) != OJW_OK
-        || (rc = check_audience(claims, policy->audience, err)) != OJW_OK
+        || (rc = check_audience(claims, policy, err)) != OJW_OK
         || (rc = check_times(claims, policy, (double)now, err)) != OJW_OK
         || (rc = check_subject(claims, subject, err)) != OJW_OK) {
         return rc;

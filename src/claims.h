@@ -14,6 +14,8 @@ typedef struct {
     const char *audience;     /* must equal "aud" or be one of its entries */
     long allowed_skew;        /* seconds; <= 0 means none */
     long allowed_age;         /* seconds since iat; <= 0 means not checked */
+    const char *const *audiences;   /* when naudiences > 0: any of them */
+    int naudiences;                 /* (audience is then the first) */
 } ojw_claim_policy_t;
 
 /* Checks the claims at time now (seconds since the epoch). On success

@@ -45,6 +45,7 @@ typedef enum {
     OJW_ERR_USER_MISMATCH,      /* Basic: the user name is not the sub */
     OJW_ERR_KEYS_UNAVAILABLE,
     OJW_ERR_TOKEN_MISSING,      /* not a token error: no bearer token */
+    OJW_ERR_TOKEN_AMBIGUOUS,    /* more than one token in the request */
     OJW_ERR_SCOPE_MISSING,      /* authorization: Require ords-scope */
     OJW_ERR_ROLE_MISSING,       /* authorization: Require ords-role */
     OJW_ERR_CLAIM_MISMATCH,     /* authorization: Require ords-claim */

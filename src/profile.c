@@ -157,6 +157,25 @@ static const char *unknown_key(const char *key, apr_pool_t *pool)
     return apr_psprintf(pool, "unknown key \"%s\" (known: %s)", key, list);
 }
 
+/* audience= may be repeated: any one of them is accepted. */
+static const char *add_audience(ojw_profile_t *p, const char *value,
+                                apr_pool_t *pool)
+{
+    int i;
+
+    for (i = 0; i < p->audiences->nelts; i++) {
+        if (strcmp(APR_ARRAY_IDX(p->audiences, i, const char *), value)
+            == 0) {
+            return apr_psprintf(pool, "audience=%s is listed twice", value);
+        }
+    }
+    if (p->audience == NULL) {
+        p->audience = value;
+    }
+    APR_ARRAY_PUSH(p->audiences, const char *) = value;
+    return NULL;
+}
+
 static const char *set_key(ojw_profile_t *p, const char *key,
                            const char *value, apr_pool_t *pool)
 {
@@ -166,7 +185,7 @@ static const char *set_key(ojw_profile_t *p, const char *key,
         p->issuer = value;
     }
     else if (strcmp(key, "audience") == 0) {
-        p->audience = value;
+        err = add_audience(p, value, pool);
     }
     else if (strcmp(key, "jwk_url") == 0) {
         err = set_url(p, value, pool);
@@ -288,6 +307,7 @@ ojw_profile_t *ojw_profile_parse(const char *args, apr_pool_t *pool,
     const char *err = NULL;
 
     p->slot = -1;
+    p->audiences = apr_array_make(pool, 2, sizeof(const char *));
     p->name = next_word(pool, &rest, &err);
     if (p->name == NULL || !valid_name(p->name)) {
         *error = err ? err : "needs a profile NAME (letters, digits, _ - .) "
@@ -315,17 +335,69 @@ long ojw_profile_age(const ojw_profile_t *p, long default_age)
     return age > 0 ? age : 0;
 }
 
-const ojw_profile_t *ojw_profile_choose(const ojw_profile_t *const *profiles,
-                                        int n, const char *iss)
+static int has_audience(const ojw_profile_t *p, const char *aud)
 {
+    int i;
+
+    for (i = 0; i < p->audiences->nelts; i++) {
+        if (strcmp(APR_ARRAY_IDX(p->audiences, i, const char *), aud) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int ojw_profile_accepts_aud(const ojw_profile_t *p, const json_t *aud)
+{
+    const json_t *v;
+    size_t i;
+
+    if (json_is_string(aud)) {
+        return has_audience(p, json_string_value(aud));
+    }
+    json_array_foreach(aud, i, v) {
+        if (json_is_string(v) && has_audience(p, json_string_value(v))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const ojw_profile_t *ojw_profile_choose(const ojw_profile_t *const *profiles,
+                                        int n, const char *iss,
+                                        const json_t *aud)
+{
+    const ojw_profile_t *first = NULL;
     int i;
 
     if (n == 1) {
         return profiles[0];
     }
     for (i = 0; iss && i < n; i++) {
-        if (strcmp(profiles[i]->issuer, iss) == 0) {
+        if (strcmp(profiles[i]->issuer, iss) != 0) {
+            continue;
+        }
+        if (ojw_profile_accepts_aud(profiles[i], aud)) {
             return profiles[i];
+        }
+        first = first ? first : profiles[i];
+    }
+    return first;
+}
+
+const char *ojw_profiles_overlap(const ojw_profile_t *a,
+                                 const ojw_profile_t *b)
+{
+    int i;
+
+    if (strcmp(a->issuer, b->issuer) != 0) {
+        return NULL;
+    }
+    for (i = 0; i < a->audiences->nelts; i++) {
+        const char *aud = APR_ARRAY_IDX(a->audiences, i, const char *);
+
+        if (has_audience(b, aud)) {
+            return aud;
         }
     }
     return NULL;
@@ -334,7 +406,17 @@ const ojw_profile_t *ojw_profile_choose(const ojw_profile_t *const *profiles,
 int ojw_profile_is_chosen(const ojw_profile_t *const *profiles, int n,
                           const ojw_profile_t *p)
 {
-    return ojw_profile_choose(profiles, n, p->issuer) == p;
+    int i;
+
+    if (n == 1) {
+        return profiles[0] == p;
+    }
+    for (i = 0; i < n && profiles[i] != p; i++) {
+        if (ojw_profiles_overlap(profiles[i], p)) {
+            return 0;
+        }
+    }
+    return i < n;
 }
 
 void ojw_profile_policy(ojw_claim_policy_t *policy, const ojw_profile_t *p,
@@ -342,6 +424,8 @@ void ojw_profile_policy(ojw_claim_policy_t *policy, const ojw_profile_t *p,
 {
     policy->issuer = p->issuer;
     policy->audience = p->audience;
+    policy->audiences = (const char *const *)p->audiences->elts;
+    policy->naudiences = p->audiences->nelts;
     policy->allowed_skew = ojw_profile_skew(p, default_skew);
     policy->allowed_age = ojw_profile_age(p, default_age);
 }

@@ -12,6 +12,7 @@
 #define OJW_PROFILE_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include "jwks.h"
 #include "claims.h"
 #include "settings.h"
@@ -19,7 +20,9 @@
 typedef struct {
     const char *name;
     const char *issuer;
-    const char *audience;
+    const char *audience;         /* the first audience= */
+    apr_array_header_t *audiences; /* const char *: every audience=, in
+                                    * order; a token's aud must hold one */
     const char *jwk_url;          /* NULL with pem_file or discovery_url */
     const char *discovery_url;    /* https: metadata naming the jwks_uri */
     const char *jwk_file;         /* file: URL -> absolute path, else NULL */
@@ -50,12 +53,25 @@ long ojw_profile_skew(const ojw_profile_t *p, long default_skew);
 long ojw_profile_age(const ojw_profile_t *p, long default_age);
 
 /* The profile of a location's list (n of them) that checks a token whose
- * (not yet verified) iss is iss: the only one, else the first whose
- * issuer equals iss; NULL when none does. */
+ * (not yet verified) iss is iss and aud is aud (a string, an array, or
+ * NULL): the only one; else, of those whose issuer equals iss, the first
+ * that accepts aud, else the first of them (its check then says why the
+ * audience is refused); NULL when no issuer equals iss. */
 const ojw_profile_t *ojw_profile_choose(const ojw_profile_t *const *profiles,
-                                        int n, const char *iss);
+                                        int n, const char *iss,
+                                        const json_t *aud);
 
-/* 1 when ojw_profile_choose() would pick p for a token of p's issuer. */
+/* 1 when aud (a string or an array of strings) holds one of p's
+ * audiences, by exact comparison. */
+int ojw_profile_accepts_aud(const ojw_profile_t *p, const json_t *aud);
+
+/* An audience that profiles a and b of one issuer share (no token could
+ * tell them apart), or NULL when they differ by issuer or audiences. */
+const char *ojw_profiles_overlap(const ojw_profile_t *a,
+                                 const ojw_profile_t *b);
+
+/* 1 when p is in the list and no profile before it overlaps it: some
+ * token would have p chosen. */
 int ojw_profile_is_chosen(const ojw_profile_t *const *profiles, int n,
                           const ojw_profile_t *p);
 

@@ -37,6 +37,8 @@ static const reason_text_t reason_texts[OJW_REASON_COUNT] = {
     [OJW_ERR_KEYS_UNAVAILABLE] = { "keys_unavailable",
                                    "signing keys unavailable" },
     [OJW_ERR_TOKEN_MISSING]    = { "token_missing", "no bearer token" },
+    [OJW_ERR_TOKEN_AMBIGUOUS]  = { "token_ambiguous",
+                                   "more than one token in the request" },
     [OJW_ERR_SCOPE_MISSING]    = { "scope_missing", "required scope missing" },
     [OJW_ERR_ROLE_MISSING]     = { "role_missing", "required role missing" },
     [OJW_ERR_CLAIM_MISMATCH]   = { "claim_mismatch",

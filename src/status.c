@@ -85,6 +85,19 @@ json_t *ojw_status_counters_json(const apr_uint32_t *c)
     return refused;
 }
 
+/* Every audience= of p, in order. */
+static json_t *audiences_json(const ojw_profile_t *p)
+{
+    json_t *a = json_array();
+    int i;
+
+    for (i = 0; i < p->audiences->nelts; i++) {
+        json_array_append_new(a, json_string(APR_ARRAY_IDX(p->audiences, i,
+                                                           const char *)));
+    }
+    return a;
+}
+
 json_t *ojw_status_profile_json(const ojw_status_profile_t *sp,
                                 const ojw_refresh_policy_t *policy,
                                 long long now)
@@ -97,6 +110,7 @@ json_t *ojw_status_profile_json(const ojw_status_profile_t *sp,
                         ? json_string(p->description) : json_null());
     json_object_set_new(o, "issuer", json_string(p->issuer));
     json_object_set_new(o, "audience", json_string(p->audience));
+    json_object_set_new(o, "audiences", audiences_json(p));
     if (p->jwk_url) {
         json_object_set_new(o, "jwk_url", json_string(p->jwk_url));
     }

@@ -102,7 +102,7 @@ static const char usage_text[] =
 "  --config FILE           httpd.conf, apache2.conf or any file it includes\n"
 "  --profile NAME          the OrdsJwtProfile to check with; several (repeat\n"
 "                          it, or \"a b\"), as AuthOrdsJwtProfile a b: the\n"
-"                          first whose issuer is the token's iss is used\n"
+"                          profile is chosen by the token's iss, then aud\n"
 "  --define NAME           as httpd's -D NAME, for <IfDefine NAME>\n"
 "or from options (the keys of OrdsJwtProfile, with the same rules):\n"
 "  --issuer ISS            required\n"
@@ -246,6 +246,17 @@ static void print_steps(const ojw_inspection_t *in, int scopes, int roles,
     }
 }
 
+/* Every audience= of p, as one quoted list: a" "b. */
+static void print_audiences(const ojw_profile_t *p)
+{
+    int i;
+
+    for (i = 0; i < p->audiences->nelts; i++) {
+        printf("%s", i ? "\" \"" : "");
+        print_clean(APR_ARRAY_IDX(p->audiences, i, const char *));
+    }
+}
+
 static void print_profile(const setup_t *su, const ojw_claim_policy_t *pol)
 {
     const ojw_profile_t *p = su->profile;
@@ -253,7 +264,7 @@ static void print_profile(const setup_t *su, const ojw_claim_policy_t *pol)
     printf("Profile %s (%s):\n  issuer \"", p->name, su->origin);
     print_clean(p->issuer);
     printf("\", audience \"");
-    print_clean(p->audience);
+    print_audiences(p);
     printf("\"\n  %s ", p->pem_file ? "pem_file" : p->discovery_url
            ? "discovery_url" : "jwk_url");
     print_clean(p->pem_file ? p->pem_file : p->discovery_url
@@ -332,6 +343,31 @@ static void print_result(const ojw_inspection_t *in)
 static ojw_claim_policy_t claim_policy(const setup_t *su);
 
 /* Which of several profiles the token's iss chose (nothing for one). */
+/* Two profiles that no token could tell apart (same issuer, a shared
+ * audience): an error, as httpd's configtest says for one location. */
+static int indistinguishable(const apr_array_header_t *setups,
+                             apr_pool_t *pool, const char **error)
+{
+    const ojw_profile_t *a, *b;
+    const char *aud;
+    int i, j;
+
+    for (i = 0; i < setups->nelts; i++) {
+        for (j = i + 1; j < setups->nelts; j++) {
+            a = APR_ARRAY_IDX(setups, i, setup_t).profile;
+            b = APR_ARRAY_IDX(setups, j, setup_t).profile;
+            if ((aud = ojw_profiles_overlap(a, b)) != NULL) {
+                *error = apr_psprintf(pool, "profiles %s and %s have the "
+                                      "same issuer and both accept audience "
+                                      "%s: no token could tell them apart",
+                                      a->name, b->name, aud);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 static void print_choice(const apr_array_header_t *setups, const setup_t *su,
                          int parsed)
 {
@@ -340,8 +376,8 @@ static void print_choice(const apr_array_header_t *setups, const setup_t *su,
     if (setups->nelts < 2) {
         return;
     }
-    printf("Profiles of the location (the first whose issuer is the "
-           "token's iss checks it):\n");
+    printf("Profiles of the location (chosen by the token's iss, then by "
+           "its aud):\n");
     for (i = 0; i < setups->nelts; i++) {
         const setup_t *c = &APR_ARRAY_IDX(setups, i, setup_t);
 
@@ -535,7 +571,11 @@ static setup_t *choose(apr_array_header_t *setups, ojw_inspection_t *in,
     if (setups->nelts > 1) {
         iss = ojw_token_peek_issuer(in->tok, pool);
     }
-    p = ojw_profile_choose(list, setups->nelts, iss);
+    p = ojw_profile_choose(list, setups->nelts, iss,
+                           setups->nelts > 1
+                           ? json_object_get(ojw_token_unverified_claims(
+                                                 in->tok, pool), "aud")
+                           : NULL);
     for (i = 0; p && i < setups->nelts; i++) {
         if (list[i] == p) {
             return &APR_ARRAY_IDX(setups, i, setup_t);
@@ -1126,6 +1166,7 @@ int main(int argc, char **argv)
     }
     setups = apr_array_make(pool, 2, sizeof(setup_t));
     if (setup_profiles(setups, &opt, pool, &error) != 0
+        || indistinguishable(setups, pool, &error) != 0
         || load_all_static_keys(setups, pool, &error) != 0
         || read_token(&token, &opt, pool, &error) != 0) {
         goto cleanup;

@@ -8,7 +8,9 @@
 
 #define NOW 1700000000LL
 
-static ojw_claim_policy_t policy = { "https://issuer/", "ords/hr/", 0, 0 };
+static ojw_claim_policy_t policy = {
+    "https://issuer/", "ords/hr/", 0, 0, NULL, 0
+};
 
 static ojw_reason_t check_json(const char *json, const ojw_claim_policy_t *p)
 {

@@ -14,7 +14,9 @@
 #define NOW 1700000000LL
 #define BASE "\"iss\":\"https://issuer/\",\"aud\":\"api\",\"sub\":\"alice\""
 
-static const ojw_claim_policy_t policy = { "https://issuer/", "api", 0, 0 };
+static const ojw_claim_policy_t policy = {
+    "https://issuer/", "api", 0, 0, NULL, 0
+};
 
 static ojw_reason_t claims_of(const char *json)
 {

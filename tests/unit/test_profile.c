@@ -171,15 +171,101 @@ START_TEST(choose_by_issuer)
     const ojw_profile_t *a2 = quick("a2", "https://i1/");
     const ojw_profile_t *list[3] = { a, b, a2 };
 
-    ck_assert_ptr_eq(ojw_profile_choose(list, 1, "https://other/"), a);
-    ck_assert_ptr_eq(ojw_profile_choose(list, 1, NULL), a);
-    ck_assert_ptr_eq(ojw_profile_choose(list, 3, "https://i2/"), b);
-    ck_assert_ptr_eq(ojw_profile_choose(list, 3, "https://i1/"), a);
-    ck_assert_ptr_null(ojw_profile_choose(list, 3, "https://i1"));
-    ck_assert_ptr_null(ojw_profile_choose(list, 3, NULL));
+    ck_assert_ptr_eq(ojw_profile_choose(list, 1, "https://other/", NULL), a);
+    ck_assert_ptr_eq(ojw_profile_choose(list, 1, NULL, NULL), a);
+    ck_assert_ptr_eq(ojw_profile_choose(list, 3, "https://i2/", NULL), b);
+    ck_assert_ptr_eq(ojw_profile_choose(list, 3, "https://i1/", NULL), a);
+    ck_assert_ptr_null(ojw_profile_choose(list, 3, "https://i1", NULL));
+    ck_assert_ptr_null(ojw_profile_choose(list, 3, NULL, NULL));
     ck_assert(ojw_profile_is_chosen(list, 3, a));
     ck_assert(ojw_profile_is_chosen(list, 3, b));
     ck_assert(!ojw_profile_is_chosen(list, 3, a2));
+}
+END_TEST
+
+static ojw_profile_t *with_auds(const char *name, const char *auds)
+{
+    const char *err = NULL;
+    ojw_profile_t *p = ojw_profile_parse(apr_psprintf(test_pool, "%s "
+                                         "issuer=https://i1/ %s "
+                                         "jwk_url=https://j/", name, auds),
+                                         test_pool, &err);
+
+    ck_assert_msg(p != NULL, "%s", err);
+    return p;
+}
+
+static json_t *aud(const char *text)
+{
+    json_error_t jerr;
+    json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
+
+    ck_assert_msg(v != NULL, "bad test JSON %s", text);
+    return v;
+}
+
+/* audience= repeated: any one, exact comparison, string or array aud;
+ * the claim check and the chooser agree. */
+START_TEST(several_audiences)
+{
+    ojw_profile_t *p = with_auds("m", "audience=ords/hr/ "
+                                 "audience=https://api.example.com");
+    ojw_claim_policy_t pol;
+    const char *sub;
+    ojw_error_t err;
+    json_t *c;
+    const char *err_text = NULL;
+
+    ck_assert_int_eq(p->audiences->nelts, 2);
+    ck_assert_str_eq(p->audience, "ords/hr/");
+    ojw_profile_policy(&pol, p, 0, 0);
+    c = aud("{\"iss\":\"https://i1/\",\"sub\":\"a\",\"exp\":2000000000,"
+            "\"aud\":\"https://api.example.com\"}");
+    ck_assert_int_eq(ojw_claims_check(c, &pol, 1000, &sub, &err), OJW_OK);
+    json_object_set_new(c, "aud", json_string("https://api.example.com/"));
+    ck_assert_int_eq(ojw_claims_check(c, &pol, 1000, &sub, &err),
+                     OJW_ERR_AUDIENCE);
+    ck_assert_ptr_nonnull(strstr(err.detail, "or one of 1 more"));
+    json_object_set_new(c, "aud", aud("[\"x\",\"ords/hr/\"]"));
+    ck_assert_int_eq(ojw_claims_check(c, &pol, 1000, &sub, &err), OJW_OK);
+    ck_assert(ojw_profile_accepts_aud(p, json_object_get(c, "aud")));
+    json_decref(c);
+    ck_assert_ptr_null(ojw_profile_parse("d issuer=i audience=a audience=a "
+                                         "jwk_url=https://j/", test_pool,
+                                         &err_text));
+    ck_assert_ptr_nonnull(strstr(err_text, "listed twice"));
+}
+END_TEST
+
+/* Two profiles of one issuer told apart by audience; overlapping ones
+ * are found (configtest refuses them on one location). */
+START_TEST(choose_by_issuer_then_audience)
+{
+    const ojw_profile_t *a = with_auds("a", "audience=A1 audience=A2");
+    const ojw_profile_t *b = with_auds("b", "audience=B");
+    const ojw_profile_t *c = with_auds("c", "audience=X audience=A2");
+    const ojw_profile_t *list[2] = { a, b };
+    json_t *v;
+
+    ck_assert_ptr_eq(ojw_profile_choose(list, 2, "https://i1/",
+                                        v = aud("\"B\"")), b);
+    json_decref(v);
+    ck_assert_ptr_eq(ojw_profile_choose(list, 2, "https://i1/",
+                                        v = aud("[\"Z\",\"A2\"]")), a);
+    json_decref(v);
+    /* no audience matches: the first of the issuer, which refuses it */
+    ck_assert_ptr_eq(ojw_profile_choose(list, 2, "https://i1/",
+                                        v = aud("\"Z\"")), a);
+    json_decref(v);
+    ck_assert_ptr_null(ojw_profile_choose(list, 2, "https://i2/", NULL));
+    ck_assert_ptr_null(ojw_profiles_overlap(a, b));
+    ck_assert_str_eq(ojw_profiles_overlap(a, c), "A2");
+    ck_assert_str_eq(ojw_profiles_overlap(c, a), "A2");
+    ck_assert_ptr_null(ojw_profiles_overlap(quick("o", "https://i2/"),
+                                            quick("o2", "https://i1/")));
+    ck_assert(ojw_profile_is_chosen(list, 2, a));
+    ck_assert(ojw_profile_is_chosen(list, 2, b));
+    ck_assert(!ojw_profile_is_chosen(list, 2, c));
 }
 END_TEST
 
@@ -195,6 +281,8 @@ Suite *profile_suite(void)
     tcase_add_test(tc, pem_keys_and_exclusions);
     tcase_add_test(tc, pem_to_jwks);
     tcase_add_test(tc, choose_by_issuer);
+    tcase_add_test(tc, several_audiences);
+    tcase_add_test(tc, choose_by_issuer_then_audience);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * mod_auth_ordsjwt: where the token comes from (OrdsJwtTokenFrom) and
+ * anonymous access (OrdsJwtAnonymous), for AuthType ords-jwt. The string
+ * logic is in src/source.c.
+ *
+ * A query parameter or cookie source is taken out of the request in the
+ * translate_name hook, first of all modules: httpd has walked the
+ * <Location> sections by then (so this section's sources are known), and
+ * mod_rewrite's and mod_proxy's translate hooks run after it. r->args,
+ * r->parsed_uri.query and r->unparsed_uri lose the parameter (the access
+ * log's %U%q, CGI's QUERY_STRING and REQUEST_URI, the proxied URL);
+ * r->the_request, the request line (%r), keeps it. Sources set in a
+ * <Directory> or <Files> section are known only later: they are taken
+ * out at authentication, after mod_rewrite's server-level rules.
+ */
+#include <string.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_request.h"
+
+#include <apr_strings.h>
+
+#include "mod_ordsjwt.h"
+#include "source.h"
+
+APLOG_USE_MODULE(auth_ordsjwt);
+
+/* What the request carries: counted once for the removable sources. */
+struct ordsjwt_taken {
+    int removable_done;
+    const apr_array_header_t *done_for; /* the sources taken out */
+    int count;              /* tokens found in all sources */
+    const char *token;      /* the first one */
+    const char *where;      /* the sources that had one, for the log */
+};
+
+static const ojw_source_t default_source = {
+    OJW_SOURCE_HEADER, "Authorization", "Bearer"
+};
+
+static int ords_jwt_section(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+
+    return type && strcasecmp(type, ORDSJWT_AUTH_TYPE) == 0;
+}
+
+/* The sources of r's section, n of them. */
+static const ojw_source_t *sources_of(request_rec *r, int *n)
+{
+    const ordsjwt_dir_conf_t *dc = ordsjwt_dir_conf(r);
+
+    if (dc->sources == NULL || dc->sources->nelts == 0) {
+        *n = 1;
+        return &default_source;
+    }
+    *n = dc->sources->nelts;
+    return (const ojw_source_t *)dc->sources->elts;
+}
+
+static void found(request_rec *r, struct ordsjwt_taken *tk, int n,
+                  const char *token, const ojw_source_t *src)
+{
+    if (n <= 0) {
+        return;
+    }
+    if (tk->count == 0) {
+        tk->token = token;
+    }
+    tk->count += n;
+    tk->where = apr_psprintf(r->pool, "%s%s%s%s", tk->where ? tk->where : "",
+                             tk->where ? ", " : "",
+                             ojw_source_text(src, r->pool),
+                             n > 1 ? apr_psprintf(r->pool, " (%d times)", n)
+                                   : "");
+}
+
+/* r's query string is now rest (NULL: none), everywhere httpd keeps it
+ * apart from the request line. */
+static void set_query(request_rec *r, const char *rest)
+{
+    const char *u = r->unparsed_uri;
+    const char *q = u ? strchr(u, '?') : NULL;
+    const char *frag = q ? strchr(q, '#') : NULL;
+
+    r->args = (char *)rest;
+    r->parsed_uri.query = (char *)rest;
+    if (q) {
+        r->unparsed_uri = apr_pstrcat(r->pool,
+                                      apr_pstrmemdup(r->pool, u,
+                                                     (apr_size_t)(q - u)),
+                                      rest ? "?" : "", rest ? rest : "",
+                                      frag ? frag : "", NULL);
+    }
+}
+
+static void take_query(request_rec *r, const ojw_source_t *src,
+                       struct ordsjwt_taken *tk)
+{
+    const char *token, *rest;
+    int n;
+
+    if (r->args == NULL) {
+        return;
+    }
+    n = ojw_query_take(r->args, src->name, &token, &rest, r->pool);
+    if (n > 0) {
+        set_query(r, rest);
+        found(r, tk, n, token, src);
+    }
+}
+
+static void take_cookie(request_rec *r, const ojw_source_t *src,
+                        struct ordsjwt_taken *tk)
+{
+    const char *h = apr_table_get(r->headers_in, "Cookie");
+    const char *token, *rest;
+    int n;
+
+    if (h == NULL) {
+        return;
+    }
+    n = ojw_cookie_take(h, src->name, &token, &rest, r->pool);
+    if (n > 0) {
+        if (rest) {
+            apr_table_setn(r->headers_in, "Cookie", rest);
+        }
+        else {
+            apr_table_unset(r->headers_in, "Cookie");
+        }
+        found(r, tk, n, token, src);
+    }
+}
+
+static struct ordsjwt_taken *taken_of(request_rec *r)
+{
+    ordsjwt_req_t *rq = ordsjwt_req(r);
+
+    if (rq == NULL) {
+        rq = apr_pcalloc(r->pool, sizeof(*rq));
+        ap_set_module_config(r->request_config, &auth_ordsjwt_module, rq);
+    }
+    if (rq->taken == NULL) {
+        rq->taken = apr_pcalloc(r->pool, sizeof(*rq->taken));
+    }
+    return rq->taken;
+}
+
+/* Takes the query parameter and cookie sources out of r, once. */
+static struct ordsjwt_taken *take_removable(request_rec *r)
+{
+    struct ordsjwt_taken *tk = taken_of(r);
+    const apr_array_header_t *now = ordsjwt_dir_conf(r)->sources;
+    const ojw_source_t *s;
+    int i, n;
+
+    /* again when the section that authenticates (walked after
+     * translate_name: <Directory>, <Files>) lists other sources than
+     * the <Location> seen before it */
+    if (tk->removable_done && tk->done_for == now) {
+        return tk;
+    }
+    tk->removable_done = 1;
+    tk->done_for = now;
+    for (s = sources_of(r, &n), i = 0; i < n; i++) {
+        if (s[i].kind == OJW_SOURCE_QUERY) {
+            take_query(r, &s[i], tk);
+        }
+        else if (s[i].kind == OJW_SOURCE_COOKIE) {
+            take_cookie(r, &s[i], tk);
+        }
+    }
+    return tk;
+}
+
+int ordsjwt_take_sources(request_rec *r)
+{
+    if (ords_jwt_section(r)) {
+        take_removable(r);
+    }
+    return DECLINED;
+}
+
+/* The header a source names: Authorization is Proxy-Authorization in a
+ * forward proxy request (RFC 7235). */
+static const char *header_name(request_rec *r, const ojw_source_t *src)
+{
+    if (PROXYREQ_PROXY == r->proxyreq
+        && strcasecmp(src->name, "Authorization") == 0) {
+        return "Proxy-Authorization";
+    }
+    return src->name;
+}
+
+typedef struct {
+    request_rec *r;
+    const ojw_source_t *src;
+    struct ordsjwt_taken *tk;
+} header_visit_t;
+
+/* Every field of the header counts: a header sent twice may be kept as
+ * two entries or joined by ",". */
+static int visit_header(void *baton, const char *key, const char *value)
+{
+    header_visit_t *v = baton;
+    const char *token;
+    int n = ojw_source_header_tokens(value, v->src->scheme, &token,
+                                     v->r->pool);
+
+    (void)key;
+    found(v->r, v->tk, n, token, v->src);
+    return 1;
+}
+
+int ordsjwt_find_token(request_rec *r, const char **compact,
+                       const char **where)
+{
+    struct ordsjwt_taken tk = *take_removable(r);
+    const ojw_source_t *s;
+    header_visit_t v;
+    int i, n;
+
+    for (s = sources_of(r, &n), i = 0; i < n; i++) {
+        if (s[i].kind == OJW_SOURCE_HEADER) {
+            v.r = r;
+            v.src = &s[i];
+            v.tk = &tk;
+            apr_table_do(visit_header, &v, r->headers_in,
+                         header_name(r, &s[i]), NULL);
+        }
+    }
+    *compact = tk.token;
+    *where = tk.where;
+    return tk.count;
+}
+
+/* OrdsJwtAnonymous On: httpd asks this hook only when Require let the
+ * request in without a user. A request that carries a token is
+ * authenticated all the same (a bad token is refused, a good one gives
+ * the user and claims); one without goes on with no user. Off: httpd's
+ * own rule, as before (authentication when Require needs a user). */
+int ordsjwt_force_authn(request_rec *r)
+{
+    const char *compact, *where;
+
+    if (!ords_jwt_section(r) || ordsjwt_dir_conf(r)->anonymous != 1) {
+        return DECLINED;
+    }
+    if (ordsjwt_find_token(r, &compact, &where) > 0) {
+        return OK;
+    }
+    ordsjwt_req(r)->outcome = "anonymous";
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00081: no token, "
+                  "anonymous access (OrdsJwtAnonymous on): Require decides "
+                  "without a user");
+    return DECLINED;
+}
+
+void ordsjwt_unforward_sources(request_rec *r)
+{
+    const ojw_source_t *s;
+    int i, n;
+
+    for (s = sources_of(r, &n), i = 0; i < n; i++) {
+        if (s[i].kind == OJW_SOURCE_HEADER) {
+            apr_table_unset(r->headers_in, header_name(r, &s[i]));
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* directives                                                          */
+
+const char *ordsjwt_cmd_token_from(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    ordsjwt_dir_conf_t *dc = dconf;
+    ojw_source_t src, *prev;
+    const char *err = ojw_source_parse(&src, arg, cmd->pool);
+    int i;
+
+    if (err) {
+        return apr_pstrcat(cmd->pool, "OrdsJwtTokenFrom: ", err, NULL);
+    }
+    if (dc->sources == NULL) {
+        dc->sources = apr_array_make(cmd->pool, 2, sizeof(ojw_source_t));
+    }
+    for (i = 0; i < dc->sources->nelts; i++) {
+        prev = &APR_ARRAY_IDX(dc->sources, i, ojw_source_t);
+        if (prev->kind == src.kind
+            && (src.kind == OJW_SOURCE_HEADER ? strcasecmp : strcmp)
+               (ojw_source_text(prev, cmd->temp_pool),
+                ojw_source_text(&src, cmd->temp_pool)) == 0) {
+            return apr_psprintf(cmd->pool, "OrdsJwtTokenFrom: %s is listed "
+                                "twice", arg);
+        }
+    }
+    APR_ARRAY_PUSH(dc->sources, ojw_source_t) = src;
+    return NULL;
+}

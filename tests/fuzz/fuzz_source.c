@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libFuzzer target: OrdsJwtTokenFrom sources and taking a token out of a
+ * header value, a query string and a Cookie header (src/source.c).
+ *
+ * Input: SOURCE "\n" VALUE. SOURCE is parsed as the directive's argument;
+ * when it parses, VALUE is searched as that kind of source says. Checks:
+ * a token is found exactly when the count is positive, and what is left
+ * after taking a query parameter or cookie holds no more of it.
+ */
+#include "fuzz.h"
+#include "source.h"
+
+static void fuzz_setup(void)
+{
+}
+
+static void check_header(const ojw_source_t *s, const char *v,
+                         apr_pool_t *pool)
+{
+    const char *tok;
+    int n = ojw_source_header_tokens(v, s->scheme, &tok, pool);
+
+    if ((n > 0) != (tok != NULL) || (tok && (*tok == '\0'
+                                             || strchr(tok, ',')))) {
+        abort();
+    }
+}
+
+static void check_take(const ojw_source_t *s, const char *v,
+                       apr_pool_t *pool)
+{
+    int (*take)(const char *, const char *, const char **, const char **,
+                apr_pool_t *) = s->kind == OJW_SOURCE_QUERY
+                                ? ojw_query_take : ojw_cookie_take;
+    const char *tok, *rest, *tok2, *rest2;
+    int n = take(v, s->name, &tok, &rest, pool);
+
+    if ((n > 0) != (tok != NULL) || (rest && *rest == '\0')) {
+        abort();
+    }
+    if (rest && take(rest, s->name, &tok2, &rest2, pool) != 0) {
+        abort();    /* what goes on still holds the token */
+    }
+}
+
+static void fuzz_one(const uint8_t *data, size_t size, apr_pool_t *pool)
+{
+    const uint8_t *nl = memchr(data, '\n', size);
+    size_t alen = nl ? (size_t)(nl - data) : size;
+    const char *arg = fuzz_cstring(pool, data, alen);
+    const char *value = nl ? fuzz_cstring(pool, nl + 1, size - alen - 1) : "";
+    ojw_source_t s;
+
+    if (ojw_source_parse(&s, arg, pool) != NULL) {
+        return;
+    }
+    (void)ojw_source_text(&s, pool);
+    if (s.kind == OJW_SOURCE_HEADER) {
+        check_header(&s, value, pool);
+    }
+    else {
+        check_take(&s, value, pool);
+    }
+}
