@@ -20,7 +20,7 @@
  *                          anonymous access (OrdsJwtAnonymous)
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
- * reused. The next free id is ORDSJWT00061.
+ * reused. The next free id is ORDSJWT00082.
  *
  * Token-derived text (kid, iss, sub, details) is logged as is: httpd 2.4
  * escapes control characters and backslashes in error log messages.
