@@ -30,6 +30,7 @@
 #include <apr_shm.h>
 #include <apr_strings.h>
 #include <cjose/base64.h>
+#include <cjose/jws.h>
 #include <cjose/util.h>
 #include <jansson.h>
 #include <openssl/bn.h>
@@ -165,6 +166,7 @@ typedef struct {
     const char *compact;          /* the token */
     unsigned char *der;           /* the signature as OpenSSL takes it */
     size_t der_len;
+    cjose_jwk_t *jwk;             /* the public key, for cjose alone */
 } case_t;
 
 static void make_token(case_t *c, const char *kid)
@@ -223,7 +225,7 @@ static apr_status_t serve_jwks(void *baton, const char *url,
  * the issuer replaced by serve_jwks (called once, on first use). */
 static ojw_keys_t *make_keys(void)
 {
-    static const ojw_refresh_policy_t policy = { 3600, 10, 6, 86400 };
+    static const ojw_refresh_policy_t policy = { 3600, 10, 6, 86400, 0 };
     static const char *const urls[] = { JWKS_URL };
     ojw_fetch_opts_t fetch = { NULL, 5000, OJW_JWKS_MAX, NULL };
     apr_size_t size = ojw_cache_size(1, OJW_JWKS_MAX);
@@ -256,7 +258,7 @@ static ojw_keys_t *keys;
 
 static void module_verify(const case_t *c)
 {
-    static const ojw_claim_policy_t policy = { ISSUER, AUDIENCE, 0, 0 };
+    static const ojw_claim_policy_t policy = { ISSUER, AUDIENCE, 0, 0, NULL, 0 };
     const char *subject = NULL;
     ojw_keys_use_t use;
     ojw_token_t *tok;
@@ -302,6 +304,40 @@ static void bare_verify(const case_t *c)
                             strlen(c->input)) != 1) {
         die("EVP_DigestVerify", c->alg);
     }
+}
+
+/* --- (c) cjose alone: import and verify, no claims, no key lookup ------ */
+
+/* The public key of c as cjose holds it, from the JWKS document. */
+static void cjose_setup(case_t *c, const char *kid)
+{
+    json_t *doc = json_loads(jwks_doc, 0, NULL), *k;
+    cjose_err err;
+    size_t i;
+    char *one;
+
+    json_array_foreach(json_object_get(doc, "keys"), i, k) {
+        if (strcmp(json_string_value(json_object_get(k, "kid")), kid) == 0) {
+            one = json_dumps(k, JSON_COMPACT);
+            c->jwk = cjose_jwk_import(one, strlen(one), &err);
+            free(one);
+        }
+    }
+    json_decref(doc);
+    if (c->jwk == NULL) {
+        die("cjose_jwk_import", kid);
+    }
+}
+
+static void cjose_verify(const case_t *c)
+{
+    cjose_err err;
+    cjose_jws_t *jws = cjose_jws_import(c->compact, strlen(c->compact), &err);
+
+    if (jws == NULL || !cjose_jws_verify(jws, c->jwk, &err)) {
+        die("cjose_jws_verify", c->alg);
+    }
+    cjose_jws_release(jws);
 }
 
 /* --- timing ------------------------------------------------------------ */
@@ -372,33 +408,42 @@ int main(int argc, char **argv)
     }
     jwks_doc = make_jwks(rsa, ec);
     keys = make_keys();
-    cases[0] = (case_t){ "RS256", rsa, NULL, NULL, NULL, 0 };
-    cases[1] = (case_t){ "PS256", rsa, NULL, NULL, NULL, 0 };
-    cases[2] = (case_t){ "ES256", ec, NULL, NULL, NULL, 0 };
+    cases[0] = (case_t){ "RS256", rsa, NULL, NULL, NULL, 0, NULL };
+    cases[1] = (case_t){ "PS256", rsa, NULL, NULL, NULL, 0, NULL };
+    cases[2] = (case_t){ "ES256", ec, NULL, NULL, NULL, 0, NULL };
 
-    printf("%-6s %14s %14s %12s %14s\n", "alg", "(a) module", "(b) bare",
-           "(a)/(b)", "(a)-(b)");
+    printf("%-6s %14s %14s %12s %14s %16s %12s\n", "alg", "(a) module",
+           "(b) bare", "(a)/(b)", "(a)-(b)", "(c) cjose alone", "(c)/(b)");
     for (i = 0; i < 3; i++) {
         case_t *c = &cases[i];
-        double a, b, ra[ROUNDS], rb[ROUNDS];
-        long na, nb;
+        const char *kid = c->alg[0] == 'E' ? "ec1" : "rsa1";
+        double a, b, cj, ra[ROUNDS], rb[ROUNDS], rc[ROUNDS];
+        long na, nb, nc;
         int r;
 
-        make_token(c, c->alg[0] == 'E' ? "ec1" : "rsa1");
+        make_token(c, kid);
         bare_setup(c);
+        cjose_setup(c, kid);
         module_verify(c);               /* fails loudly before timing */
         bare_verify(c);
+        cjose_verify(c);
         na = calibrate(module_verify, c, seconds);
         nb = calibrate(bare_verify, c, seconds);
-        for (r = 0; r < ROUNDS; r++) {  /* interleaved: noise hits both */
+        nc = calibrate(cjose_verify, c, seconds);
+        for (r = 0; r < ROUNDS; r++) {  /* interleaved: noise hits all */
             ra[r] = run(module_verify, c, na);
             rb[r] = run(bare_verify, c, nb);
+            rc[r] = run(cjose_verify, c, nc);
         }
         a = median(ra);
         b = median(rb);
-        printf("%-6s %11.0f ns %11.0f ns %11.2fx %11.1f us\n", c->alg, a, b,
-               a / b, (a - b) / 1000);
+        cj = median(rc);
+        printf("%-6s %11.0f ns %11.0f ns %11.2fx %11.1f us %13.0f ns %11.2fx\n",
+               c->alg, a, b, a / b, (a - b) / 1000, cj, cj / b);
         fflush(stdout);
+    }
+    for (i = 0; i < 3; i++) {
+        cjose_jwk_release(cases[i].jwk);
     }
     EVP_MD_CTX_free(tpl);
     EVP_MD_CTX_free(work);
