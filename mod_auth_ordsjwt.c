@@ -522,6 +522,9 @@ static int check_token(request_rec *r, ordsjwt_req_t *rq, const char *compact)
                                          tok, &err)) == NULL) {
         return refuse(r, rq, tok, &err, NULL);
     }
+    if (ojw_token_check_type(tok, rq->profile->token_type, &err) != OJW_OK) {
+        return refuse(r, rq, tok, &err, NULL);
+    }
     if (verify(r, rq->profile, tok, &use, &err) != OJW_OK) {
         return err.reason == OJW_ERR_KEYS_UNAVAILABLE
                ? keys_unavailable(r, rq, &use)
