@@ -131,6 +131,7 @@ int main(void)
     srunner_add_suite(sr, metrics_suite());
     srunner_add_suite(sr, pass_suite());
     srunner_add_suite(sr, discovery_suite());
+    srunner_add_suite(sr, dpop_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

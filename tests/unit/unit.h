@@ -39,5 +39,6 @@ Suite *token_cache_suite(void);
 Suite *metrics_suite(void);
 Suite *pass_suite(void);
 Suite *discovery_suite(void);
+Suite *dpop_suite(void);
 
 #endif
