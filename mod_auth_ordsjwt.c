@@ -62,7 +62,7 @@ static const char *bearer_challenge(request_rec *r, const ordsjwt_req_t *rq)
     const char *c = apr_psprintf(r->pool, "Bearer realm=\"%s\"",
                                  quoted(r->pool, realm));
 
-    if (rq && rq->state == ORDSJWT_INVALID) {
+    if (rq && rq->state == ORDSJWT_INVALID && !ordsjwt_dpop_error(r, rq)) {
         c = apr_psprintf(r->pool, "%s, error=\"invalid_token\", "
                          "error_description=\"%s\"", c,
                          ojw_reason_description(rq->reason));
@@ -83,10 +83,11 @@ static const char *bearer_challenge(request_rec *r, const ordsjwt_req_t *rq)
 static void set_challenge_of(request_rec *r, request_rec *of,
                              const ordsjwt_req_t *rq)
 {
-    apr_table_setn(r->err_headers_out,
-                   PROXYREQ_PROXY == of->proxyreq ? "Proxy-Authenticate"
-                                                  : "WWW-Authenticate",
-                   bearer_challenge(of, rq));
+    const char *header = PROXYREQ_PROXY == of->proxyreq
+                         ? "Proxy-Authenticate" : "WWW-Authenticate";
+
+    apr_table_setn(r->err_headers_out, header, bearer_challenge(of, rq));
+    ordsjwt_dpop_challenge(r, of, rq, header);
 }
 
 static void set_challenge(request_rec *r, const ordsjwt_req_t *rq)
@@ -383,8 +384,14 @@ static int user_refused(request_rec *r, ordsjwt_req_t *rq, const char *kid,
 static int accept_token(request_rec *r, ordsjwt_req_t *rq, json_t *claims,
                         const char *kid, const char *subject, int cached)
 {
+    int rc;
+
     if (user_refused(r, rq, kid, rq->basic_user, subject)) {
         return HTTP_UNAUTHORIZED;
+    }
+    rq->subject = subject;
+    if ((rc = ordsjwt_bound_check(r, rq, claims)) != OK) {
+        return rc;
     }
     rq->state = ORDSJWT_VALID;
     rq->claims = claims;
@@ -513,6 +520,7 @@ static int check_token(request_rec *r, ordsjwt_req_t *rq, const char *compact)
     ojw_error_t err;
     int rc;
 
+    rq->compact = compact;
     if (len <= token_max && (rc = from_cache(r, rq, compact, len)) != DECLINED) {
         return rc;
     }
@@ -568,7 +576,8 @@ static int check_authn(request_rec *r)
                       ORDSJWT_AUTH_TYPE, r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if ((compact = bearer_token(r)) == NULL) {
+    if ((compact = bearer_token(r)) == NULL
+        && (compact = ordsjwt_dpop_token(r, rq)) == NULL) {
         ordsjwt_count(rq->profile, OJW_ERR_TOKEN_MISSING);
         rq->outcome = ojw_reason_name(OJW_ERR_TOKEN_MISSING);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00014: no bearer "
@@ -604,6 +613,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_handler(ordsjwt_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ordsjwt_authz_register(p);
     ordsjwt_authn_register(p);
+    ordsjwt_bound_register(p);
 }
 
 module AP_MODULE_DECLARE_DATA auth_ordsjwt_module = {
