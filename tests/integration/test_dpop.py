@@ -1,0 +1,246 @@
+# SPDX-License-Identifier: Apache-2.0
+"""DPoP-bound access tokens (RFC 9449, issue 13) on a real httpd, event
+and prefork: honest proofs (ES256, RS256, PS256), every rule of section
+4.3 broken one at a time, one use per proof (shmcb replay store), a bound
+token sent as Bearer, dpop=required, the token cache (a cached token's
+proof is checked on every request), OrdsJwtDpopBaseUrl, and the
+challenges."""
+
+import os
+import time
+
+import pytest
+
+import sites
+from dpop import bound_token, challenges, jkt, proof, proof_keys, send
+from helpers import Client
+from httpd_instance import Httpd, bad_lines
+from jwks_server import free_port
+from tokens import claims, mint, now
+
+SHMCB = "LoadModule socache_shmcb_module /usr/lib/apache2/modules/mod_socache_shmcb.so"
+ALGS = 'algs="ES256 ES384 ES512 RS256 RS384 RS512 PS256 PS384 PS512"'
+
+
+def dpop_site(pki, jwks, port):
+    url = jwks.url
+    protected = "\n".join([
+        sites.location("/dpop/", "dp"),
+        sites.location("/must/", "dpmust"),
+        sites.location("/plain/", "plain"),
+    ])
+    address = "127.0.0.1:%d" % port
+    return sites.site(
+        SHMCB,
+        sites.ca(pki),
+        "OrdsJwtTokenCache 64",
+        "OrdsJwtAllowedSkew 5",
+        "OrdsJwtDpopProofWindow 30",
+        sites.profile("dp", jwk_url=url("/dp"), dpop="allowed"),
+        sites.profile("dpmust", jwk_url=url("/dp"), dpop="required"),
+        sites.profile("plain", jwk_url=url("/dp")),
+        sites.virtual_host(address, protected, server_name="127.0.0.1"),
+        sites.virtual_host(address, protected,
+                           "OrdsJwtDpopBaseUrl https://api.example.com/",
+                           server_name="behind.test"),
+    )
+
+
+@pytest.fixture(scope="module", params=["event", "prefork"])
+def httpd(request, workdir, pki, jwks, keys):
+    jwks.publish("/dp", keys.jwks("rsa1", "ec1"))
+    port = free_port()
+    server = Httpd(os.path.join(workdir, "dpop-" + request.param),
+                   request.param, dpop_site(pki, jwks, port), port=port)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def pk():
+    return proof_keys()
+
+
+@pytest.fixture
+def client(httpd):
+    return Client(httpd)
+
+
+@pytest.fixture(autouse=True)
+def _republish(jwks, keys):
+    jwks.publish("/dp", keys.jwks("rsa1", "ec1"))
+    yield
+
+
+def url(httpd, path):
+    return httpd.url(path)
+
+
+def assert_proof_refused(resp, error="invalid_dpop_proof"):
+    assert resp.status_code == 401, (resp.status_code, dict(resp.headers))
+    ch = challenges(resp)
+    assert ch["DPoP"].startswith("DPoP " + ALGS + ', error="%s"' % error), ch
+    assert ch["Bearer"] == 'Bearer realm="ORDS"', ch
+
+
+@pytest.mark.parametrize("alg", ["es", "rs", "ps"])
+def test_honest_proof(httpd, keys, pk, client, alg):
+    token = bound_token(keys["rsa1"], pk[alg])
+    u = url(httpd, "/dpop/emp")
+    resp = send(httpd, "/dpop/emp?page=2", token,
+                proof(pk[alg], "GET", u, token))
+    assert resp.status_code == 200, dict(resp.headers)
+    assert resp.headers["X-Remote-User"] == "alice"
+
+
+def test_proof_used_once(httpd, keys, pk, client):
+    token = bound_token(keys["rsa1"], pk["es"])
+    p = proof(pk["es"], "GET", url(httpd, "/dpop/x"), token)
+    assert send(httpd, "/dpop/x", token, p).status_code == 200
+    # whichever child answers: the shmcb store is shared by all of them
+    for _ in range(3):
+        assert_proof_refused(send(httpd, "/dpop/x", token, p))
+    assert "dpop_proof_replayed" in client.new_log()
+
+
+BROKEN = {
+    "typ missing": dict(drop=("typ",)),
+    "typ JWT": dict(header={"typ": "JWT"}),
+    "alg none": dict(header={"alg": "none"}, signature=b""),
+    "alg HS256": dict(header={"alg": "HS256"}, signature=b"x" * 32),
+    "no jwk": dict(drop=("jwk",)),
+    "private jwk": "private",
+    "other key signs": "other-signer",
+    "htm": dict(over={"htm": "POST"}),
+    "htu path": dict(over={"htu": "/dpop/other"}),
+    "htu scheme": dict(over={"htu": "https"}),
+    "htu missing": dict(drop=("htu",)),
+    "iat old": dict(over={"iat": -36}),
+    "iat future": dict(over={"iat": 6}),
+    "iat missing": dict(drop=("iat",)),
+    "ath wrong": dict(over={"ath": "A" * 43}),
+    "ath missing": dict(drop=("ath",)),
+    "jti missing": dict(drop=("jti",)),
+    "proof key not cnf.jkt": "other-key",
+}
+
+
+def broken_proof(httpd, pk, token, how):
+    u = url(httpd, "/dpop/b")
+    key = pk["es"]
+    if how == "private":
+        jwk_ = key.jwk.export_private(as_dict=True)
+        return proof(key, "GET", u, token, header={"jwk": jwk_})
+    if how == "other-signer":
+        return proof(key, "GET", u, token, sign_with=pk["other"])
+    if how == "other-key":
+        return proof(pk["other"], "GET", u, token)
+    over = dict(how.get("over", {}))
+    if "iat" in over:
+        over["iat"] += now()
+    if over.get("htu") == "/dpop/other":
+        over["htu"] = url(httpd, "/dpop/other")
+    if over.get("htu") == "https":
+        over["htu"] = u.replace("http://", "https://")
+    return proof(key, "GET", u, token, header=how.get("header"),
+                 drop=how.get("drop", ()), signature=how.get("signature"),
+                 **over)
+
+
+@pytest.mark.parametrize("how", list(BROKEN), ids=list(BROKEN))
+def test_each_rule_broken(httpd, keys, pk, client, how):
+    token = bound_token(keys["rsa1"], pk["es"])
+    resp = send(httpd, "/dpop/b", token, broken_proof(httpd, pk, token,
+                                                      BROKEN[how]))
+    assert_proof_refused(resp)
+    lines = [l for l in client.new_log().splitlines() if "ORDSJWT00070" in l]
+    assert lines and "dpop_proof_invalid" in lines[-1], client.new_log()
+
+
+def test_no_proof_or_two(httpd, keys, pk, client):
+    token = bound_token(keys["rsa1"], pk["es"])
+    assert_proof_refused(send(httpd, "/dpop/n", token, None))
+    p1 = proof(pk["es"], "GET", url(httpd, "/dpop/n"), token)
+    p2 = proof(pk["es"], "GET", url(httpd, "/dpop/n"), token)
+    assert_proof_refused(send(httpd, "/dpop/n", token, [p1, p2]))
+    assert "dpop_proof_missing" in client.new_log()
+
+
+def test_bound_token_as_bearer(httpd, keys, pk, client):
+    token = bound_token(keys["rsa1"], pk["es"])
+    p = proof(pk["es"], "GET", url(httpd, "/dpop/c"), token)
+    resp = send(httpd, "/dpop/c", token, p, scheme="Bearer")
+    assert_proof_refused(resp, error="invalid_token")
+    assert "binding_refused" in client.new_log()
+
+
+def test_unbound_token_with_dpop_scheme(httpd, keys, pk, client):
+    token = mint(claims(), key=keys["rsa1"])
+    p = proof(pk["es"], "GET", url(httpd, "/dpop/u"), token)
+    assert_proof_refused(send(httpd, "/dpop/u", token, p),
+                         error="invalid_token")
+    # a plain bearer token is fine where DPoP is allowed, not required
+    resp = send(httpd, "/dpop/u", token, None, scheme="Bearer")
+    assert resp.status_code == 200
+    resp = send(httpd, "/must/u", token, None, scheme="Bearer")
+    assert resp.status_code == 401
+    assert challenges(resp)["DPoP"].startswith("DPoP " + ALGS)
+
+
+def test_dpop_off_profile(httpd, keys, pk, client):
+    token = bound_token(keys["rsa1"], pk["es"])
+    p = proof(pk["es"], "GET", url(httpd, "/plain/x"), token)
+    resp = send(httpd, "/plain/x", token, p)
+    assert resp.status_code == 401
+    assert "dpop=allowed enables it" in client.new_log()
+    # no DPoP challenge where no profile takes DPoP
+    resp = send(httpd, "/plain/x", None)
+    assert resp.headers["WWW-Authenticate"] == 'Bearer realm="ORDS"'
+
+
+def test_challenge_without_token(httpd, client):
+    resp = send(httpd, "/dpop/x", None)
+    assert resp.status_code == 401
+    ch = challenges(resp)
+    assert ch["DPoP"] == "DPoP " + ALGS and ch["Bearer"] == 'Bearer realm="ORDS"'
+
+
+def test_cached_token_still_needs_its_proof(httpd, keys, pk, client):
+    """The token cache keeps the token's verdict, never the proof's."""
+    token = bound_token(keys["rsa1"], pk["es"])
+    u = url(httpd, "/dpop/c")
+    for _ in range(4):
+        assert send(httpd, "/dpop/c", token,
+                    proof(pk["es"], "GET", u, token)).status_code == 200
+    assert_proof_refused(send(httpd, "/dpop/c", token, None))
+    assert_proof_refused(send(httpd, "/dpop/c", token,
+                              proof(pk["other"], "GET", u, token)))
+    assert_proof_refused(send(httpd, "/dpop/c", token,
+                              proof(pk["es"], "POST", u, token)))
+    resp = send(httpd, "/dpop/c", token, None, scheme="Bearer")
+    assert resp.status_code == 401
+
+
+def test_base_url_behind_balancer(httpd, keys, pk, client):
+    token = bound_token(keys["rsa1"], pk["es"])
+    ext = "https://API.example.com:443/dpop/./lb"
+    resp = send(httpd, "/dpop/lb", token, proof(pk["es"], "GET", ext, token),
+                host="behind.test")
+    assert resp.status_code == 200, dict(resp.headers)
+    # the URL httpd sees is not what that server's clients sign
+    resp = send(httpd, "/dpop/lb", token,
+                proof(pk["es"], "GET", url(httpd, "/dpop/lb"), token),
+                host="behind.test")
+    assert_proof_refused(resp)
+
+
+def test_proof_never_logged(httpd, keys, pk, client):
+    token = bound_token(keys["rsa1"], pk["es"])
+    p = proof(pk["es"], "GET", url(httpd, "/dpop/l"), token, over={})
+    send(httpd, "/dpop/l", token, p)
+    send(httpd, "/dpop/l", token, p)
+    log = client.new_log()
+    for part in p.split(".") + token.split("."):
+        assert part not in log
+    assert not bad_lines(log)
