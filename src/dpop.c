@@ -103,12 +103,34 @@ static void remove_dot_segments(char *path)
     path[n] = '\0';
 }
 
+/* 1 when host (lower case) is a reg-name of unreserved characters or an
+ * IPv6 literal; percent-encoded or IDN hosts are not taken. */
+static int host_valid(const char *host)
+{
+    const char *c;
+
+    if (*host == '[') {
+        for (c = host + 1; *c && *c != ']'; c++) {
+            if (!isxdigit((unsigned char)*c) && *c != ':' && *c != '.') {
+                return 0;
+            }
+        }
+        return *c == ']' && c[1] == '\0' && c > host + 1;
+    }
+    for (c = host; *c; c++) {
+        if (!unreserved((unsigned char)*c)) {
+            return 0;
+        }
+    }
+    return *host != '\0';
+}
+
 /* The authority a[0..len) as host[:port] without a default port. */
 static const char *normal_authority(const char *a, size_t len, int https,
                                     apr_pool_t *pool, const char **why)
 {
     char *host = apr_pstrmemdup(pool, a, len), *c, *colon, *end;
-    long port;
+    long port = 0;
 
     if (memchr(a, '@', len)) {
         *why = "the URL has userinfo";
@@ -117,22 +139,24 @@ static const char *normal_authority(const char *a, size_t len, int https,
     for (c = host; *c; c++) {
         *c = (char)tolower((unsigned char)*c);
     }
-    colon = strrchr(host, ':');
-    if (colon && strchr(colon, ']') == NULL) {
-        *colon = '\0';
-        port = colon[1] ? strtol(colon + 1, &end, 10) : -1;
-        if (colon[1] && (*end != '\0' || port < 1 || port > 65535
-                         || !isdigit((unsigned char)colon[1]))) {
+    colon = *host == '[' ? strchr(host, ']') : host;
+    colon = colon ? strchr(colon, ':') : NULL;
+    if (colon) {
+        *colon++ = '\0';
+        port = *colon ? strtol(colon, &end, 10) : 0;
+        if (*colon && (!isdigit((unsigned char)*colon) || *end != '\0'
+                       || port < 1 || port > 65535)) {
             *why = "the URL has a bad port";
             return NULL;
         }
-        if (port > 0 && port != (https ? 443 : 80)) {
-            host = apr_psprintf(pool, "%s:%ld", host, port);
-        }
     }
-    if (*host == '\0' || *host == ':') {
-        *why = "the URL has no host";
+    if (!host_valid(host)) {
+        *why = "the URL has no host, or a host that is neither a name nor "
+               "an IP literal";
         return NULL;
+    }
+    if (port > 0 && port != (https ? 443 : 80)) {
+        host = apr_psprintf(pool, "%s:%ld", host, port);
     }
     return host;
 }

@@ -226,6 +226,11 @@ START_TEST(url_normalisation)
     BAD("https://a/ b");
     BAD("https://a/\x80");
     BAD("");
+    BAD("https://a\"b/");
+    BAD("https://a:b:443/");
+    BAD("https://[::1/");
+    BAD("https://[]/");
+    BAD("https://%61/");
 #undef N
 #undef BAD
 }
