@@ -4,7 +4,9 @@ and prefork: honest proofs (ES256, RS256, PS256), every rule of section
 4.3 broken one at a time, one use per proof (shmcb replay store), a bound
 token sent as Bearer, dpop=required, the token cache (a cached token's
 proof is checked on every request), OrdsJwtDpopBaseUrl, and the
-challenges."""
+challenges. Then a fleet: two httpds (event, prefork) sharing a real
+redis-server (OrdsJwtReplayCache redis:...), a replay across them, redis
+stopped (503, Retry-After, logged once) and back."""
 
 import os
 import time
@@ -244,3 +246,106 @@ def test_proof_never_logged(httpd, keys, pk, client):
     for part in p.split(".") + token.split("."):
         assert part not in log
     assert not bad_lines(log)
+
+
+# --- the fleet: two httpds sharing one redis replay store -------------------
+
+REDIS_MOD = "LoadModule socache_redis_module /usr/lib/apache2/modules/mod_socache_redis.so"
+# mod_socache_redis's own errors while redis is down (apr_redis)
+REDIS_DOWN_IDS = ("ORDSJWT00071", "AH03478", "AH03480", "AH03481", "AH03479", "AH03482",
+                  "AH03483", "AH03484", "AH03485", "AH03486")
+
+
+def fleet_site(pki, jwks, redis):
+    return sites.site(
+        REDIS_MOD,
+        sites.ca(pki),
+        "OrdsJwtReplayCache redis:%s" % redis.address,
+        "RedisTimeout 1",
+        "RedisConnPoolTTL 1",
+        sites.profile("dp", jwk_url=jwks.url("/dp"), dpop="allowed"),
+        sites.location("/dpop/", "dp"),
+    )
+
+
+@pytest.fixture(scope="module")
+def fleet(workdir, pki, jwks, keys):
+    from redis_server import RedisServer
+    jwks.publish("/dp", keys.jwks("rsa1", "ec1"))
+    redis = RedisServer(os.path.join(workdir, "redis"))
+    redis.start()
+    servers = [Httpd(os.path.join(workdir, "fleet-" + mpm), mpm,
+                     fleet_site(pki, jwks, redis)) for mpm in ("event", "prefork")]
+    for s in servers:
+        s.start()
+    yield redis, servers
+    for s in servers:
+        s.stop()
+    redis.stop()
+
+
+def fleet_log_ok(servers, offsets, acknowledged=()):
+    for s, off in zip(servers, offsets):
+        bad = bad_lines(s.read_log(off), acknowledged)
+        assert not bad, "\n".join(bad)
+
+
+def test_fleet_replay_on_each_server(fleet, keys, pk):
+    """A proof is used once on each server, through redis."""
+    redis, (a, b) = fleet
+    offsets = [s.log_offset() for s in (a, b)]
+    token = bound_token(keys["rsa1"], pk["es"])
+    p = proof(pk["es"], "GET", b.url("/dpop/f"), token)
+    assert send(b, "/dpop/f", token, p).status_code == 200
+    resp = send(b, "/dpop/f", token, p)
+    assert_proof_refused(resp)
+    p = proof(pk["es"], "GET", a.url("/dpop/f"), token)
+    assert send(a, "/dpop/f", token, p).status_code == 200
+    assert_proof_refused(send(a, "/dpop/f", token, p))
+    fleet_log_ok((a, b), offsets)
+
+
+def test_fleet_shares_the_store(fleet, keys, pk):
+    """One jti, seen by a, is refused by b: the servers share redis (the
+    key is the jti scoped by the proof key, not the URL)."""
+    redis, (a, b) = fleet
+    offsets = [s.log_offset() for s in (a, b)]
+    token = bound_token(keys["rsa1"], pk["es"])
+    jti = "fleet-" + str(time.time())
+    assert send(a, "/dpop/s", token,
+                proof(pk["es"], "GET", a.url("/dpop/s"), token,
+                      jti=jti)).status_code == 200
+    resp = send(b, "/dpop/s", token,
+                proof(pk["es"], "GET", b.url("/dpop/s"), token, jti=jti))
+    assert_proof_refused(resp)
+    assert "dpop_proof_replayed" in b.read_log(offsets[1])
+    fleet_log_ok((a, b), offsets)
+
+
+def test_fleet_redis_down_then_back(fleet, keys, pk):
+    redis, (a, b) = fleet
+    offsets = [s.log_offset() for s in (a, b)]
+    token = bound_token(keys["rsa1"], pk["es"])
+    redis.stop()
+    try:
+        for _ in range(4):
+            resp = send(a, "/dpop/d", token,
+                        proof(pk["es"], "GET", a.url("/dpop/d"), token))
+            assert resp.status_code == 503
+            assert int(resp.headers["Retry-After"]) > 0
+    finally:
+        redis.start()
+    deadline = time.time() + 40
+    while True:
+        resp = send(a, "/dpop/d", token,
+                    proof(pk["es"], "GET", a.url("/dpop/d"), token))
+        if resp.status_code == 200 or time.time() > deadline:
+            break
+        assert resp.status_code == 503
+        time.sleep(0.5)
+    assert resp.status_code == 200
+    # logged once a minute per child process (a: event, 2 children), not
+    # for each of the 503 answers
+    logged = a.read_log(offsets[0]).count("ORDSJWT00071")
+    assert 1 <= logged <= 2, a.read_log(offsets[0])
+    fleet_log_ok((a, b), offsets, REDIS_DOWN_IDS)
