@@ -287,13 +287,16 @@ static const char *request_url(request_rec *r)
 static int refuse_binding(request_rec *r, ordsjwt_req_t *rq,
                           const ojw_error_t *err)
 {
+    const char *hint = ojw_hint_for_binding(err->reason);
+
     rq->state = ORDSJWT_INVALID;
     rq->reason = err->reason;
     rq->outcome = ojw_reason_name(err->reason);
     ordsjwt_count(rq->profile, err->reason);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00070: token refused "
-                  "(%s): %s [profile %s, sub %.200s]",
+                  "(%s): %s%s%s [profile %s, sub %.200s]",
                   ojw_reason_name(err->reason), err->detail,
+                  hint ? "; hint: " : "", hint ? hint : "",
                   rq->profile->name, rq->subject ? rq->subject : "-");
     return HTTP_UNAUTHORIZED;
 }
@@ -423,33 +426,15 @@ static int check_cert(request_rec *r, ordsjwt_req_t *rq, const char *x5t)
 static int policy_refuses(request_rec *r, ordsjwt_req_t *rq,
                           const ojw_cnf_t *cnf)
 {
-    const ojw_profile_t *p = rq->profile;
+    ojw_sent_t sent = rq->dpop ? OJW_SENT_DPOP
+                      : rq->basic_user ? OJW_SENT_BASIC : OJW_SENT_BEARER;
     ojw_error_t err;
 
-    memset(&err, 0, sizeof(err));
-    if (rq->dpop && p->dpop == OJW_BIND_OFF) {
-        ojw_fail(&err, OJW_ERR_BINDING, "the DPoP scheme is not accepted by "
-                 "this profile (dpop=allowed enables it)");
+    if (ojw_binding_policy(cnf, rq->profile->dpop, rq->profile->mtls, sent,
+                           &err) != OJW_OK) {
+        return refuse_binding(r, rq, &err);
     }
-    else if (rq->dpop && cnf->jkt == NULL) {
-        ojw_fail(&err, OJW_ERR_BINDING, "sent with the DPoP scheme, the "
-                 "token is not DPoP-bound (no cnf.jkt)");
-    }
-    else if (!rq->dpop && cnf->jkt) {
-        ojw_fail(&err, OJW_ERR_BINDING, "a DPoP-bound token (cnf.jkt) must "
-                 "be sent with the DPoP scheme and a proof, not as %s",
-                 rq->basic_user ? "a Basic password" : "Bearer");
-    }
-    else if (!rq->dpop && p->dpop == OJW_BIND_REQUIRED) {
-        ojw_fail(&err, OJW_ERR_BINDING, "the profile requires DPoP "
-                 "(dpop=required)");
-    }
-    else if (cnf->x5t_s256 == NULL && p->mtls == OJW_BIND_REQUIRED) {
-        ojw_fail(&err, OJW_ERR_BINDING, "the profile requires a token bound "
-                 "to a client certificate (mtls=required), the token has no "
-                 "cnf x5t#S256");
-    }
-    return err.reason != OJW_OK ? refuse_binding(r, rq, &err) : OK;
+    return OK;
 }
 
 int ordsjwt_bound_check(request_rec *r, ordsjwt_req_t *rq,

@@ -8,6 +8,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include "dpop.h"
+#include "profile.h"
 #include "b64url.h"
 #include "jwks.h"
 #include "token.h"
@@ -266,6 +267,59 @@ ojw_reason_t ojw_cnf_read(ojw_cnf_t *cnf, const json_t *claims,
                         "token is bound to something it cannot verify");
     }
     return OJW_OK;
+}
+
+ojw_reason_t ojw_binding_policy(const ojw_cnf_t *cnf, int dpop, int mtls,
+                                ojw_sent_t sent, ojw_error_t *err)
+{
+    if (sent == OJW_SENT_DPOP && dpop == OJW_BIND_OFF) {
+        return ojw_fail(err, OJW_ERR_BINDING, "the DPoP scheme is not "
+                        "accepted by this profile (dpop=allowed enables it)");
+    }
+    if (sent == OJW_SENT_DPOP && cnf->jkt == NULL) {
+        return ojw_fail(err, OJW_ERR_BINDING, "sent with the DPoP scheme, "
+                        "the token is not DPoP-bound (no cnf.jkt)");
+    }
+    if (sent != OJW_SENT_DPOP && cnf->jkt) {
+        return ojw_fail(err, OJW_ERR_BINDING, "a DPoP-bound token (cnf.jkt) "
+                        "must be sent with the DPoP scheme and a proof, not "
+                        "as %s", sent == OJW_SENT_BASIC ? "a Basic password"
+                                                        : "Bearer");
+    }
+    if (sent != OJW_SENT_DPOP && dpop == OJW_BIND_REQUIRED) {
+        return ojw_fail(err, OJW_ERR_BINDING, "the profile requires DPoP "
+                        "(dpop=required)");
+    }
+    if (cnf->x5t_s256 == NULL && mtls == OJW_BIND_REQUIRED) {
+        return ojw_fail(err, OJW_ERR_BINDING, "the profile requires a token "
+                        "bound to a client certificate (mtls=required), the "
+                        "token has no cnf x5t#S256");
+    }
+    return OJW_OK;
+}
+
+const char *ojw_hint_for_binding(ojw_reason_t reason)
+{
+    switch (reason) {
+    case OJW_ERR_TOKEN_TYPE:
+        return "an access token has typ at+jwt (RFC 9068) or none; a DPoP "
+               "proof or another JWT is never one";
+    case OJW_ERR_DPOP_MISSING:
+        return "send exactly one DPoP header with a fresh proof";
+    case OJW_ERR_DPOP_PROOF:
+        return "a proof is made for each request: htm the method, htu the "
+               "URL without query, ath the token's hash, signed by the key "
+               "of cnf.jkt";
+    case OJW_ERR_DPOP_REPLAY:
+        return "make a new proof (new jti) for every request";
+    case OJW_ERR_CERT_MISSING:
+        return "connect over TLS with the client certificate the token "
+               "was issued for (SSLVerifyClient optional_no_ca)";
+    case OJW_ERR_CERT_MISMATCH:
+        return "the token was issued for another client certificate";
+    default:
+        return NULL;
+    }
 }
 
 const char *ojw_cert_thumbprint_pem(const char *pem, size_t len,

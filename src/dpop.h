@@ -75,6 +75,23 @@ typedef struct {
 ojw_reason_t ojw_cnf_read(ojw_cnf_t *cnf, const json_t *claims,
                           ojw_error_t *err);
 
+/* How a token was presented, for ojw_binding_policy(). */
+typedef enum {
+    OJW_SENT_BEARER, OJW_SENT_DPOP, OJW_SENT_BASIC
+} ojw_sent_t;
+
+/* What a profile (dpop=, mtls=: OJW_BIND_*) and the way the token was
+ * sent demand of its cnf: OJW_OK (then check the certificate when
+ * cnf->x5t_s256, the proof when sent with DPoP), or OJW_ERR_BINDING: the
+ * DPoP scheme where the profile does not take it, the DPoP scheme with a
+ * token that is not DPoP-bound, a DPoP-bound token sent otherwise (RFC
+ * 9449 7.2), an unbound token where dpop= or mtls=required. */
+ojw_reason_t ojw_binding_policy(const ojw_cnf_t *cnf, int dpop, int mtls,
+                                ojw_sent_t sent, ojw_error_t *err);
+
+/* The hint for a binding refusal (the log and ordsjwt-check), or NULL. */
+const char *ojw_hint_for_binding(ojw_reason_t reason);
+
 /* base64url(SHA-256(DER)) of the first certificate of a PEM text (as
  * mod_ssl's SSL_CLIENT_CERT gives it); NULL when it holds none. */
 const char *ojw_cert_thumbprint_pem(const char *pem, size_t len,

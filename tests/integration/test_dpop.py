@@ -248,6 +248,35 @@ def test_proof_never_logged(httpd, keys, pk, client):
     assert not bad_lines(log)
 
 
+# --- ordsjwt-check --dpop ---------------------------------------------------
+
+def test_checker_dpop(httpd, keys, pk, client):
+    from test_checker import with_config
+    token = bound_token(keys["rsa1"], pk["es"])
+    u = url(httpd, "/dpop/chk")
+    run = with_config(httpd, "dp", token, "--dpop",
+                      proof(pk["es"], "GET", u, token), "--url", u + "?x=1")
+    assert run.result == "accepted", run
+    assert "DPoP proof by key jkt %s holds" % jkt(pk["es"]) in run.out, run
+    run = with_config(httpd, "dp", token, "--dpop",
+                      proof(pk["es"], "POST", u, token), "--url", u)
+    assert run.result == "dpop_proof_invalid", run
+    step, detail, hint = run.failed["dpop_proof_invalid"]
+    assert step == "binding" and "htm" in detail and hint, run
+    assert 'DPoP error="invalid_dpop_proof"' in run.out, run
+    # the same token as Bearer, as the module refuses it
+    run = with_config(httpd, "dp", token)
+    assert run.result == "binding_refused", run
+    assert "DPoP scheme" in run.failed["binding_refused"][1], run
+    run = with_config(httpd, "dpmust", mint(claims(), key=keys["rsa1"]))
+    assert run.result == "binding_refused", run
+    run = with_config(httpd, "dp", mint(claims(), key=keys["rsa1"],
+                                        header={"typ": "dpop+jwt"}))
+    assert run.result == "token_type" and run.failed["token_type"][2], run
+    run = with_config(httpd, "dp", token, "--dpop", "x.y.z")
+    assert run.code == 2 and "--url" in run.err, run
+
+
 # --- the fleet: two httpds sharing one redis replay store -------------------
 
 REDIS_MOD = "LoadModule socache_redis_module /usr/lib/apache2/modules/mod_socache_redis.so"
