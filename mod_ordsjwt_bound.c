@@ -153,10 +153,8 @@ static int replay_create(server_rec *s, const char *spec, apr_pool_t *pconf,
     replay.provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                                          AP_SOCACHE_PROVIDER_VERSION);
     if (replay.provider == NULL) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ORDSJWT00072: a profile "
-                     "accepts DPoP and the replay store \"%s\" has no socache "
-                     "provider: LoadModule socache_%s_module (or set "
-                     "OrdsJwtReplayCache)", spec, name);
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ORDSJWT00077: no socache "
+                     "provider \"%s\" for the DPoP replay store", name);
         return 0;
     }
     err = replay.provider->create(&replay.instance, colon ? colon + 1 : NULL,
@@ -168,6 +166,28 @@ static int replay_create(server_rec *s, const char *spec, apr_pool_t *pconf,
     }
     replay.name = apr_pstrdup(pconf, spec);
     return 1;
+}
+
+/* apachectl configtest too: a profile that takes DPoP needs a replay
+ * store, and shmcb (the default) is a module of its own. */
+static int bound_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s)
+{
+    const char *spec = ordsjwt_srv_conf(s)->replay_cache;
+
+    (void)pconf;
+    (void)plog;
+    if (spec || !dpop_used(s, ptemp)
+        || ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, "shmcb",
+                              AP_SOCACHE_PROVIDER_VERSION)) {
+        return OK;
+    }
+    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "ORDSJWT00072: a profile "
+                 "accepts DPoP (dpop=allowed or required) and its replay "
+                 "store, shmcb by default, is not loaded: LoadModule "
+                 "socache_shmcb_module (a2enmod socache_shmcb), or name "
+                 "another with OrdsJwtReplayCache");
+    return HTTP_INTERNAL_SERVER_ERROR;
 }
 
 static int bound_post_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -506,6 +526,7 @@ void ordsjwt_bound_register(apr_pool_t *p)
 {
     (void)p;
     ap_hook_pre_config(bound_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(bound_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(bound_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(bound_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 }

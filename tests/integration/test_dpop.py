@@ -248,6 +248,27 @@ def test_proof_never_logged(httpd, keys, pk, client):
     assert not bad_lines(log)
 
 
+# --- configuration ------------------------------------------------------------
+
+def test_configtest_needs_a_replay_store(workdir, pki, jwks):
+    site = sites.site(sites.ca(pki),
+                      sites.profile("dp", jwk_url=jwks.url("/dp"),
+                                    dpop="allowed"),
+                      sites.location("/dpop/", "dp"))
+    server = Httpd(os.path.join(workdir, "dpop-no-store"), "event", site)
+    server.write_config()
+    rc, out = server.configtest()
+    assert rc != 0 and "ORDSJWT00072" in out and "socache_shmcb" in out, out
+    for bad, why in (("OrdsJwtReplayCache nosuch", "no socache provider"),
+                     ("OrdsJwtDpopBaseUrl ftp://x", "OrdsJwtDpopBaseUrl"),
+                     ("OrdsJwtDpopBaseUrl https://x/?q", "query"),
+                     ("OrdsJwtDpopProofWindow 0", "OrdsJwtDpopProofWindow")):
+        server.site = site + bad + "\n"
+        server.write_config()
+        rc, out = server.configtest()
+        assert rc != 0 and why in out, (bad, out)
+
+
 # --- ordsjwt-check --dpop ---------------------------------------------------
 
 def test_checker_dpop(httpd, keys, pk, client):
