@@ -30,10 +30,13 @@ def dpop_site(pki, jwks, port):
         sites.location("/dpop/", "dp"),
         sites.location("/must/", "dpmust"),
         sites.location("/plain/", "plain"),
+        "<Location /ordsjwt-status>\n    SetHandler ordsjwt-status\n"
+        "    Require ip 127.0.0.1\n</Location>",
     ])
     address = "127.0.0.1:%d" % port
     return sites.site(
         SHMCB,
+        "LoadModule authz_host_module /usr/lib/apache2/modules/mod_authz_host.so",
         sites.ca(pki),
         "OrdsJwtTokenCache 64",
         "OrdsJwtAllowedSkew 5",
@@ -246,6 +249,26 @@ def test_proof_never_logged(httpd, keys, pk, client):
     for part in p.split(".") + token.split("."):
         assert part not in log
     assert not bad_lines(log)
+
+
+def test_status_page_counts_binding_reasons(httpd, keys, pk, client):
+    import requests
+
+    def refused():
+        doc = requests.get(httpd.url("/ordsjwt-status?json"), timeout=10).json()
+        return [p for p in doc["profiles"] if p["name"] == "dp"][0]["refused"]
+
+    before = refused()
+    token = bound_token(keys["rsa1"], pk["es"])
+    p = proof(pk["es"], "GET", url(httpd, "/dpop/st"), token)
+    assert send(httpd, "/dpop/st", token, p).status_code == 200
+    assert send(httpd, "/dpop/st", token, p).status_code == 401
+    assert send(httpd, "/dpop/st", token, None).status_code == 401
+    assert send(httpd, "/dpop/st", token, p, scheme="Bearer").status_code == 401
+    after = refused()
+    for reason in ("dpop_proof_replayed", "dpop_proof_missing",
+                   "binding_refused"):
+        assert after[reason] == before[reason] + 1, (reason, after)
 
 
 # --- configuration ------------------------------------------------------------
