@@ -62,7 +62,7 @@ static const char *bearer_challenge(request_rec *r, const ordsjwt_req_t *rq)
     const char *c = apr_psprintf(r->pool, "Bearer realm=\"%s\"",
                                  quoted(r->pool, realm));
 
-    if (rq && rq->state == ORDSJWT_INVALID) {
+    if (rq && rq->state == ORDSJWT_INVALID && !ordsjwt_dpop_error(r, rq)) {
         c = apr_psprintf(r->pool, "%s, error=\"%s\", "
                          "error_description=\"%s\"", c,
                          rq->reason == OJW_ERR_TOKEN_AMBIGUOUS
@@ -85,10 +85,11 @@ static const char *bearer_challenge(request_rec *r, const ordsjwt_req_t *rq)
 static void set_challenge_of(request_rec *r, request_rec *of,
                              const ordsjwt_req_t *rq)
 {
-    apr_table_setn(r->err_headers_out,
-                   PROXYREQ_PROXY == of->proxyreq ? "Proxy-Authenticate"
-                                                  : "WWW-Authenticate",
-                   bearer_challenge(of, rq));
+    const char *header = PROXYREQ_PROXY == of->proxyreq
+                         ? "Proxy-Authenticate" : "WWW-Authenticate";
+
+    apr_table_setn(r->err_headers_out, header, bearer_challenge(of, rq));
+    ordsjwt_dpop_challenge(r, of, rq, header);
 }
 
 static void set_challenge(request_rec *r, const ordsjwt_req_t *rq)
@@ -373,8 +374,14 @@ static int user_refused(request_rec *r, ordsjwt_req_t *rq, const char *kid,
 static int accept_token(request_rec *r, ordsjwt_req_t *rq, json_t *claims,
                         const char *kid, const char *subject, int cached)
 {
+    int rc;
+
     if (user_refused(r, rq, kid, rq->basic_user, subject)) {
         return HTTP_UNAUTHORIZED;
+    }
+    rq->subject = subject;
+    if ((rc = ordsjwt_bound_check(r, rq, claims)) != OK) {
+        return rc;
     }
     rq->state = ORDSJWT_VALID;
     rq->claims = claims;
@@ -505,6 +512,7 @@ static int check_token(request_rec *r, ordsjwt_req_t *rq, const char *compact)
     ojw_error_t err;
     int rc;
 
+    rq->compact = compact;
     if (len <= token_max && (rc = from_cache(r, rq, compact, len)) != DECLINED) {
         return rc;
     }
@@ -512,6 +520,9 @@ static int check_token(request_rec *r, ordsjwt_req_t *rq, const char *compact)
     if (ojw_token_parse(&tok, compact, len, token_max, r->pool, &err) != OJW_OK
         || (rq->profile = choose_profile(r, ordsjwt_dir_conf(r)->profiles,
                                          tok, &err)) == NULL) {
+        return refuse(r, rq, tok, &err, NULL);
+    }
+    if (ojw_token_check_type(tok, rq->profile->token_type, &err) != OJW_OK) {
         return refuse(r, rq, tok, &err, NULL);
     }
     if (verify(r, rq->profile, tok, &use, &err) != OJW_OK) {
@@ -561,7 +572,7 @@ static int ambiguous(request_rec *r, ordsjwt_req_t *rq, int n,
 
 static int check_authn(request_rec *r)
 {
-    const char *compact, *where;
+    const char *compact, *where, *dpop;
     ordsjwt_req_t *rq;
     int rc, n;
 
@@ -574,7 +585,16 @@ static int check_authn(request_rec *r)
                       ORDSJWT_AUTH_TYPE, r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if ((n = ordsjwt_find_token(r, &compact, &where)) > 1) {
+    n = ordsjwt_find_token(r, &compact, &where);
+    if ((dpop = ordsjwt_dpop_token(r, rq)) != NULL) {
+        if (n > 0) {    /* a DPoP token beside a token of another source */
+            return ambiguous(r, rq, n + 1, apr_pstrcat(r->pool, where,
+                             ", Authorization: DPoP", NULL));
+        }
+        compact = dpop;
+        n = 1;
+    }
+    if (n > 1) {
         return ambiguous(r, rq, n, where);
     }
     if (n == 0) {
@@ -616,6 +636,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_handler(ordsjwt_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ordsjwt_authz_register(p);
     ordsjwt_authn_register(p);
+    ordsjwt_bound_register(p);
 }
 
 module AP_MODULE_DECLARE_DATA auth_ordsjwt_module = {

@@ -18,6 +18,8 @@
  *                          with httpd's authorization as they read
  *   mod_ordsjwt_source.c   where the token comes from (OrdsJwtTokenFrom),
  *                          anonymous access (OrdsJwtAnonymous)
+ *   mod_ordsjwt_bound.c    sender-constrained tokens: DPoP, certificate-
+ *                          bound tokens, the DPoP replay store (socache)
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
  * reused. The next free id is ORDSJWT00082.
@@ -66,6 +68,8 @@ typedef struct {
     ojw_settings_t num;         /* the numeric directives (settings.h) */
     const char *ca_file;        /* global only */
     apr_array_header_t *role_requires;  /* main server: ordsjwt_role_line_t */
+    const char *dpop_base_url;  /* OrdsJwtDpopBaseUrl, no trailing / */
+    const char *replay_cache;   /* OrdsJwtReplayCache, global only */
 } ordsjwt_srv_conf_t;
 
 /* Where verified claims go (OrdsJwtPassClaims). */
@@ -195,6 +199,9 @@ typedef struct {
     const char *outcome;            /* "accepted" or a reason name */
     const char *kid, *subject;      /* of the token, for the access log */
     struct ordsjwt_taken *taken;    /* the request's tokens (_source.c) */
+    const char *compact;            /* the token checked */
+    int dpop;                       /* sent with the DPoP scheme */
+    int dpop_checked;               /* its proof held, its jti is stored */
 } ordsjwt_req_t;
 
 /* Request notes for the access log (LogFormat %{ordsjwt-outcome}n ...). */
@@ -255,6 +262,26 @@ int ordsjwt_force_authn(request_rec *r);
 void ordsjwt_unforward_sources(request_rec *r);
 const char *ordsjwt_cmd_token_from(cmd_parms *cmd, void *dconf,
                                    const char *arg);
+/* mod_ordsjwt_bound.c: sender-constrained tokens (RFC 9449, RFC 8705). */
+void ordsjwt_bound_register(apr_pool_t *p);
+const char *ordsjwt_cmd_dpop_base_url(cmd_parms *cmd, void *dconf,
+                                      const char *arg);
+const char *ordsjwt_cmd_replay_cache(cmd_parms *cmd, void *dconf,
+                                     const char *arg);
+/* The token of "Authorization: DPoP <token>" (rq->dpop set), or NULL. */
+const char *ordsjwt_dpop_token(request_rec *r, ordsjwt_req_t *rq);
+/* The binding of a token whose signature and claims hold (also when it
+ * comes from the token cache): cnf, the profile's dpop=/mtls=, the DPoP
+ * proof and its jti, the client certificate. OK, HTTP_UNAUTHORIZED
+ * (logged and counted) or HTTP_SERVICE_UNAVAILABLE (no replay store). */
+int ordsjwt_bound_check(request_rec *r, ordsjwt_req_t *rq,
+                        const json_t *claims);
+/* 1 when the refusal of rq is told in the DPoP challenge (the Bearer
+ * challenge then carries no error). */
+int ordsjwt_dpop_error(request_rec *of, const ordsjwt_req_t *rq);
+/* Adds the DPoP challenge where the section of of accepts DPoP. */
+void ordsjwt_dpop_challenge(request_rec *r, request_rec *of,
+                            const ordsjwt_req_t *rq, const char *header);
 /* Warns (configtest and startup) about Require expr on ORDSJWT_* without
  * REMOTE_USER and sections whose ords-* lines are all negated. */
 void ordsjwt_warn_composition(apr_pool_t *ptemp, server_rec *s); /* _compose.c */

@@ -41,6 +41,9 @@ void *ordsjwt_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->privileges = apr_hash_overlay(p, add->privileges, base->privileges);
     ojw_settings_merge(&c->num, &base->num, &add->num);
     c->ca_file = base->ca_file;         /* global only: the main server's */
+    c->replay_cache = base->replay_cache;
+    c->dpop_base_url = add->dpop_base_url ? add->dpop_base_url
+                                          : base->dpop_base_url;
     return c;
 }
 
@@ -338,7 +341,8 @@ const command_rec ordsjwt_cmds[] = {
         "NAME issuer=... audience=... jwk_url=https://...|file:///... "
         "(or pem_file=/... [pem_kid=...], or discovery_url=https://...) "
         "[allowed_skew=N] [allowed_age=N] "
-        "[role_claim_name=/pointer] [description=...]"),
+        "[role_claim_name=/pointer] [description=...] [token_type=at+jwt] "
+        "[dpop=off|allowed|required] [mtls=allowed|required]"),
     OJW_NUMBER_SETTINGS(NUMBER_CMD)
     AP_INIT_TAKE1("OrdsJwtCACertificateFile", cmd_ca_file, NULL, RSRC_CONF,
         "CA bundle that verifies JWK URL servers (default: system store)"),
@@ -358,6 +362,12 @@ const command_rec ordsjwt_cmds[] = {
         (void *)APR_OFFSETOF(ordsjwt_dir_conf_t, anonymous), OR_AUTHCFG,
         "On lets a request without a token go on with no user, so that "
         "Require decides; a bad token is still refused (default Off)"),
+    AP_INIT_TAKE1("OrdsJwtDpopBaseUrl", ordsjwt_cmd_dpop_base_url, NULL,
+        RSRC_CONF, "the external https://host[:port] clients address (and "
+        "sign in DPoP proofs) when a balancer terminates TLS"),
+    AP_INIT_TAKE1("OrdsJwtReplayCache", ordsjwt_cmd_replay_cache, NULL,
+        RSRC_CONF, "PROVIDER[:ARGS]: the socache provider that remembers "
+        "DPoP proofs (default shmcb; redis:host:port for a fleet)"),
     AP_INIT_RAW_ARGS("OrdsJwtPrivilege", cmd_privilege, NULL, RSRC_CONF,
         "NAME [role=R ...]: a privilege granted by the scope NAME or by any "
         "of the roles"),

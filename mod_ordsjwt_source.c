@@ -250,7 +250,8 @@ int ordsjwt_force_authn(request_rec *r)
     if (!ords_jwt_section(r) || ordsjwt_dir_conf(r)->anonymous != 1) {
         return DECLINED;
     }
-    if (ordsjwt_find_token(r, &compact, &where) > 0) {
+    if (ordsjwt_find_token(r, &compact, &where) > 0
+        || ordsjwt_dpop_token(r, ordsjwt_req(r)) != NULL) {
         return OK;
     }
     ordsjwt_req(r)->outcome = "anonymous";

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <cjose/base64.h>
 #include <cjose/util.h>
+#include <openssl/sha.h>
+#include <apr_strings.h>
 #include "b64url.h"
 
 /* 1 + the value of each base64url character; 0 for any other byte. */
@@ -76,4 +78,26 @@ int ojw_b64url_decode(apr_pool_t *pool, const char *s, size_t len,
     *out = copy;
     *outlen = rawlen;
     return 0;
+}
+
+char *ojw_b64url_encode(apr_pool_t *pool, const unsigned char *in, size_t len)
+{
+    char *out = NULL, *copy;
+    size_t outlen = 0;
+    cjose_err cerr;
+
+    if (!cjose_base64url_encode(in, len, &out, &outlen, &cerr)) {
+        return NULL;
+    }
+    copy = apr_pstrmemdup(pool, out, outlen);
+    cjose_get_dealloc()(out);
+    return copy;
+}
+
+char *ojw_b64url_sha256(apr_pool_t *pool, const void *in, size_t len)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+
+    SHA256(in, len, md);
+    return ojw_b64url_encode(pool, md, sizeof(md));
 }

@@ -19,4 +19,11 @@ int ojw_b64url_valid(const char *s, size_t len);
 int ojw_b64url_decode(apr_pool_t *pool, const char *s, size_t len,
                       unsigned char **out, size_t *outlen);
 
+/* base64url without padding of len bytes, in pool; NULL on failure. */
+char *ojw_b64url_encode(apr_pool_t *pool, const unsigned char *in,
+                        size_t len);
+
+/* base64url(SHA-256(in)): 43 characters, in pool; NULL on failure. */
+char *ojw_b64url_sha256(apr_pool_t *pool, const void *in, size_t len);
+
 #endif

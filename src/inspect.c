@@ -8,6 +8,7 @@
 #include <apr_strings.h>
 #include <openssl/evp.h>
 #include "inspect.h"
+#include "profile.h"
 #include "b64url.h"
 #include "diagnose.h"
 
@@ -17,6 +18,7 @@ static const char *const step_names[OJW_STEP_COUNT] = {
     [OJW_STEP_CRIT]      = "crit",
     [OJW_STEP_KEY]       = "key found",
     [OJW_STEP_SIGNATURE] = "signature",
+    [OJW_STEP_TYPE]      = "typ",
     [OJW_STEP_ISSUER]    = "issuer",
     [OJW_STEP_AUDIENCE]  = "audience",
     [OJW_STEP_EXP]       = "exp",
@@ -24,6 +26,7 @@ static const char *const step_names[OJW_STEP_COUNT] = {
     [OJW_STEP_IAT]       = "iat",
     [OJW_STEP_AGE]       = "allowed_age",
     [OJW_STEP_SUBJECT]   = "subject",
+    [OJW_STEP_BINDING]   = "binding",
     [OJW_STEP_SCOPE]     = "scope",
     [OJW_STEP_ROLE]      = "role",
     [OJW_STEP_PRIVILEGE] = "privilege",
@@ -637,4 +640,92 @@ void ojw_inspect_no_profile(ojw_inspection_t *in, int n, apr_pool_t *pool)
              "profiles of this location", iss ? iss : "(none)", n);
     step_fail(in, OJW_STEP_ISSUER, &err, NULL, pool);
     set_verdict(in, &err, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* explicit typing and sender-constrained tokens                       */
+
+static ojw_reason_t binding_fail(ojw_inspection_t *in, ojw_step_id_t id,
+                                 const ojw_error_t *err, apr_pool_t *pool)
+{
+    const char *hint = ojw_hint_for_binding(err->reason);
+
+    step_fail(in, id, err, hint, pool);
+    set_verdict(in, err, hint);
+    return err->reason;
+}
+
+ojw_reason_t ojw_inspect_type(ojw_inspection_t *in, const char *required,
+                              apr_pool_t *pool)
+{
+    const json_t *typ;
+    ojw_error_t err;
+
+    if (in->tok == NULL) {
+        return in->verdict.reason;
+    }
+    memset(&err, 0, sizeof(err));
+    if (ojw_token_check_type(in->tok, required, &err) != OJW_OK) {
+        return binding_fail(in, OJW_STEP_TYPE, &err, pool);
+    }
+    if (required) {
+        typ = json_object_get(in->tok->header, "typ");
+        step_pass(in, OJW_STEP_TYPE, apr_psprintf(pool, "typ %s (token_type="
+                  "%s)", json_text(pool, typ), required));
+    }
+    return OJW_OK;
+}
+
+/* What a token that passed its binding is bound to. */
+static const char *bound_text(apr_pool_t *pool, const ojw_cnf_t *cnf,
+                              const char *proof)
+{
+    const char *out = cnf->jkt ? apr_psprintf(pool, "DPoP proof by key "
+                                              "jkt %s holds (httpd also "
+                                              "takes each jti once)",
+                                              cnf->jkt)
+                               : "not DPoP-bound";
+
+    if (proof == NULL && cnf->jkt == NULL && !cnf->present) {
+        out = "not bound";
+    }
+    if (cnf->x5t_s256) {
+        out = apr_psprintf(pool, "%s; bound to the client certificate "
+                           "x5t#S256 %s (httpd compares the connection's)",
+                           out, cnf->x5t_s256);
+    }
+    return out;
+}
+
+ojw_reason_t ojw_inspect_binding(ojw_inspection_t *in, int dpop, int mtls,
+                                 const char *proof, ojw_dpop_request_t *req,
+                                 apr_pool_t *pool)
+{
+    ojw_dpop_proof_t out;
+    ojw_error_t err;
+    ojw_cnf_t cnf;
+
+    if (!in->verified || in->tok->claims == NULL) {
+        return in->verdict.reason;
+    }
+    memset(&err, 0, sizeof(err));
+    if (ojw_cnf_read(&cnf, in->tok->claims, &err) != OJW_OK
+        || ojw_binding_policy(&cnf, dpop, mtls, proof ? OJW_SENT_DPOP
+                              : OJW_SENT_BEARER, &err) != OJW_OK) {
+        return binding_fail(in, OJW_STEP_BINDING, &err, pool);
+    }
+    if (proof) {
+        req->access_token = in->tok->compact;
+        req->access_token_len = in->tok->len;
+        req->jkt = cnf.jkt;
+        if (ojw_dpop_check(&out, proof, strlen(proof), req, pool, &err)
+            != OJW_OK) {
+            return binding_fail(in, OJW_STEP_BINDING, &err, pool);
+        }
+    }
+    if (cnf.present || proof || dpop == OJW_BIND_REQUIRED
+        || mtls == OJW_BIND_REQUIRED) {
+        step_pass(in, OJW_STEP_BINDING, bound_text(pool, &cnf, proof));
+    }
+    return OJW_OK;
 }

@@ -19,11 +19,13 @@
 #include "claims.h"
 #include "jwks.h"
 #include "token.h"
+#include "dpop.h"
 
 typedef enum {
     OJW_STEP_FORMAT,        /* size, segments, base64url, JSON */
     OJW_STEP_ALG,
     OJW_STEP_CRIT,
+    OJW_STEP_TYPE,          /* typ: token_type=, never-access types */
     OJW_STEP_KEY,           /* a key for the kid that fits the alg */
     OJW_STEP_SIGNATURE,
     OJW_STEP_ISSUER,
@@ -33,6 +35,7 @@ typedef enum {
     OJW_STEP_IAT,
     OJW_STEP_AGE,
     OJW_STEP_SUBJECT,
+    OJW_STEP_BINDING,       /* cnf: DPoP proof, client certificate */
     OJW_STEP_SCOPE,         /* Require ords-scope, when asked */
     OJW_STEP_ROLE,          /* Require ords-role, when asked */
     OJW_STEP_PRIVILEGE,     /* Require ords-privilege, when asked */
@@ -111,6 +114,23 @@ ojw_reason_t ojw_inspect_privileges(ojw_inspection_t *in, const char *pointer,
 
 /* None of the n profiles of a location has the token's (not yet
  * verified) iss: the issuer step fails as the module refuses. */
+/* Explicit typing, as the module checks it once the profile is chosen;
+ * the step is marked only when required is set or the typ is refused. */
+ojw_reason_t ojw_inspect_type(ojw_inspection_t *in, const char *required,
+                              apr_pool_t *pool);
+
+/* The binding of a verified token (cnf) to a DPoP proof or a client
+ * certificate, with the profile's dpop= and mtls=. proof: the DPoP
+ * header (the token then counts as sent with the DPoP scheme), or NULL
+ * (sent as Bearer); req: the request it must fit (method, url, window,
+ * skew, now; the rest is filled in). The step is marked only when the
+ * token is bound, a proof is given or the profile requires a binding.
+ * The replay store (one use per jti) and the certificate of a
+ * connection are the module's to check: the detail says so. */
+ojw_reason_t ojw_inspect_binding(ojw_inspection_t *in, int dpop, int mtls,
+                                 const char *proof, ojw_dpop_request_t *req,
+                                 apr_pool_t *pool);
+
 void ojw_inspect_no_profile(ojw_inspection_t *in, int n, apr_pool_t *pool);
 
 /* The decoded segment (0: header, 1: payload) for display only, never

@@ -465,6 +465,25 @@ static int load_key(apr_pool_t *pool, json_t *jwk, ojw_key_t *key,
     return 1;
 }
 
+static apr_status_t jwk_cleanup(void *data)
+{
+    cjose_jwk_release(data);
+    return APR_SUCCESS;
+}
+
+int ojw_jwk_load(ojw_key_t *key, json_t *jwk, apr_pool_t *pool, char *why,
+                 size_t whylen)
+{
+    ojw_note_level_t level;
+
+    if (!load_key(pool, jwk, key, &level, why, whylen)) {
+        return 0;
+    }
+    apr_pool_cleanup_register(pool, key->jwk, jwk_cleanup,
+                              apr_pool_cleanup_null);
+    return 1;
+}
+
 static apr_status_t jwks_error(char *errbuf, size_t errlen, const char *fmt,
                                ...) __attribute__((format(printf, 3, 4)));
 

@@ -56,6 +56,12 @@ apr_status_t ojw_jwks_from_pem(char **doc, const char *pem, size_t len,
                                const char *kid, apr_pool_t *pool,
                                char *errbuf, size_t errlen);
 
+/* Checks and imports one JWK object with the key policy of a JWKS (RSA
+ * or EC, public members only, sizes, curve points); the cjose key is
+ * released with pool. 1 when usable, else 0 with the reason in why. */
+int ojw_jwk_load(ojw_key_t *key, json_t *jwk, apr_pool_t *pool, char *why,
+                 size_t whylen);
+
 /* The key with this kid, or NULL. */
 const ojw_key_t *ojw_keyset_find(const ojw_keyset_t *ks, const char *kid);
 

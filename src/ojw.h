@@ -43,6 +43,14 @@ typedef enum {
     OJW_ERR_AUDIENCE,
     OJW_ERR_SUBJECT,
     OJW_ERR_USER_MISMATCH,      /* Basic: the user name is not the sub */
+    OJW_ERR_TOKEN_TYPE,         /* typ: not an access token, or not at+jwt */
+    OJW_ERR_BINDING,            /* cnf: binding not usable this way */
+    OJW_ERR_DPOP_MISSING,       /* DPoP: no (single) proof */
+    OJW_ERR_DPOP_PROOF,         /* DPoP: a rule of RFC 9449 4.3 broken */
+    OJW_ERR_DPOP_REPLAY,        /* DPoP: the proof's jti was seen */
+    OJW_ERR_CERT_MISSING,       /* mTLS: no client certificate */
+    OJW_ERR_CERT_MISMATCH,      /* mTLS: another client certificate */
+    OJW_ERR_REPLAY_UNAVAILABLE, /* DPoP: the replay store cannot answer */
     OJW_ERR_KEYS_UNAVAILABLE,
     OJW_ERR_TOKEN_MISSING,      /* not a token error: no bearer token */
     OJW_ERR_TOKEN_AMBIGUOUS,    /* more than one token in the request */

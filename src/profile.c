@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <apr_strings.h>
 #include <apr_file_io.h>
 #include "profile.h"
@@ -92,10 +93,37 @@ static const char *set_discovery_url(ojw_profile_t *p, const char *value,
                         value);
 }
 
+/* token_type=at+jwt, dpop=off|allowed|required, mtls=allowed|required. */
+static const char *set_binding_key(ojw_profile_t *p, const char *key,
+                                   const char *value, apr_pool_t *pool)
+{
+    int v = strcmp(value, "required") == 0 ? OJW_BIND_REQUIRED
+            : strcmp(value, "allowed") == 0 ? OJW_BIND_ALLOWED
+            : strcmp(value, "off") == 0 ? OJW_BIND_OFF : -1;
+
+    if (strcmp(key, "token_type") == 0) {
+        p->token_type = value;
+        return strcasecmp(value, "at+jwt") == 0 ? NULL
+               : apr_psprintf(pool, "token_type=%s: the one type known is "
+                              "at+jwt (RFC 9068)", value);
+    }
+    if (strcmp(key, "dpop") == 0 && v >= 0) {
+        p->dpop = v;
+        return NULL;
+    }
+    if (strcmp(key, "mtls") == 0 && v > 0) {
+        p->mtls = v;
+        return NULL;
+    }
+    return apr_psprintf(pool, "%s=%s: use %s=allowed or %s=required%s", key,
+                        value, key, key,
+                        strcmp(key, "dpop") == 0 ? " (or off)" : "");
+}
+
 static const char *const known_keys[] = {
     "issuer", "audience", "jwk_url", "allowed_skew", "allowed_age",
     "role_claim_name", "description", "pem_file", "pem_kid",
-    "discovery_url", NULL
+    "discovery_url", "token_type", "dpop", "mtls", NULL
 };
 
 /* Levenshtein distance of a and b (short strings), capped at 99. */
@@ -226,6 +254,10 @@ static const char *set_key(ojw_profile_t *p, const char *key,
     else if (strcmp(key, "discovery_url") == 0) {
         err = set_discovery_url(p, value, pool);
     }
+    else if (strcmp(key, "token_type") == 0 || strcmp(key, "dpop") == 0
+             || strcmp(key, "mtls") == 0) {
+        err = set_binding_key(p, key, value, pool);
+    }
     else {
         err = unknown_key(key, pool);
     }
@@ -308,6 +340,7 @@ ojw_profile_t *ojw_profile_parse(const char *args, apr_pool_t *pool,
 
     p->slot = -1;
     p->audiences = apr_array_make(pool, 2, sizeof(const char *));
+    p->mtls = OJW_BIND_ALLOWED;
     p->name = next_word(pool, &rest, &err);
     if (p->name == NULL || !valid_name(p->name)) {
         *error = err ? err : "needs a profile NAME (letters, digits, _ - .) "

@@ -6,7 +6,8 @@
  * jwk_url, allowed_skew, allowed_age, role_claim_name, description; and,
  * instead of jwk_url, pem_file (one static public key) with pem_kid, or
  * discovery_url (the issuer's metadata document naming its jwks_uri,
- * see discovery.h).
+ * see discovery.h); token_type=at+jwt (RFC 9068 typing), dpop=allowed|
+ * required (RFC 9449), mtls=allowed|required (RFC 8705).
  */
 #ifndef OJW_PROFILE_H
 #define OJW_PROFILE_H
@@ -16,6 +17,12 @@
 #include "jwks.h"
 #include "claims.h"
 #include "settings.h"
+
+/* Sender-constrained tokens (dpop=, mtls=): a bound token is checked
+ * when allowed; required refuses unbound tokens. DPoP is off unless the
+ * profile allows it (it needs the replay store); a token bound to a
+ * certificate (cnf x5t#S256) is always checked. */
+enum { OJW_BIND_OFF = 0, OJW_BIND_ALLOWED = 1, OJW_BIND_REQUIRED = 2 };
 
 typedef struct {
     const char *name;
@@ -34,6 +41,9 @@ typedef struct {
     long allowed_age;
     int skew_set;
     int age_set;
+    const char *token_type;       /* "at+jwt": typ must say so, or NULL */
+    int dpop;                     /* OJW_BIND_OFF / _ALLOWED / _REQUIRED */
+    int mtls;                     /* OJW_BIND_ALLOWED / _REQUIRED */
     ojw_keyset_t *static_keys;    /* file: JWKS, loaded at startup */
     int slot;                     /* https: shared-memory slot, -1 if none */
     int index;                    /* row of its counters (the module's) */

@@ -43,7 +43,10 @@
       OJW_TOKEN_MAX_DEFAULT, "largest accepted token in bytes (default "    \
       "16384)")                                                             \
     X(OJW_SET_TOKEN_CACHE, "OrdsJwtTokenCache", OJW_GLOBAL | OJW_OFF, 0, 1000000, 1000,        \
-      "verified tokens kept per child process, N or off (default 1000)")
+      "verified tokens kept per child process, N or off (default 1000)") \
+    X(OJW_SET_DPOP_WINDOW, "OrdsJwtDpopProofWindow", 0, 1, 3600, 60,      \
+      "seconds after its iat a DPoP proof is accepted, plus the skew "     \
+      "(default 60)")
 
 #define OJW_SETTING_ID(id, name, flags, min, max, def, help) id,
 typedef enum {

@@ -2,6 +2,7 @@
 /* Compact JWS parse and verification (see token.h). */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <apr_strings.h>
 #include <cjose/jws.h>
 #include "token.h"
@@ -346,4 +347,39 @@ ojw_reason_t ojw_token_verify(ojw_token_t *t, const ojw_keyset_t *ks,
         return rc;
     }
     return verified_claims(t, pool, err);
+}
+
+/* typ values of JWTs that are never access tokens. */
+static const char *const not_access_types[] = {
+    "dpop+jwt", "secevent+jwt", "logout+jwt", "token-introspection+jwt",
+    "oauth-authz-req+jwt", "entity-statement+jwt", "jwk-set+jwt",
+    "client-authentication+jwt", "txn+jwt", NULL
+};
+
+ojw_reason_t ojw_token_check_type(const ojw_token_t *t, const char *required,
+                                  ojw_error_t *err)
+{
+    json_t *v = json_object_get(t->header, "typ");
+    const char *typ;
+    const char *const *n;
+
+    if (v != NULL && !json_is_string(v)) {
+        return ojw_fail(err, OJW_ERR_MALFORMED, "\"typ\" is not a string");
+    }
+    typ = v ? json_string_value(v) : "";
+    if (strncasecmp(typ, "application/", 12) == 0) {
+        typ += 12;
+    }
+    for (n = not_access_types; *n; n++) {
+        if (strcasecmp(typ, *n) == 0) {
+            return ojw_fail(err, OJW_ERR_TOKEN_TYPE, "typ \"%.40s\" is not "
+                            "an access token", json_string_value(v));
+        }
+    }
+    if (required && strcasecmp(typ, required) != 0) {
+        return ojw_fail(err, OJW_ERR_TOKEN_TYPE, "typ \"%.40s\" is not %s "
+                        "(the profile's token_type)", v ? json_string_value(v)
+                        : "(none)", required);
+    }
+    return OJW_OK;
 }

@@ -59,6 +59,14 @@ ojw_reason_t ojw_signature_precheck(const ojw_alg_t *alg,
                                     const ojw_key_t *key, size_t sig_len,
                                     ojw_error_t *err);
 
+/* Explicit typing (RFC 8725 3.11, RFC 9068): refuses a token whose typ
+ * names another kind of JWT (dpop+jwt, secevent+jwt, logout+jwt, ...),
+ * whatever the profile says; with required "at+jwt", only typ at+jwt or
+ * application/at+jwt (media types compare case-insensitively, RFC 7515
+ * 4.1.9). A typ that is not a string is malformed. */
+ojw_reason_t ojw_token_check_type(const ojw_token_t *tok,
+                                  const char *required, ojw_error_t *err);
+
 /* Parses JSON with duplicate members refused into an object whose
  * reference is dropped when pool is cleared; NULL with errbuf set. */
 json_t *ojw_json_object_load(const char *buf, size_t len, apr_pool_t *pool,

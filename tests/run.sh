@@ -32,7 +32,7 @@ BUILD_PKGS="apache2-dev libssl-dev libcjose-dev libjansson-dev libcurl4-openssl-
 autoconf automake libtool pkg-config make gcc libc6-dev"
 TEST_PKGS="apache2 check curl python3 python3-pytest python3-jwcrypto
 python3-requests python3-cryptography python3-prometheus-client valgrind clang-14
-libclang-rt-14-dev"
+libclang-rt-14-dev redis-server"
 PACKAGE_PKGS="debhelper dpkg-dev fakeroot lintian"
 # shellcheck disable=SC2086
 scripts/ensure-packages.sh $BUILD_PKGS $TEST_PKGS $PACKAGE_PKGS

@@ -56,6 +56,8 @@ typedef struct {
     apr_array_header_t *privileges; /* const char *: --privilege */
     apr_array_header_t *defines;    /* const char *: --define */
     const char *token;              /* the argument, or NULL: stdin */
+    const char *dpop;               /* --dpop PROOF: sent with DPoP */
+    const char *method, *url;       /* --method, --url: of that request */
     long long now;
     int help;
     int version;
@@ -82,6 +84,7 @@ typedef struct {
     size_t token_max;               /* OrdsJwtMaxTokenSize */
     const char *ca_file;            /* OrdsJwtCACertificateFile */
     long fetch_timeout;             /* OrdsJwtJwksFetchTimeout */
+    long dpop_window;               /* OrdsJwtDpopProofWindow */
     ojw_privilege_def_t *pvs;       /* --privilege, as this server sees them */
     keys_t keys;
 } setup_t;
@@ -128,6 +131,11 @@ static const char usage_text[] =
 "                          the OrdsJwtPrivilege definitions): repeat for\n"
 "                          more, any one suffices; with --scope or --role\n"
 "                          all must pass\n"
+"  --dpop PROOF            the DPoP header: the token is sent as\n"
+"                          \"Authorization: DPoP TOKEN\" with this proof\n"
+"  --method M              with --dpop: the request method (default GET)\n"
+"  --url U                 with --dpop: the URL the client addressed (as\n"
+"                          OrdsJwtDpopBaseUrl makes it behind a balancer)\n"
 "  --now SECONDS           check at this time (seconds since 1970)\n"
 "  --help                  this text\n"
 "  --version               the release, e.g. \"ordsjwt-check 0.1.0\"\n"
@@ -227,7 +235,9 @@ static void print_steps(const ojw_inspection_t *in, int scopes, int roles,
     int id;
 
     for (id = 0; id < OJW_STEP_COUNT; id++) {
-        if ((id == OJW_STEP_SCOPE && !scopes)
+        if (((id == OJW_STEP_TYPE || id == OJW_STEP_BINDING)
+             && in->steps[id].state == OJW_STEP_NOT_RUN)
+            || (id == OJW_STEP_SCOPE && !scopes)
             || (id == OJW_STEP_ROLE && !roles)
             || (id == OJW_STEP_PRIVILEGE && !privileges)) {
             continue;
@@ -327,6 +337,11 @@ static void print_result(const ojw_inspection_t *in)
     else if (r == OJW_ERR_KEYS_UNAVAILABLE) {
         printf("Result: no verdict (keys_unavailable): httpd would answer "
                "503 until the JWK URL can be fetched\n");
+    }
+    else if (r == OJW_ERR_DPOP_MISSING || r == OJW_ERR_DPOP_PROOF) {
+        printf("Result: refused (%s): httpd would answer 401 with the "
+               "challenge DPoP error=\"invalid_dpop_proof\"\n",
+               ojw_reason_name(r));
     }
     else if (r == OJW_ERR_SCOPE_MISSING || r == OJW_ERR_ROLE_MISSING
              || r == OJW_ERR_CLAIM_MISMATCH) {
@@ -534,6 +549,24 @@ static ojw_claim_policy_t claim_policy(const setup_t *su)
     return policy;
 }
 
+/* The token's binding: the --dpop proof for --method and --url. */
+static void check_binding(ojw_inspection_t *in,
+                          const ojw_claim_policy_t *policy,
+                          const setup_t *su, const options_t *opt,
+                          apr_pool_t *pool)
+{
+    ojw_dpop_request_t req;
+
+    memset(&req, 0, sizeof(req));
+    req.method = opt->method ? opt->method : "GET";
+    req.url = opt->url;
+    req.window = su->dpop_window;
+    req.skew = policy->allowed_skew > 0 ? policy->allowed_skew : 0;
+    req.now = opt->now;
+    ojw_inspect_binding(in, su->profile->dpop, su->profile->mtls, opt->dpop,
+                        &req, pool);
+}
+
 /* Signature, claims, then Require ords-scope / ords-role. */
 static void check_with_keys(ojw_inspection_t *in, const ojw_keyset_t *ks,
                             const ojw_claim_policy_t *policy,
@@ -544,6 +577,7 @@ static void check_with_keys(ojw_inspection_t *in, const ojw_keyset_t *ks,
         return;
     }
     ojw_inspect_claims(in, policy, opt->now, pool);
+    check_binding(in, policy, su, opt, pool);
     ojw_inspect_scopes(in, (const char *const *)opt->scopes->elts,
                        opt->scopes->nelts, pool);
     ojw_inspect_roles(in, su->profile->role_claim_name,
@@ -591,6 +625,7 @@ static void check_chosen(ojw_inspection_t *in, setup_t *su,
     ojw_claim_policy_t policy = claim_policy(su);
     keys_t *k = &su->keys;
 
+    ojw_inspect_type(in, su->profile->token_type, pool);
     if (k->ks == NULL) {
         fetch_keys(k, su);
     }
@@ -686,6 +721,9 @@ static int profile_from_options(setup_t *su, const options_t *opt,
     }
     su->origin = "from the options";
     su->ca_file = opt->ca_file;
+    if (opt->dpop) {
+        su->profile->dpop = OJW_BIND_ALLOWED;   /* the options take DPoP */
+    }
     return 0;
 }
 
@@ -844,6 +882,7 @@ static int profile_from_config(setup_t *su, const ojw_conf_t *conf,
     su->default_age = ojw_setting(&defaults, OJW_SET_AGE);
     su->token_max = (size_t)ojw_setting(&defaults, OJW_SET_TOKEN_MAX);
     su->fetch_timeout = ojw_setting(&defaults, OJW_SET_FETCH_TIMEOUT);
+    su->dpop_window = ojw_setting(&defaults, OJW_SET_DPOP_WINDOW);
     su->ca_file = opt->ca_file ? opt->ca_file : conf->ca_file;
     return privileges_of(su, conf, def->server, opt, pool, error);
 }
@@ -863,6 +902,7 @@ static setup_t *new_setup(apr_array_header_t *setups, apr_pool_t *pool)
     memset(su, 0, sizeof(*su));
     su->token_max = (size_t)ojw_settings[OJW_SET_TOKEN_MAX].def;
     su->fetch_timeout = ojw_settings[OJW_SET_FETCH_TIMEOUT].def;
+    su->dpop_window = ojw_settings[OJW_SET_DPOP_WINDOW].def;
     su->keys.pool = pool;
     su->keys.notes = apr_array_make(pool, 4, sizeof(const char *));
     return su;
@@ -904,6 +944,12 @@ static int setups_from_config(apr_array_header_t *setups,
 /* What does not go together; NULL when the options are fine. */
 static const char *option_conflict(const options_t *opt)
 {
+    if (opt->dpop && opt->url == NULL) {
+        return "--dpop needs --url, the URL the client addressed";
+    }
+    if (opt->dpop == NULL && (opt->url || opt->method)) {
+        return "--method and --url describe the request of a --dpop proof";
+    }
     if (opt->config && has_profile_options(opt)) {
         return "--config takes the profile from the file: --issuer, "
                "--audience, --jwk-url, --pem-file, --discovery-url, "
@@ -967,7 +1013,7 @@ enum {
     OPT_ISSUER = 256, OPT_AUDIENCE, OPT_JWK_URL, OPT_PEM_FILE, OPT_PEM_KID,
     OPT_ROLE_CLAIM, OPT_SKEW, OPT_AGE, OPT_CA_FILE, OPT_CONFIG, OPT_PROFILE,
     OPT_SCOPE, OPT_ROLE, OPT_NOW, OPT_HELP, OPT_DISCOVERY_URL, OPT_PRIVILEGE,
-    OPT_DEFINE, OPT_VERSION
+    OPT_DEFINE, OPT_VERSION, OPT_DPOP, OPT_METHOD, OPT_URL
 };
 
 static const struct option long_options[] = {
@@ -990,6 +1036,9 @@ static const struct option long_options[] = {
     { "privilege", required_argument, NULL, OPT_PRIVILEGE },
     { "define", required_argument, NULL, OPT_DEFINE },
     { "version", no_argument, NULL, OPT_VERSION },
+    { "dpop", required_argument, NULL, OPT_DPOP },
+    { "method", required_argument, NULL, OPT_METHOD },
+    { "url", required_argument, NULL, OPT_URL },
     { NULL, 0, NULL, 0 }
 };
 
@@ -1048,6 +1097,9 @@ static int set_option(options_t *opt, int c, const char *arg,
                             break;
     case OPT_ROLE:          APR_ARRAY_PUSH(opt->roles, const char *) = arg;
                             break;
+    case OPT_DPOP:          opt->dpop = arg; break;
+    case OPT_METHOD:        opt->method = arg; break;
+    case OPT_URL:           opt->url = arg; break;
     case OPT_NOW:           return parse_now(opt, arg, pool, error);
     case OPT_HELP:          opt->help = 1; break;
     case OPT_VERSION:       opt->version = 1; break;

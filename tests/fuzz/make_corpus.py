@@ -498,6 +498,44 @@ def profile_seeds():
             for k, v in lines.items()}
 
 
+DPOP_URL = "https://api.example.com/ords/hr/emp"      # fuzz_dpop.c
+DPOP_TOKEN = "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"
+
+
+def dpop_seeds(keys):
+    """fuzz_dpop: proofs by ec256 (whose thumbprint the fixed access token
+    is bound to), honest at FUZZ_NOW and broken; 'U' URLs; 'C' cnf."""
+    ec256, ec_pub = keys["ec256"]
+    rsa1, rsa_pub = keys["rsa1"]
+    jwk_ = {k: v for k, v in ec_pub.items() if k in ("kty", "crv", "x", "y")}
+    rjwk = {k: v for k, v in rsa_pub.items() if k in ("kty", "n", "e")}
+    ath = b64(hashlib.sha256(DPOP_TOKEN.encode()).digest())
+    c = {"jti": "j-1", "htm": "GET", "htu": DPOP_URL, "iat": FUZZ_NOW,
+         "ath": ath}
+    h = {"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk_}
+    seeds = {
+        "honest-es256": token(h, c, key=ec256).encode(),
+        "honest-rs256": token(dict(h, alg="RS256", jwk=rjwk), c,
+                              key=rsa1).encode(),
+        "typ-jwt": token(dict(h, typ="JWT"), c, key=ec256).encode(),
+        "private-jwk": token(dict(h, jwk=dict(jwk_, d="AAAA")), c,
+                             key=ec256).encode(),
+        "htu-dots": token(h, dict(c, htu="HTTPS://API.example.com:443/ords/x/"
+                                         "../hr/%65mp?q#f"), key=ec256).encode(),
+        "iat-string": token(h, dict(c, iat="1"), key=ec256).encode(),
+        "J-honest": structured(h, c),
+        "J-no-jwk": structured({"typ": "dpop+jwt", "alg": "ES256"}, c),
+        "U-plain": b"U" + DPOP_URL.encode(),
+        "U-ipv6": b"Uhttps://[::1]:8443/a/./b/../%7e%2f",
+        "U-userinfo": b"Uhttp://u:p@h/",
+        "U-bad-port": b"Uhttps://h:65536/",
+        "C-jkt": b'C{"cnf":{"jkt":"abc"}}',
+        "C-x5t": b'C{"cnf":{"x5t#S256":"abc","jkt":7}}',
+        "C-other": b'C{"cnf":{"jwk":{}}}',
+    }
+    return seeds
+
+
 def write(target, seeds):
     d = os.path.join(CORPUS, target)
     os.makedirs(d, exist_ok=True)
@@ -518,6 +556,7 @@ def main():
     write("fuzz_jwks", jwks_seeds(keys))
     write("fuzz_pointer", pointer_seeds())
     write("fuzz_profile", profile_seeds())
+    write("fuzz_dpop", dpop_seeds(keys))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Throwaway CA and a loopback server certificate (python3-cryptography)."""
+"""Throwaway CA, a loopback server certificate and client certificates
+(python3-cryptography)."""
 
+import base64
 import datetime
+import hashlib
 import ipaddress
 import os
 
@@ -91,3 +94,32 @@ def _make_ca(start, end):
         .sign(ca_key, hashes.SHA256())
     )
     return ca_cert, ca_key
+
+
+def make_client_cert(directory, name):
+    """A self-signed client certificate (no CA: with SSLVerifyClient
+    optional_no_ca the binding of the token, not a CA, is the proof).
+    Writes NAME.pem and NAME-key.pem; returns (cert path, key path,
+    base64url SHA-256 of the DER: the cnf "x5t#S256" of a token bound to
+    it)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(name)).issuer_name(_name(name))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=7))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
+                       critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    paths = (os.path.join(directory, name + ".pem"),
+             os.path.join(directory, name + "-key.pem"))
+    for path, data in zip(paths, (_pem_cert(cert), _pem_key(key))):
+        with open(path, "wb") as f:
+            f.write(data)
+    der = cert.public_bytes(serialization.Encoding.DER)
+    thumb = base64.urlsafe_b64encode(hashlib.sha256(der).digest())
+    return paths[0], paths[1], thumb.rstrip(b"=").decode()

@@ -32,6 +32,9 @@ EXAMPLES = os.path.join(REPO, "conf-examples")
 OCI_ISSUER = "https://identity.oraclecloud.com/"
 OCI_JWK_PATH = "/idcs-0123456789abcdef.identity.oraclecloud.com/admin/v1/SigningCert/jwk"
 BACKEND_PLACEHOLDER = "10.0.0.10:8080"
+# mtls-bound.conf: the server's certificate and key
+TLS_PLACEHOLDERS = ("/etc/ssl/certs/api.example.com.pem",
+                    "/etc/ssl/private/api.example.com.key")
 KEY_DIR_PLACEHOLDER = "/etc/apache2/ordsjwt/"
 DEBIAN_MODULE = "/usr/lib/apache2/modules/mod_auth_ordsjwt.so"
 LOAD_LINE = re.compile(r"^\s*LoadModule\s+auth_ordsjwt_module\s", re.M)
@@ -75,8 +78,11 @@ def example_jwks(jwks, keys):
     return jwks
 
 
-def localize(text, directory, jwks, backend_port=None):
+def localize(text, directory, jwks, backend_port=None, pki=None):
     """The example with its placeholders replaced by loopback values."""
+    if pki:
+        text = text.replace(TLS_PLACEHOLDERS[0], pki["cert"])
+        text = text.replace(TLS_PLACEHOLDERS[1], pki["key"])
     text = re.sub(r"jwk_url=https://([^/\s]+)(/\S*)",
                   lambda m: "jwk_url=" + jwks.url("/" + m.group(1) + m.group(2)), text)
     text = text.replace(KEY_DIR_PLACEHOLDER, os.path.join(directory, "ordsjwt") + "/")
@@ -145,12 +151,14 @@ def test_example_passes_configtest(rel, workdir, pki, example_jwks):
     os.makedirs(os.path.join(d, "ordsjwt"), mode=0o755, exist_ok=True)
     if KEY_DIR_PLACEHOLDER in text:
         write_static_keys(d, None)
-    assert_clean_configtest(wrap(rel, localize(text, d, example_jwks), d, pki))
+    assert_clean_configtest(wrap(rel, localize(text, d, example_jwks, pki=pki),
+                                 d, pki))
 
 
 PLACEHOLDERS = ("idcs-0123456789abcdef", "00000000-0000-0000-0000-000000000000",
                 "11111111-1111-1111-1111-111111111111", "keycloak.example.com",
-                BACKEND_PLACEHOLDER, KEY_DIR_PLACEHOLDER, "auth.partner.example")
+                BACKEND_PLACEHOLDER, KEY_DIR_PLACEHOLDER, "auth.partner.example",
+                "api.example.com", "redis.internal.example")
 
 
 @pytest.mark.parametrize("rel", example_files())

@@ -4,6 +4,7 @@
 #include <apr_strings.h>
 #include "unit.h"
 #include "inspect.h"
+#include "profile.h"
 
 #define NOW 1700000000LL
 
@@ -56,7 +57,9 @@ START_TEST(honest_token_passes_every_step)
     inspect(&in, RS256, "{\"iss\":\"https://issuer/\",\"aud\":[\"x\",\"api\"],"
             "\"sub\":\"alice\",\"exp\":1700000300,\"iat\":1700000000}", &policy);
     for (id = 0; id <= OJW_STEP_SUBJECT; id++) {
-        assert_step(&in, (ojw_step_id_t)id, OJW_STEP_PASSED, OJW_OK);
+        if (id != OJW_STEP_TYPE) {      /* marked only when it matters */
+            assert_step(&in, (ojw_step_id_t)id, OJW_STEP_PASSED, OJW_OK);
+        }
     }
     ck_assert_int_eq(in.verdict.reason, OJW_OK);
     ck_assert(in.verified);
@@ -289,6 +292,47 @@ START_TEST(header_token_hostile_basic)
 }
 END_TEST
 
+/* issue 13: typ and binding steps, as ordsjwt-check shows them. */
+START_TEST(type_and_binding_steps)
+{
+    ojw_inspection_t in;
+    ojw_dpop_request_t req;
+
+    inspect(&in, "{\"alg\":\"RS256\",\"kid\":\"rsa1\",\"typ\":\"dpop+jwt\"}",
+            "{\"iss\":\"https://issuer/\",\"aud\":\"api\",\"sub\":\"a\","
+            "\"exp\":1700000300,\"iat\":1700000000,"
+            "\"cnf\":{\"jkt\":\"abc\"}}", &policy);
+    ck_assert_int_eq(ojw_inspect_type(&in, NULL, test_pool),
+                     OJW_ERR_TOKEN_TYPE);
+    assert_step(&in, OJW_STEP_TYPE, OJW_STEP_FAILED, OJW_ERR_TOKEN_TYPE);
+    ck_assert_ptr_nonnull(in.steps[OJW_STEP_TYPE].hint);
+    memset(&req, 0, sizeof(req));
+    ck_assert_int_eq(ojw_inspect_binding(&in, OJW_BIND_ALLOWED,
+                                         OJW_BIND_ALLOWED, NULL, &req,
+                                         test_pool), OJW_ERR_BINDING);
+    assert_step(&in, OJW_STEP_BINDING, OJW_STEP_FAILED, OJW_ERR_BINDING);
+    ck_assert_int_eq(in.verdict.reason, OJW_ERR_TOKEN_TYPE);  /* the first */
+    req.method = "GET";
+    req.url = "https://a/";
+    req.window = 60;
+    req.now = NOW;
+    ck_assert_int_eq(ojw_inspect_binding(&in, OJW_BIND_ALLOWED,
+                                         OJW_BIND_ALLOWED, "a.b.c", &req,
+                                         test_pool), OJW_ERR_DPOP_PROOF);
+    inspect(&in, RS256, "{\"iss\":\"https://issuer/\",\"aud\":\"api\","
+            "\"sub\":\"a\",\"exp\":1700000300,\"iat\":1700000000}", &policy);
+    ck_assert_int_eq(ojw_inspect_type(&in, NULL, test_pool), OJW_OK);
+    ck_assert_int_eq(in.steps[OJW_STEP_TYPE].state, OJW_STEP_NOT_RUN);
+    ck_assert_int_eq(ojw_inspect_binding(&in, OJW_BIND_ALLOWED,
+                                         OJW_BIND_ALLOWED, NULL, &req,
+                                         test_pool), OJW_OK);
+    ck_assert_int_eq(in.steps[OJW_STEP_BINDING].state, OJW_STEP_NOT_RUN);
+    ck_assert_int_eq(ojw_inspect_binding(&in, OJW_BIND_ALLOWED,
+                                         OJW_BIND_REQUIRED, NULL, &req,
+                                         test_pool), OJW_ERR_BINDING);
+}
+END_TEST
+
 Suite *inspect_suite(void)
 {
     Suite *s = suite_create("inspect");
@@ -297,6 +341,7 @@ Suite *inspect_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
     tcase_add_test(tc, honest_token_passes_every_step);
+    tcase_add_test(tc, type_and_binding_steps);
     tcase_add_test(tc, each_claim_line_on_its_own);
     tcase_add_test(tc, age_line_and_skew);
     tcase_add_test(tc, bad_signature_leaves_claims_unchecked);

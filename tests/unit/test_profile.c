@@ -269,6 +269,38 @@ START_TEST(choose_by_issuer_then_audience)
 }
 END_TEST
 
+/* issue 13: token_type, dpop, mtls. */
+START_TEST(binding_keys)
+{
+    const char *err = NULL;
+    ojw_profile_t *p;
+
+    p = ojw_profile_parse("a issuer=i audience=a jwk_url=https://k/ "
+                          "token_type=at+jwt dpop=required mtls=required",
+                          test_pool, &err);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_str_eq(p->token_type, "at+jwt");
+    ck_assert_int_eq(p->dpop, OJW_BIND_REQUIRED);
+    ck_assert_int_eq(p->mtls, OJW_BIND_REQUIRED);
+    p = ojw_profile_parse("a issuer=i audience=a jwk_url=https://k/",
+                          test_pool, &err);
+    ck_assert_int_eq(p->dpop, OJW_BIND_OFF);
+    ck_assert_int_eq(p->mtls, OJW_BIND_ALLOWED);
+    ck_assert_ptr_null(ojw_profile_parse("a issuer=i audience=a "
+                                         "jwk_url=https://k/ token_type=JWT",
+                                         test_pool, &err));
+    ck_assert_ptr_nonnull(strstr(err, "at+jwt"));
+    ck_assert_ptr_null(ojw_profile_parse("a issuer=i audience=a "
+                                         "jwk_url=https://k/ dpop=yes",
+                                         test_pool, &err));
+    ck_assert_ptr_nonnull(strstr(err, "dpop=required"));
+    ck_assert_ptr_null(ojw_profile_parse("a issuer=i audience=a "
+                                         "jwk_url=https://k/ dpopp=allowed",
+                                         test_pool, &err));
+    ck_assert_ptr_nonnull(strstr(err, "did you mean dpop?"));
+}
+END_TEST
+
 Suite *profile_suite(void)
 {
     Suite *s = suite_create("profile");
@@ -283,6 +315,7 @@ Suite *profile_suite(void)
     tcase_add_test(tc, choose_by_issuer);
     tcase_add_test(tc, several_audiences);
     tcase_add_test(tc, choose_by_issuer_then_audience);
+    tcase_add_test(tc, binding_keys);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -305,6 +305,40 @@ START_TEST(peek_issuer)
 }
 END_TEST
 
+/* issue 13: explicit typing. */
+static ojw_reason_t typed(const char *typ_member, const char *required)
+{
+    ojw_token_t *tok;
+    ojw_error_t err;
+    const char *h = apr_psprintf(test_pool, "{\"alg\":\"RS256\"%s}",
+                                 typ_member);
+    const char *t = test_sign(test_pool, test_rsa_key(), h, CLAIMS);
+
+    ck_assert_int_eq(ojw_token_parse(&tok, t, strlen(t), OJW_TOKEN_MAX_DEFAULT,
+                                     test_pool, &err), OJW_OK);
+    return ojw_token_check_type(tok, required, &err);
+}
+
+START_TEST(explicit_typing)
+{
+    ck_assert_int_eq(typed("", NULL), OJW_OK);
+    ck_assert_int_eq(typed(",\"typ\":\"JWT\"", NULL), OJW_OK);
+    ck_assert_int_eq(typed(",\"typ\":\"dpop+jwt\"", NULL), OJW_ERR_TOKEN_TYPE);
+    ck_assert_int_eq(typed(",\"typ\":\"application/DPoP+JWT\"", NULL),
+                     OJW_ERR_TOKEN_TYPE);
+    ck_assert_int_eq(typed(",\"typ\":\"secevent+jwt\"", NULL),
+                     OJW_ERR_TOKEN_TYPE);
+    ck_assert_int_eq(typed(",\"typ\":\"logout+jwt\"", "at+jwt"),
+                     OJW_ERR_TOKEN_TYPE);
+    ck_assert_int_eq(typed(",\"typ\":\"at+jwt\"", "at+jwt"), OJW_OK);
+    ck_assert_int_eq(typed(",\"typ\":\"application/AT+JWT\"", "at+jwt"),
+                     OJW_OK);
+    ck_assert_int_eq(typed(",\"typ\":\"JWT\"", "at+jwt"), OJW_ERR_TOKEN_TYPE);
+    ck_assert_int_eq(typed("", "at+jwt"), OJW_ERR_TOKEN_TYPE);
+    ck_assert_int_eq(typed(",\"typ\":7", NULL), OJW_ERR_MALFORMED);
+}
+END_TEST
+
 Suite *token_suite(void)
 {
     Suite *s = suite_create("token");
@@ -327,6 +361,7 @@ Suite *token_suite(void)
     tcase_add_test(tc, payload_duplicates_refused);
     tcase_add_test(tc, size_cap);
     tcase_add_test(tc, peek_issuer);
+    tcase_add_test(tc, explicit_typing);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* DPoP proofs (RFC 9449 4.3), URL normalisation, cnf (issue 13). */
+#include <string.h>
+#include <apr_strings.h>
+#include <cjose/jwk.h>
+#include "unit.h"
+#include "dpop.h"
+#include "b64url.h"
+
+#define NOW     1700000000LL
+#define URL     "https://api.example.com/ords/hr/emp"
+#define TOKEN   "eyJhbGciOiJFUzI1NiJ9.e30.c2ln"
+
+/* The public JWK JSON of key. */
+static const char *pub_json(cjose_jwk_t *key)
+{
+    cjose_err err;
+    char *pub = cjose_jwk_to_json(key, false, &err);
+    const char *copy = apr_pstrdup(test_pool, pub);
+
+    free(pub);
+    return copy;
+}
+
+static const char *thumb(cjose_jwk_t *key)
+{
+    json_t *j = json_loads(pub_json(key), 0, NULL);
+    const char *t = apr_pstrdup(test_pool, ojw_jwk_thumbprint(j, test_pool));
+
+    json_decref(j);
+    return t;
+}
+
+static ojw_dpop_request_t request(const char *jkt)
+{
+    ojw_dpop_request_t req;
+
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.url = URL "?page=2";
+    req.access_token = TOKEN;
+    req.access_token_len = strlen(TOKEN);
+    req.jkt = jkt;
+    req.window = 60;
+    req.skew = 5;
+    req.now = NOW;
+    return req;
+}
+
+static const char *ath(void)
+{
+    return ojw_b64url_sha256(test_pool, TOKEN, strlen(TOKEN));
+}
+
+/* A proof signed by key with header (alg, typ, jwk) and the claims. */
+static const char *proof(cjose_jwk_t *key, const char *alg, const char *typ,
+                         const char *jwk, const char *claims)
+{
+    const char *h = apr_psprintf(test_pool, "{\"alg\":\"%s\"%s%s%s%s%s}", alg,
+                                 typ ? ",\"typ\":\"" : "", typ ? typ : "",
+                                 typ ? "\"" : "", jwk ? ",\"jwk\":" : "",
+                                 jwk ? jwk : "");
+
+    return test_sign(test_pool, key, h, claims);
+}
+
+static const char *claims(const char *htm, const char *htu, long long iat,
+                          const char *a, const char *jti)
+{
+    return apr_psprintf(test_pool, "{\"htm\":\"%s\",\"htu\":\"%s\","
+                        "\"iat\":%ld,\"ath\":\"%s\",\"jti\":\"%s\"}",
+                        htm, htu, (long)iat, a, jti);
+}
+
+/* A proof with a made-up signature (cjose signs no HS256 with an EC key). */
+static const char *unsigned_proof(const char *alg, const char *jwk,
+                                  const char *c)
+{
+    const char *h = apr_psprintf(test_pool, "{\"alg\":\"%s\",\"typ\":"
+                                 "\"dpop+jwt\",\"jwk\":%s}", alg, jwk);
+
+    return apr_pstrcat(test_pool, test_b64(test_pool, h, strlen(h)), ".",
+                       test_b64(test_pool, c, strlen(c)), ".c2lnbmF0dXJl",
+                       NULL);
+}
+
+static ojw_reason_t check(const char *p, const ojw_dpop_request_t *req,
+                          ojw_error_t *err)
+{
+    ojw_dpop_proof_t out;
+
+    memset(err, 0, sizeof(*err));
+    return ojw_dpop_check(&out, p, strlen(p), req, test_pool, err);
+}
+
+START_TEST(honest_proofs)
+{
+    cjose_jwk_t *ec = test_ec_key(CJOSE_JWK_EC_P_256), *rsa = test_rsa_key();
+    ojw_dpop_request_t req = request(thumb(ec));
+    ojw_dpop_proof_t out, again;
+    const char *p = proof(ec, "ES256", "dpop+jwt", pub_json(ec),
+                          claims("GET", URL, NOW - 3, ath(), "j1"));
+    ojw_error_t err;
+
+    ck_assert_int_eq(ojw_dpop_check(&out, p, strlen(p), &req, test_pool,
+                                    &err), OJW_OK);
+    ck_assert_int_eq(out.expires, NOW - 3 + 60 + 5 + 1);
+    ck_assert_int_eq(ojw_dpop_check(&again, p, strlen(p), &req, test_pool,
+                                    &err), OJW_OK);
+    ck_assert(memcmp(out.replay_key, again.replay_key, 32) == 0);
+    req = request(thumb(rsa));
+    p = proof(rsa, "RS256", "dpop+jwt", pub_json(rsa),
+              claims("GET", "HTTPS://API.example.com:443/ords/x/../hr/%65mp",
+                     NOW + 4, ath(), "j1"));
+    ck_assert_int_eq(check(p, &req, &err), OJW_OK);
+    p = proof(rsa, "PS256", "dpop+jwt", pub_json(rsa),
+              claims("GET", URL "#frag", NOW, ath(), "j2"));
+    ck_assert_int_eq(check(p, &req, &err), OJW_OK);
+}
+END_TEST
+
+/* Every rule of RFC 9449 4.3, broken one at a time. */
+START_TEST(each_rule_broken)
+{
+    cjose_err cerr;
+    cjose_jwk_t *ec = test_ec_key(CJOSE_JWK_EC_P_256);
+    cjose_jwk_t *other = cjose_jwk_create_EC_random(CJOSE_JWK_EC_P_256,
+                                                    &cerr);
+    const char *jwk = pub_json(ec), *ok = claims("GET", URL, NOW, ath(), "j");
+    ojw_dpop_request_t req = request(thumb(ec));
+    const char *priv;
+    ojw_error_t err;
+    char *d;
+
+#define REFUSED(p, what) do { \
+        ck_assert_int_eq(check(p, &req, &err), OJW_ERR_DPOP_PROOF); \
+        ck_assert_msg(strstr(err.detail, what) != NULL, "%s", err.detail); \
+    } while (0)
+    REFUSED("a.b", "segment");
+    REFUSED(proof(ec, "ES256", NULL, jwk, ok), "typ");
+    REFUSED(proof(ec, "ES256", "JWT", jwk, ok), "typ");
+    REFUSED(proof(ec, "ES256", "DPoP+jwt", jwk, ok), "typ");
+    REFUSED(proof(ec, "ES256", "dpop+jwt", NULL, ok), "jwk");
+    REFUSED(proof(ec, "ES256", "dpop+jwt", "\"x\"", ok), "jwk");
+    d = cjose_jwk_to_json(ec, true, &cerr);
+    priv = apr_pstrdup(test_pool, d);
+    free(d);
+    REFUSED(proof(ec, "ES256", "dpop+jwt", priv, ok), "private");
+    REFUSED(proof(ec, "ES256", "dpop+jwt", pub_json(other), ok), "ES256");
+    REFUSED(unsigned_proof("HS256", jwk, ok), "alg");
+    REFUSED(unsigned_proof("none", jwk, ok), "alg");
+    REFUSED(unsigned_proof("RS256", jwk, ok), "RS256");
+    REFUSED(proof(ec, "ES256", "dpop+jwt", jwk,
+                  claims("POST", URL, NOW, ath(), "j")), "htm");
+    REFUSED(proof(ec, "ES256", "dpop+jwt", jwk,
+                  claims("get", URL, NOW, ath(), "j")), "htm");
+    REFUSED(proof(ec, "ES256", "dpop+jwt", jwk,
+                  claims("GET", URL "/x", NOW, ath(), "j")), "htu");
+    REFUSED(proof(ec, "ES256", "dpop+jwt", jwk,
+                  claims("GET", "http://api.example.com/ords/hr/emp", NOW,
+                         ath(), "j")), "htu");
+    REFUSED(proof(ec, "ES256", "dpop+jwt", jwk,
+                  claims("GET", "https://u@api.example.com/ords/hr/emp", NOW,
+                         ath(), "j")), "userinfo");
+    REFUSED(proof(ec, "ES256", "dpop+jwt", jwk,
+                  claims("GET", URL, NOW - 66, ath(), "j")), "old");
+    REFUSED(proof(ec, "ES256", "dpop+jwt", jwk,
+                  claims("GET", URL, NOW + 6, ath(), "j")), "future");
+    REFUSED(proof(ec, "ES256", "dpop+jwt", jwk,
+                  claims("GET", URL, NOW, "AAAA", "j")), "ath");
+    REFUSED(proof(ec, "ES256", "dpop+jwt", jwk,
+                  claims("GET", URL, NOW, ath(), "")), "jti");
+    REFUSED(proof(ec, "ES256", "dpop+jwt", jwk,
+                  "{\"htm\":\"GET\",\"htu\":\"" URL "\",\"iat\":\"1\"}"),
+            "iat");
+    req.method = "get";
+    REFUSED(proof(ec, "ES256", "dpop+jwt", jwk, ok), "htm");
+    req.method = "GET";
+    req.jkt = thumb(other);
+    REFUSED(proof(ec, "ES256", "dpop+jwt", jwk, ok), "cnf.jkt");
+    req.jkt = NULL;
+    REFUSED(proof(ec, "ES256", "dpop+jwt", jwk, ok), "cnf.jkt");
+    cjose_jwk_release(other);
+#undef REFUSED
+}
+END_TEST
+
+START_TEST(thumbprint_vector)
+{
+    /* computed by python3-jwcrypto's JWK.thumbprint() */
+    json_t *j = json_loads("{\"crv\": \"P-256\", \"kty\": \"EC\", \"x\": "
+                           "\"LgGwsb8o7GPP8zppypTf1BiWJyLmNdPsJ4cpRF98BoU\", "
+                           "\"y\": \"H0XTxKgsM_0TahtG6dulCJEdwCYj6mxz7vEDDl36YFA\", "
+                           "\"kid\": \"ignored\"}", 0, NULL);
+
+    ck_assert_str_eq(ojw_jwk_thumbprint(j, test_pool),
+                     "jmyi4h0G5lK8s361s1f5vV49zh-K1JZap7ldsefzdHA");
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(url_normalisation)
+{
+    const char *why;
+
+#define N(in, out) ck_assert_str_eq(ojw_url_normalise(in, test_pool, &why), out)
+#define BAD(in) ck_assert_ptr_null(ojw_url_normalise(in, test_pool, &why))
+    N("https://A.example.COM", "https://a.example.com/");
+    N("HTTPS://a.example.com:443/x?q#f", "https://a.example.com/x");
+    N("http://a:80/x", "http://a/x");
+    N("http://a:8080/x", "http://a:8080/x");
+    N("https://a:80/x", "https://a:80/x");
+    N("https://a/%7euser/%2f/%2F", "https://a/~user/%2F/%2F");
+    N("https://a/b/./c/../d/..", "https://a/b/");
+    N("https://a/../../x", "https://a/x");
+    N("https://a/%2E%2E/x", "https://a/x");
+    N("https://[::1]:443/x", "https://[::1]/x");
+    N("https://[::1]:8443/x", "https://[::1]:8443/x");
+    BAD("ftp://a/x");
+    BAD("https:///x");
+    BAD("https://a:99999/x");
+    BAD("https://a:1x/x");
+    BAD("https://u:p@a/x");
+    BAD("https://a/%zz");
+    BAD("https://a/%4");
+    BAD("https://a/ b");
+    BAD("https://a/\x80");
+    BAD("");
+    BAD("https://a\"b/");
+    BAD("https://a:b:443/");
+    BAD("https://[::1/");
+    BAD("https://[]/");
+    BAD("https://%61/");
+#undef N
+#undef BAD
+}
+END_TEST
+
+static apr_status_t decref(void *j)
+{
+    json_decref(j);
+    return APR_SUCCESS;
+}
+
+START_TEST(cnf_members)
+{
+    ojw_cnf_t cnf;
+    ojw_error_t err;
+    json_t *c;
+
+#define CNF(doc) (c = json_loads(doc, 0, NULL), \
+                  apr_pool_cleanup_register(test_pool, c, decref, \
+                                            apr_pool_cleanup_null), \
+                  ojw_cnf_read(&cnf, c, &err))
+    ck_assert_int_eq(CNF("{}"), OJW_OK);
+    ck_assert_int_eq(cnf.present, 0);
+    ck_assert_int_eq(CNF("{\"cnf\":{\"jkt\":\"abc\"}}"), OJW_OK);
+    ck_assert_str_eq(cnf.jkt, "abc");
+    ck_assert_int_eq(CNF("{\"cnf\":{\"x5t#S256\":\"xyz\"}}"), OJW_OK);
+    ck_assert_str_eq(cnf.x5t_s256, "xyz");
+    ck_assert_int_eq(CNF("{\"cnf\":{\"jwk\":{}}}"), OJW_ERR_BINDING);
+    ck_assert_int_eq(CNF("{\"cnf\":{\"jkt\":7}}"), OJW_ERR_BINDING);
+    ck_assert_int_eq(CNF("{\"cnf\":{\"jkt\":\"\"}}"), OJW_ERR_BINDING);
+    ck_assert_int_eq(CNF("{\"cnf\":\"jkt\"}"), OJW_ERR_BINDING);
+#undef CNF
+}
+END_TEST
+
+Suite *dpop_suite(void)
+{
+    Suite *s = suite_create("dpop");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, honest_proofs);
+    tcase_add_test(tc, each_rule_broken);
+    tcase_add_test(tc, thumbprint_vector);
+    tcase_add_test(tc, url_normalisation);
+    tcase_add_test(tc, cnf_members);
+    suite_add_tcase(s, tc);
+    return s;
+}
