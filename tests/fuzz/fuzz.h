@@ -20,6 +20,8 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
+#include <cjose/base64.h>
+#include <cjose/util.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -93,6 +95,44 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_one(data, size, pool);
     apr_pool_destroy(pool);
     return 0;
+}
+
+/* base64url of data[0..len) into pool memory ("" for none). */
+static inline const char *fuzz_b64url(apr_pool_t *pool, const uint8_t *data,
+                                      size_t len)
+{
+    char *out = NULL, *copy;
+    size_t outlen = 0;
+    cjose_err cerr;
+
+    if (len == 0 || !cjose_base64url_encode(data, len, &out, &outlen, &cerr)) {
+        return "";
+    }
+    copy = apr_pstrmemdup(pool, out, outlen);
+    cjose_get_dealloc()(out);
+    return copy;
+}
+
+/* The next part of a structured input, up to "\n.\n" (or the end);
+ * advances *data and *size. */
+static inline const uint8_t *fuzz_next_part(const uint8_t **data,
+                                            size_t *size, size_t *len)
+{
+    const uint8_t *start = *data;
+    size_t i;
+
+    for (i = 0; i + 3 <= *size; i++) {
+        if (memcmp(start + i, "\n.\n", 3) == 0) {
+            *len = i;
+            *data += i + 3;
+            *size -= i + 3;
+            return start;
+        }
+    }
+    *len = *size;
+    *data += *size;
+    *size = 0;
+    return start;
 }
 
 #endif

@@ -97,42 +97,6 @@ static void check_cnf(const uint8_t *data, size_t size)
     json_decref(claims);
 }
 
-/* base64url of data[0..len) into pool memory. */
-static const char *b64url(apr_pool_t *pool, const uint8_t *data, size_t len)
-{
-    char *out = NULL, *copy;
-    size_t outlen = 0;
-    cjose_err cerr;
-
-    if (len == 0 || !cjose_base64url_encode(data, len, &out, &outlen, &cerr)) {
-        return "";
-    }
-    copy = apr_pstrmemdup(pool, out, outlen);
-    cjose_get_dealloc()(out);
-    return copy;
-}
-
-/* The next part up to "\n.\n" (or the end); advances *data and *size. */
-static const uint8_t *next_part(const uint8_t **data, size_t *size,
-                                size_t *len)
-{
-    const uint8_t *start = *data;
-    size_t i;
-
-    for (i = 0; i + 3 <= *size; i++) {
-        if (memcmp(start + i, "\n.\n", 3) == 0) {
-            *len = i;
-            *data += i + 3;
-            *size -= i + 3;
-            return start;
-        }
-    }
-    *len = *size;
-    *data += *size;
-    *size = 0;
-    return start;
-}
-
 static void fuzz_one(const uint8_t *data, size_t size, apr_pool_t *pool)
 {
     const uint8_t *h, *p, *s;
@@ -148,11 +112,12 @@ static void fuzz_one(const uint8_t *data, size_t size, apr_pool_t *pool)
     else if (size > 0 && data[0] == 'J') {
         data++;
         size--;
-        h = next_part(&data, &size, &hl);
-        p = next_part(&data, &size, &pl);
-        s = next_part(&data, &size, &sl);
-        compact = apr_pstrcat(pool, b64url(pool, h, hl), ".",
-                              b64url(pool, p, pl), ".", b64url(pool, s, sl),
+        h = fuzz_next_part(&data, &size, &hl);
+        p = fuzz_next_part(&data, &size, &pl);
+        s = fuzz_next_part(&data, &size, &sl);
+        compact = apr_pstrcat(pool, fuzz_b64url(pool, h, hl), ".",
+                              fuzz_b64url(pool, p, pl), ".",
+                              fuzz_b64url(pool, s, sl),
                               NULL);
         check_proof(compact, strlen(compact), pool);
     }
