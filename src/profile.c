@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_file_io.h>
 #include "profile.h"
@@ -282,6 +283,7 @@ static const char *check_pairs(const ojw_profile_t *p, apr_pool_t *pool);
 static const char *parse_pairs(ojw_profile_t *p, const char *rest,
                                apr_pool_t *pool)
 {
+    apr_hash_t *seen = apr_hash_make(pool);
     const char *err = NULL;
     char *word, *eq;
 
@@ -294,6 +296,13 @@ static const char *parse_pairs(ojw_profile_t *p, const char *rest,
         if (eq[1] == '\0') {
             return apr_psprintf(pool, "%s has an empty value", word);
         }
+        /* only audience may be repeated: a second issuer= is a mistake,
+         * never "the last one wins" */
+        if (strcmp(word, "audience") != 0
+            && apr_hash_get(seen, word, APR_HASH_KEY_STRING) != NULL) {
+            return apr_psprintf(pool, "%s is given twice", word);
+        }
+        apr_hash_set(seen, word, APR_HASH_KEY_STRING, word);
         if ((err = set_key(p, word, eq + 1, pool)) != NULL) {
             return err;
         }

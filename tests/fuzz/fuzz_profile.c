@@ -14,8 +14,12 @@ static void fuzz_setup(void)
 static void check_profile(const ojw_profile_t *p)
 {
     if (p->name == NULL || *p->name == '\0' || p->issuer == NULL
-        || p->audience == NULL || (p->jwk_url == NULL && p->pem_file == NULL)) {
-        abort();    /* accepted without what is required */
+        || p->audience == NULL
+        || !!p->jwk_url + !!p->pem_file + !!p->discovery_url != 1) {
+        abort();    /* accepted without one source of keys, or with two */
+    }
+    if (p->discovery_url && strncmp(p->discovery_url, "https://", 8) != 0) {
+        abort();
     }
     if (p->skew_set && p->allowed_skew > OJW_SKEW_MAX) {
         abort();

@@ -82,6 +82,14 @@ START_TEST(reports_mistakes)
         "quote"));
     ck_assert_ptr_nonnull(strstr(parse_error("a issuer= audience=a"), "empty"));
     ck_assert_ptr_nonnull(strstr(parse_error("a b"), "key=value"));
+    /* a key given twice is a mistake, not "the last one wins" (fuzz_profile
+     * found two discovery_url= accepted) */
+    ck_assert_ptr_nonnull(strstr(parse_error(
+        "a issuer=i issuer=j audience=a jwk_url=https://x/"),
+        "issuer is given twice"));
+    ck_assert_ptr_nonnull(strstr(parse_error(
+        "a issuer=i audience=a discovery_url=https://x/ "
+        "discovery_url=https://y/"), "discovery_url is given twice"));
 }
 END_TEST
 
