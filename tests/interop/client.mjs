@@ -74,8 +74,8 @@ function headersOf(response) {
 // One protected-resource request by oauth4webapi; challenges as it saw them.
 async function resourceCall(token, call, dpop) {
   const sent = [];
-  const redirect = call.send_to
-    ? { url: call.send_to, method: call.send_method ?? call.method } : null;
+  const redirect = call.send_to || call.send_method
+    ? { url: call.send_to, method: call.send_method } : null;
   const options = { DPoP: dpop, [oauth.customFetch]: recordingFetch(sent, redirect) };
   let retries = 0;
   for (;;) {

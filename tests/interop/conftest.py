@@ -115,8 +115,8 @@ def auth_server(workdir, pki):
 def rotating_server(workdir, pki):
     """An AS of its own whose keys the rotation test replaces."""
     server = interop.AuthorizationServer(
-        os.path.join(workdir, "as-rot"), pki, free_port(), {"rot-1": "ES256"},
-        CLIENTS[:1], {ROT: {"alg": "ES256", "ttl": 300,
+        os.path.join(workdir, "as-rot"), pki, free_port(), {"rot-1": "RS256"},
+        CLIENTS[:1], {ROT: {"alg": "RS256", "ttl": 300,
                             "grants": {"reader": "hr.read"}}}).start()
     yield server
     server.stop()
