@@ -72,6 +72,8 @@ const provider = new Provider(config.issuer, {
   jwks: { keys: config.keys.map(makeKey) },
   clients: config.clients.map(makeClient),
   cookies: { keys: [randomBytes(32).toString('base64url')] },
+  // the default is ES256 and EdDSA; the module takes RSA proofs too
+  enabledJWA: { dPoPSigningAlgValues: ['ES256', 'EdDSA', 'PS256', 'RS256'] },
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },

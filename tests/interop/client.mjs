@@ -28,8 +28,10 @@
 // "challenges" (as oauth4webapi parsed the WWW-Authenticate header, or
 // null), "nonce_retries"}]}.
 
-// Debian's Node.js 18 has WebCrypto, but not yet as a global.
-globalThis.crypto ??= (await import('node:crypto')).webcrypto;
+// Debian's Node.js 18 has WebCrypto, but not yet as globals.
+const { webcrypto } = await import('node:crypto');
+globalThis.crypto ??= webcrypto;
+globalThis.CryptoKey ??= webcrypto.CryptoKey;
 const oauth = await import('oauth4webapi');
 
 async function readStdin() {

@@ -10,6 +10,8 @@ client.mjs retries once on use_dpop_nonce with the nonce the server sent
 (RFC 9449 section 9): nonce cases plan their calls the same way and read
 "nonce_retries"; today the module issues no nonces, so it stays 0."""
 
+import pytest
+
 from conftest import HR, READ_PATH
 from interop import DPOP_ALGS, jwt_parts
 
@@ -77,3 +79,15 @@ def test_dpop_end_to_end(auth_server, api):
     api.assert_refused("binding_refused")
     log = api.new_log()
     assert log.count("(dpop_proof_invalid)") >= 3, log
+
+
+@pytest.mark.parametrize("alg", ["ES256", "RS256", "PS256"])
+def test_proof_algorithms(auth_server, api, alg):
+    """Proofs signed with each kind of key oauth4webapi makes."""
+    out = auth_server.dpop_client("dpop-client", HR, "hr.read",
+                                  [{"method": "GET", "url": api.url(READ_PATH)}],
+                                  alg=alg)
+    api.remember(out["access_token"])
+    (call,) = out["calls"]
+    assert call["status"] == 200, call
+    assert jwt_parts(call["sent"]["dpop"])[0]["alg"] == alg
