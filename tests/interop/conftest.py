@@ -52,7 +52,7 @@ SHORT = "https://api.example.com/short/"
 ROT = "https://api.example.com/rot/"
 ALGS = ("RS256", "PS256", "ES256")
 BY_ALG = {alg: "https://api.example.com/%s/" % alg.lower() for alg in ALGS}
-SHORT_TTL = 3
+SHORT_TTL = 4
 CLIENTS = [{"client_id": "reader", "client_secret": "reader-secret"},
            {"client_id": "dpop-client", "client_secret": "dpop-secret",
             "dpop": True},
