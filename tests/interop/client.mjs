@@ -18,7 +18,9 @@
 //                         request goes to send_to with send_method;
 //   "replay": N           the exact Authorization and DPoP headers of
 //                         call N are sent again (plain fetch);
-//   "scheme": "Bearer"    the token alone, as a Bearer token (plain fetch).
+//   "scheme": "Bearer"    the token alone, as a Bearer token (plain fetch);
+//   "proof_claims": {...} claims of the proof set to these values after
+//                         oauth4webapi made them (e.g. "iat", "nonce").
 // A 401 whose challenge says use_dpop_nonce is retried once with the nonce
 // the server sent (oauth4webapi keeps it), as RFC 9449 section 9 asks of
 // a client; "nonce_retries" counts them.
@@ -126,16 +128,23 @@ async function runCall(token, call, done, dpop, other) {
   return resourceCall(token, call, call.key === 'other' ? other : dpop);
 }
 
+// The claims of the call being made, over what oauth4webapi puts in a proof.
+let proofClaims = null;
+const modify = {
+  [oauth.modifyAssertion]: (header, payload) => Object.assign(payload, proofClaims),
+};
+
 async function main() {
   const plan = await readStdin();
   const as = await discover(plan.issuer);
   const client = { client_id: plan.client_id };
   const alg = plan.alg ?? 'ES256';
-  const dpop = oauth.DPoP(client, await oauth.generateKeyPair(alg));
-  const other = oauth.DPoP(client, await oauth.generateKeyPair(alg));
+  const dpop = oauth.DPoP(client, await oauth.generateKeyPair(alg), modify);
+  const other = oauth.DPoP(client, await oauth.generateKeyPair(alg), modify);
   const token = await getToken(plan, as, client, dpop);
   const calls = [];
   for (const call of plan.calls ?? []) {
+    proofClaims = call.proof_claims ?? null;
     calls.push(await runCall(token.access_token, call, calls, dpop, other));
   }
   process.stdout.write(JSON.stringify({

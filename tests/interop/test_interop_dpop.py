@@ -3,12 +3,16 @@
 (client.mjs) gets a DPoP-bound token from oidc-provider (cnf.jkt of its
 key) and calls the profile of conf-examples/oidc-provider.conf with proofs
 it makes itself. Accepted; the same proof replayed, a proof made for
-another URL, another method or with another key, and the bound token sent
-as Bearer refused with the RFC 9449 challenge, which oauth4webapi parses.
+another URL, another method or with another key, an hour old, and the
+bound token sent as Bearer refused with the RFC 9449 challenge, which
+oauth4webapi parses.
 
 client.mjs retries once on use_dpop_nonce with the nonce the server sent
-(RFC 9449 section 9): nonce cases plan their calls the same way and read
+(RFC 9449 section 9), and "proof_claims" sets claims of a proof (a foreign
+"nonce"): nonce cases plan their calls the same way and read
 "nonce_retries"; today the module issues no nonces, so it stays 0."""
+
+import time
 
 import pytest
 
@@ -28,6 +32,8 @@ def calls(api):
         {"method": "GET", "url": u(READ_PATH + "e"), "key": "other"},
         {"method": "GET", "url": u(READ_PATH + "f"), "scheme": "Bearer"},
         {"method": "GET", "url": u(READ_PATH + "g?page=2")},
+        {"method": "GET", "url": u(READ_PATH + "h"),
+         "proof_claims": {"iat": int(time.time()) - 3600}},
     ]
 
 
@@ -62,7 +68,7 @@ def test_dpop_end_to_end(auth_server, api):
     assert out["token_type"].lower() == "dpop"
     claims = jwt_parts(token)[1]
     assert set(claims["cnf"]) == {"jkt"}, claims
-    ok, replayed, url, method, key, bearer, again = out["calls"]
+    ok, replayed, url, method, key, bearer, again, old = out["calls"]
     for call in (ok, again):
         assert call["status"] == 200, call
         assert call["sent"]["authorization"] == "DPoP " + token
@@ -71,14 +77,14 @@ def test_dpop_end_to_end(auth_server, api):
     assert replayed["sent"] == ok["sent"]
     assert_dpop_refused(replayed, "invalid_dpop_proof")
     api.assert_refused("dpop_proof_replayed")
-    for call in (url, method, key):
+    for call in (url, method, key, old):
         assert call["challenges"], call     # oauth4webapi read the challenge
         assert_dpop_refused(call, "invalid_dpop_proof")
     assert bearer["sent"] == {"authorization": "Bearer " + token, "dpop": None}
     assert_dpop_refused(bearer, "invalid_token")
     api.assert_refused("binding_refused")
     log = api.new_log()
-    assert log.count("(dpop_proof_invalid)") >= 3, log
+    assert log.count("(dpop_proof_invalid)") >= 4, log
 
 
 @pytest.mark.parametrize("alg", ["ES256", "RS256", "PS256"])
