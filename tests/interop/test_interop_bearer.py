@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from conftest import HR, OTHER, PROFILE, READ_PATH, SHORT, WRITE_PATH
 from interop import DPOP_ALGS, jwt_parts
+from interop_site import HR, OTHER, PROFILE, READ_PATH, SHORT, WRITE_PATH
 
 REALM = 'Bearer realm="ORDS"'
 

@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from conftest import HR, READ_PATH
 from interop import DPOP_ALGS, jwt_parts
+from interop_site import HR, READ_PATH
 
 
 def calls(api):

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from conftest import BY_ALG, ROT
 from interop import jwt_parts
+from interop_site import BY_ALG, ROT
 
 ISSUER_MISMATCH = "ORDSJWT00052"
 

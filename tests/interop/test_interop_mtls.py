@@ -7,8 +7,8 @@ tls_client_certificate_bound_access_tokens), the AS binds the token to it
 optional_no_ca) with the profile of conf-examples/oidc-provider.conf:
 accepted with that certificate, refused without one or with another."""
 
-from conftest import HR, READ_PATH
 from interop import jwt_parts
+from interop_site import HR, READ_PATH
 
 INVALID = 'Bearer realm="ORDS", error="invalid_token", error_description="'
 
