@@ -2,11 +2,11 @@
 """Fixtures of the interop suite: a real authorization server (oidc-provider,
 as.mjs) on loopback HTTPS with a throwaway CA, a second one whose keys the
 tests rotate, client certificates, and one apache2 with the module per MPM
-(event, prefork) serving HTTPS (mod_ssl) with the profile of
-conf-examples/oidc-provider.conf, the example itself, placeholders
-replaced.
+(event, prefork) serving HTTPS (mod_ssl) with the site of
+interop_site.py (conf-examples/oidc-provider.conf as it is, and more).
 
-The harness of tests/integration is reused (httpd_instance, pki, sites).
+The harness of tests/integration is reused (httpd_instance, pki, sites,
+and its conftest's workdir and pki fixtures).
 After every test the error log written during it is checked as there: any
 [warn] or worse fails the test unless acknowledged with
 @pytest.mark.expect_log("ORDSJWTnnnnn"), and no token a test sent may
@@ -83,8 +83,6 @@ def rotating_server(workdir, pki):
                             "grants": {"reader": "hr.read"}}}).start()
     yield server
     server.stop()
-
-
 
 
 @pytest.fixture(scope="session", params=MPMS)
