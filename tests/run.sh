@@ -9,7 +9,8 @@
 #     then the interop tests (tests/interop: a real authorization server,
 #     oidc-provider, and real clients, oauth4webapi and curl, installed by
 #     npm ci from tests/interop/package-lock.json; Debian's nodejs and npm
-#     are installed when there is no node);
+#     are installed when there is no node; run again against the sanitizer
+#     module in step 3);
 #  3. builds again with AddressSanitizer + UndefinedBehaviorSanitizer in
 #     build-san/ (a VPATH build of the `make distdir` sources: automake
 #     refuses a VPATH build from a configured source tree) and runs the unit
@@ -105,7 +106,9 @@ step "integration tests (real apache2, event and prefork)"
 ORDSJWT_MODULE="$REPO/.libs/mod_auth_ordsjwt.so" "${PYTEST[@]}" "$REPO/tests/integration"
 
 step "interop tests (oidc-provider, oauth4webapi, curl; event and prefork)"
+INTEROP=false
 if interop_tools; then
+    INTEROP=true
     (cd tests/interop && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
     ORDSJWT_MODULE="$REPO/.libs/mod_auth_ordsjwt.so" "${PYTEST[@]}" "$REPO/tests/interop"
 fi
@@ -129,6 +132,10 @@ UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTION
 
 step "integration tests against the ASan + UBSan module"
 ORDSJWT_MODULE="$SAN/obj/.libs/mod_auth_ordsjwt.so" "${PYTEST[@]}" "$REPO/tests/integration"
+if [ "$INTEROP" = true ]; then
+    step "interop tests against the ASan + UBSan module"
+    ORDSJWT_MODULE="$SAN/obj/.libs/mod_auth_ordsjwt.so" "${PYTEST[@]}" "$REPO/tests/interop"
+fi
 
 step "fuzzing: each target for $FUZZ_SECONDS s"
 make fuzz FUZZ_SECONDS="$FUZZ_SECONDS"
