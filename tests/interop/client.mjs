@@ -125,7 +125,7 @@ async function runCall(token, call, done, dpop, other) {
   if (call.scheme === 'Bearer') {
     return rawCall(call, { authorization: `Bearer ${token}` });
   }
-  return resourceCall(token, call, call.key === 'other' ? other : dpop);
+  return resourceCall(token, call, call.key === 'other' ? await other() : dpop);
 }
 
 // The claims of the call being made, over what oauth4webapi puts in a proof.
@@ -140,7 +140,11 @@ async function main() {
   const client = { client_id: plan.client_id };
   const alg = plan.alg ?? 'ES256';
   const dpop = oauth.DPoP(client, await oauth.generateKeyPair(alg), modify);
-  const other = oauth.DPoP(client, await oauth.generateKeyPair(alg), modify);
+  let otherKey;            // made when a call asks for it (RSA keys are slow)
+  const other = async () => {
+    otherKey ??= oauth.DPoP(client, await oauth.generateKeyPair(alg), modify);
+    return otherKey;
+  };
   const token = await getToken(plan, as, client, dpop);
   const calls = [];
   for (const call of plan.calls ?? []) {
