@@ -5,7 +5,12 @@
 #     (Check), and the same unit tests under valgrind memcheck (any error or
 #     definite leak fails; tests/valgrind.supp holds explained third-party
 #     suppressions);
-#  2. runs the integration tests (pytest driving a real apache2 on loopback);
+#  2. runs the integration tests (pytest driving a real apache2 on loopback),
+#     then the interop tests (tests/interop: a real authorization server,
+#     oidc-provider, and real clients, oauth4webapi and curl, installed by
+#     npm ci from tests/interop/package-lock.json; Debian's nodejs and npm
+#     are installed when there is no node; run again against the sanitizer
+#     module in step 3);
 #  3. builds again with AddressSanitizer + UndefinedBehaviorSanitizer in
 #     build-san/ (a VPATH build of the `make distdir` sources: automake
 #     refuses a VPATH build from a configured source tree) and runs the unit
@@ -49,6 +54,31 @@ step() {
     echo "== $* [$((SECONDS - started)) s]"
 }
 
+# node and npm for tests/interop. No node: Debian's nodejs and npm. A node
+# without npm (Debian's nodejs alone): Debian's npm. A node that brings its
+# own npm (NodeSource's package, which conflicts with Debian's npm) is left
+# as it is. Not root and something missing: skipped, and said so (under
+# CI it fails).
+interop_tools() {
+    local want=()
+    if ! command -v node >/dev/null; then
+        want=(nodejs npm)
+    elif ! command -v npm >/dev/null; then
+        want=(npm)
+    fi
+    [ ${#want[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -eq 0 ]; then
+        scripts/ensure-packages.sh "${want[@]}"
+        return 0
+    fi
+    if [ "${CI:-}" = true ]; then
+        echo "interop tests need ${want[*]}: run as root" >&2
+        exit 1
+    fi
+    echo "== interop tests skipped: no ${want[*]} (apt-get install ${want[*]})"
+    return 1
+}
+
 step "build"
 autoreconf -fi >/dev/null
 ./configure -q
@@ -75,6 +105,14 @@ tail -n 1 tests/unit/valgrind.log
 step "integration tests (real apache2, event and prefork)"
 ORDSJWT_MODULE="$REPO/.libs/mod_auth_ordsjwt.so" "${PYTEST[@]}" "$REPO/tests/integration"
 
+step "interop tests (oidc-provider, oauth4webapi, curl; event and prefork)"
+INTEROP=false
+if interop_tools; then
+    INTEROP=true
+    (cd tests/interop && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    ORDSJWT_MODULE="$REPO/.libs/mod_auth_ordsjwt.so" "${PYTEST[@]}" "$REPO/tests/interop"
+fi
+
 step "sanitizer build (ASan + UBSan) in build-san/"
 rm -rf "$SAN"
 mkdir "$SAN"
@@ -94,6 +132,10 @@ UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTION
 
 step "integration tests against the ASan + UBSan module"
 ORDSJWT_MODULE="$SAN/obj/.libs/mod_auth_ordsjwt.so" "${PYTEST[@]}" "$REPO/tests/integration"
+if [ "$INTEROP" = true ]; then
+    step "interop tests against the ASan + UBSan module"
+    ORDSJWT_MODULE="$SAN/obj/.libs/mod_auth_ordsjwt.so" "${PYTEST[@]}" "$REPO/tests/interop"
+fi
 
 step "fuzzing: each target for $FUZZ_SECONDS s"
 make fuzz FUZZ_SECONDS="$FUZZ_SECONDS"
