@@ -78,6 +78,7 @@ enum { ORDSJWT_PASS_UNSET = -1, ORDSJWT_PASS_NONE = 0, ORDSJWT_PASS_ENV = 1,
 
 typedef struct {
     apr_array_header_t *profiles;   /* ojw_profile_t *, in the given order */
+    ojw_profile_set_t *profile_set; /* the same, indexed (profile.h) */
     int pass_claims;                /* ORDSJWT_PASS_*, default env */
     int forward_token;              /* -1 unset, default 1 */
     apr_array_header_t *sources;    /* ojw_source_t (OrdsJwtTokenFrom);
