@@ -22,7 +22,8 @@
  *                          bound tokens, the DPoP replay store (socache)
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
- * reused. The next free id is ORDSJWT00082.
+ * reused. The next free id is ORDSJWT00082 (ORDSJWT00170-00189: issuer
+ * templates and tenants; the next free there is ORDSJWT00171).
  *
  * Token-derived text (kid, iss, sub, details) is logged as is: httpd 2.4
  * escapes control characters and backslashes in error log messages.

@@ -368,8 +368,37 @@ void ordsjwt_note_role_line(cmd_parms *cmd)
     rl->line = cmd->directive->line_num;
 }
 
+/* Warns about every issuer template without tenants= (configtest). */
+static void warn_any_tenant(apr_pool_t *pconf, server_rec *s)
+{
+    apr_hash_t *seen = apr_hash_make(pconf);
+    apr_hash_index_t *hi;
+    size_t at, len;
+
+    for (; s; s = s->next) {
+        for (hi = apr_hash_first(pconf, ordsjwt_srv_conf(s)->profiles); hi;
+             hi = apr_hash_next(hi)) {
+            const ojw_profile_t *p = apr_hash_this_val(hi);
+
+            if (p->tenants || apr_hash_get(seen, &p, sizeof(p))
+                || ojw_issuer_placeholder(p->issuer, &at, &len) != 1) {
+                continue;
+            }
+            apr_hash_set(seen, apr_pmemdup(pconf, &p, sizeof(p)), sizeof(p),
+                         p);
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "ORDSJWT00170: "
+                         "OrdsJwtProfile %s: issuer %s without tenants= "
+                         "accepts a token of any tenant of that cloud that "
+                         "can get one for the audience; list yours with "
+                         "tenants=ID,ID... or tenants=@/path/to/file",
+                         p->name, p->issuer);
+        }
+    }
+}
+
 void ordsjwt_test_config(apr_pool_t *pconf, server_rec *s)
 {
+    warn_any_tenant(pconf, s);
     ordsjwt_warn_roles_without_claim(s);
     ordsjwt_warn_composition(pconf, s);
 }

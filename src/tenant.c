@@ -104,15 +104,21 @@ int ojw_issuer_fits(const char *tmpl, const char *iss)
     return memchr(iss + at, '/', n - at - tail) == NULL;
 }
 
-const char *ojw_issuer_canonical(const char *tmpl, apr_pool_t *pool)
+const char *ojw_issuer_fill(const char *tmpl, const char *tid,
+                            apr_pool_t *pool)
 {
     size_t at, len;
 
     if (ojw_issuer_placeholder(tmpl, &at, &len) != 1) {
         return tmpl;
     }
-    return apr_pstrcat(pool, apr_pstrmemdup(pool, tmpl, at), "{tid}",
+    return apr_pstrcat(pool, apr_pstrmemdup(pool, tmpl, at), tid,
                        tmpl + at + len, NULL);
+}
+
+const char *ojw_issuer_canonical(const char *tmpl, apr_pool_t *pool)
+{
+    return ojw_issuer_fill(tmpl, "{tid}", pool);
 }
 
 int ojw_issuer_same(const char *a, const char *b)

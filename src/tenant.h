@@ -47,6 +47,10 @@ int ojw_issuer_fits(const char *tmpl, const char *iss);
  * spelling of their placeholders. */
 int ojw_issuer_same(const char *a, const char *b);
 
+/* tmpl with tid in place of its placeholder; tmpl when it has none. */
+const char *ojw_issuer_fill(const char *tmpl, const char *tid,
+                            apr_pool_t *pool);
+
 /* tmpl with its placeholder spelled {tid} (a key for tables), or tmpl
  * itself when it has none. */
 const char *ojw_issuer_canonical(const char *tmpl, apr_pool_t *pool);

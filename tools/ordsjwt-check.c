@@ -267,6 +267,26 @@ static void print_audiences(const ojw_profile_t *p)
     }
 }
 
+/* An issuer template's tenants: how many are listed, and where. */
+static void print_tenants(const ojw_profile_t *p)
+{
+    size_t at, len;
+
+    if (ojw_issuer_placeholder(p->issuer, &at, &len) != 1) {
+        return;
+    }
+    if (p->tenants == NULL) {
+        printf("  tenants: any (no tenants=)\n");
+        return;
+    }
+    printf("  tenants: %d listed", p->tenants->count);
+    if (p->tenants->file) {
+        printf(" in ");
+        print_clean(p->tenants->file);
+    }
+    printf("\n");
+}
+
 static void print_profile(const setup_t *su, const ojw_claim_policy_t *pol)
 {
     const ojw_profile_t *p = su->profile;
@@ -284,6 +304,7 @@ static void print_profile(const setup_t *su, const ojw_claim_policy_t *pol)
            pol->allowed_age, p->age_set ? "" : " (server default)");
     print_clean(p->role_claim_name ? p->role_claim_name : "(none)");
     printf("\n");
+    print_tenants(p);
     if (su->note) {
         printf("  note: %s\n", su->note);
     }
