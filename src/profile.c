@@ -628,7 +628,7 @@ const ojw_profile_t *ojw_profile_set_choose(const ojw_profile_set_t *set,
     }
     e = apr_hash_get(set->issuers, iss, APR_HASH_KEY_STRING);
     if (e && e->tmpl) {
-        e = NULL;       /* an iss that spells a template fills none */
+        e = NULL;       /* a template is no exact issuer */
     }
     if (e && (m = taking(e, aud, NULL)) != NULL) {
         return m->p;
