@@ -232,23 +232,37 @@ static const char *claim_text(const json_t *claims, const char *name)
     return json_is_string(v) ? json_string_value(v) : "-";
 }
 
-/* The profile for the log: the chosen one, else the candidates. */
+/* The profile for the log: the chosen one, else the candidates, as many
+ * names as fit in ORDSJWT_LOG_NAME_MAX bytes and how many there are (a
+ * location may list thousands). */
 static const char *profile_label(request_rec *r, const ordsjwt_req_t *rq)
 {
     const ordsjwt_dir_conf_t *dc = ordsjwt_dir_conf(r);
-    const char *label = NULL;
-    int i;
+    int i, n = dc->profiles ? dc->profiles->nelts : 0;
+    apr_size_t len = 0;
+    char *label;
 
     if (rq->profile) {
         return rq->profile->name;
     }
-    for (i = 0; dc->profiles && i < dc->profiles->nelts; i++) {
+    label = apr_palloc(r->pool, ORDSJWT_LOG_NAME_MAX + 1);
+    label[0] = '\0';
+    for (i = 0; i < n; i++) {
         const char *name = APR_ARRAY_IDX(dc->profiles, i,
                                          const ojw_profile_t *)->name;
+        apr_size_t add = strlen(name) + (i > 0);
 
-        label = label ? apr_pstrcat(r->pool, label, "|", name, NULL) : name;
+        if (len + add > ORDSJWT_LOG_NAME_MAX) {
+            break;
+        }
+        apr_snprintf(label + len, ORDSJWT_LOG_NAME_MAX + 1 - len, "%s%s",
+                     i > 0 ? "|" : "", name);
+        len += add;
     }
-    return label ? label : "-";
+    if (i < n) {
+        return apr_psprintf(r->pool, "%s|... (%d profiles)", label, n);
+    }
+    return n ? label : "-";
 }
 
 static int refuse(request_rec *r, ordsjwt_req_t *rq, const ojw_token_t *tok,
