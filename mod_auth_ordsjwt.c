@@ -202,29 +202,26 @@ static int count_authz_refusal(request_rec *r)
 /* ------------------------------------------------------------------ */
 /* authentication                                                      */
 
-/* The profile to check the token with: the only one, or the one whose
- * issuer equals the (not yet verified) iss. */
+/* The profile to check the token with: the only one, or the one the
+ * (not yet verified) iss and aud choose. */
 static const ojw_profile_t *choose_profile(request_rec *r,
-                                           const apr_array_header_t *profiles,
+                                           const ordsjwt_dir_conf_t *dc,
                                            ojw_token_t *tok,
                                            ojw_error_t *err)
 {
-    const ojw_profile_t *const *list = (const ojw_profile_t *const *)
-                                       profiles->elts;
-    const char *iss = profiles->nelts == 1 ? NULL
-                      : ojw_token_peek_issuer(tok, r->pool);
-    const json_t *aud = profiles->nelts == 1 ? NULL
+    int n = ojw_profile_set_count(dc->profile_set);
+    const char *iss = n == 1 ? NULL : ojw_token_peek_issuer(tok, r->pool);
+    const json_t *aud = n == 1 ? NULL
                         : json_object_get(ojw_token_unverified_claims(
                                               tok, r->pool), "aud");
-    const ojw_profile_t *p = ojw_profile_choose(list, profiles->nelts, iss,
-                                                aud);
+    const ojw_profile_t *p = ojw_profile_set_choose(dc->profile_set, iss,
+                                                    aud);
 
     if (p) {
         return p;
     }
     ojw_fail(err, OJW_ERR_ISSUER, "iss \"%.200s\" matches none of the %d "
-             "profiles of this location", iss ? iss : "(none)",
-             profiles->nelts);
+             "profiles of this location", iss ? iss : "(none)", n);
     return NULL;
 }
 
@@ -235,23 +232,37 @@ static const char *claim_text(const json_t *claims, const char *name)
     return json_is_string(v) ? json_string_value(v) : "-";
 }
 
-/* The profile for the log: the chosen one, else the candidates. */
+/* The profile for the log: the chosen one, else the candidates, as many
+ * names as fit in ORDSJWT_LOG_NAME_MAX bytes and how many there are (a
+ * location may list thousands). */
 static const char *profile_label(request_rec *r, const ordsjwt_req_t *rq)
 {
     const ordsjwt_dir_conf_t *dc = ordsjwt_dir_conf(r);
-    const char *label = NULL;
-    int i;
+    int i, n = dc->profiles ? dc->profiles->nelts : 0;
+    apr_size_t len = 0;
+    char *label;
 
     if (rq->profile) {
         return rq->profile->name;
     }
-    for (i = 0; dc->profiles && i < dc->profiles->nelts; i++) {
+    label = apr_palloc(r->pool, ORDSJWT_LOG_NAME_MAX + 1);
+    label[0] = '\0';
+    for (i = 0; i < n; i++) {
         const char *name = APR_ARRAY_IDX(dc->profiles, i,
                                          const ojw_profile_t *)->name;
+        apr_size_t add = strlen(name) + (i > 0);
 
-        label = label ? apr_pstrcat(r->pool, label, "|", name, NULL) : name;
+        if (len + add > ORDSJWT_LOG_NAME_MAX) {
+            break;
+        }
+        apr_snprintf(label + len, ORDSJWT_LOG_NAME_MAX + 1 - len, "%s%s",
+                     i > 0 ? "|" : "", name);
+        len += add;
     }
-    return label ? label : "-";
+    if (i < n) {
+        return apr_psprintf(r->pool, "%s|... (%d profiles)", label, n);
+    }
+    return n ? label : "-";
 }
 
 static int refuse(request_rec *r, ordsjwt_req_t *rq, const ojw_token_t *tok,
@@ -341,6 +352,7 @@ static int check_claims(request_rec *r, ordsjwt_req_t *rq, ojw_token_t *tok,
     long long now = claim_policy(r, rq->profile, &policy);
     ojw_error_t err;
 
+    policy.key_issuer = tok->key ? tok->key->issuer : NULL;
     memset(&err, 0, sizeof(err));
     if (ojw_claims_check(tok->claims, &policy, now, subject, &err) != OJW_OK) {
         return refuse(r, rq, tok, &err,
@@ -425,34 +437,32 @@ static int still_good(request_rec *r, const ojw_profile_t *p,
            == OJW_OK;
 }
 
+/* 1 when a cached verdict is for the profile the section would choose
+ * for its token (baton: the section's profile set). */
+static int chosen_here(const ojw_cached_t *e, void *set)
+{
+    return ojw_profile_set_would_choose(set, e->profile, e->claims);
+}
+
 /* Accepts a token verified before, or DECLINED: verify it afresh. */
 static int from_cache(request_rec *r, ordsjwt_req_t *rq, const char *compact,
                       size_t len)
 {
-    const apr_array_header_t *profiles = ordsjwt_dir_conf(r)->profiles;
+    ojw_profile_set_t *set = ordsjwt_dir_conf(r)->profile_set;
     ordsjwt_state_t *st = ordsjwt_state;
-    const ojw_profile_t *p = NULL;
+    const ojw_profile_t *p;
     const char *subject = NULL;
     ojw_cached_t hit;
-    int i;
 
-    for (i = 0; st && st->tokens && i < profiles->nelts; i++) {
-        p = APR_ARRAY_IDX(profiles, i, const ojw_profile_t *);
-        if (ojw_profile_is_chosen((const ojw_profile_t *const *)
-                                  profiles->elts, profiles->nelts, p)
-            && ojw_token_cache_get(st->tokens, compact, len, p, r->pool,
-                                   &hit)) {
-            break;
-        }
-        p = NULL;
-    }
     if (st == NULL || st->tokens == NULL) {
         return DECLINED;
     }
-    if (p == NULL) {
+    if (!ojw_token_cache_find(st->tokens, compact, len, chosen_here, set,
+                              r->pool, &hit)) {
         ordsjwt_count_cache(ORDSJWT_CACHE_MISS);
         return DECLINED;
     }
+    p = hit.profile;
     if (!still_good(r, p, &hit, &subject)) {
         ojw_token_cache_remove(st->tokens, compact, len, p);
         ordsjwt_count_cache(ORDSJWT_CACHE_MISS);
@@ -518,8 +528,8 @@ static int check_token(request_rec *r, ordsjwt_req_t *rq, const char *compact)
     }
     memset(&err, 0, sizeof(err));
     if (ojw_token_parse(&tok, compact, len, token_max, r->pool, &err) != OJW_OK
-        || (rq->profile = choose_profile(r, ordsjwt_dir_conf(r)->profiles,
-                                         tok, &err)) == NULL) {
+        || (rq->profile = choose_profile(r, ordsjwt_dir_conf(r), tok,
+                                         &err)) == NULL) {
         return refuse(r, rq, tok, &err, NULL);
     }
     if (ojw_token_check_type(tok, rq->profile->token_type, &err) != OJW_OK) {

@@ -22,7 +22,8 @@
  *                          bound tokens, the DPoP replay store (socache)
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
- * reused. The next free id is ORDSJWT00082.
+ * reused. The next free id is ORDSJWT00082 (ORDSJWT00170-00189: issuer
+ * templates and tenants; the next free there is ORDSJWT00171).
  *
  * Token-derived text (kid, iss, sub, details) is logged as is: httpd 2.4
  * escapes control characters and backslashes in error log messages.
@@ -78,6 +79,7 @@ enum { ORDSJWT_PASS_UNSET = -1, ORDSJWT_PASS_NONE = 0, ORDSJWT_PASS_ENV = 1,
 
 typedef struct {
     apr_array_header_t *profiles;   /* ojw_profile_t *, in the given order */
+    ojw_profile_set_t *profile_set; /* the same, indexed (profile.h) */
     int pass_claims;                /* ORDSJWT_PASS_*, default env */
     int forward_token;              /* -1 unset, default 1 */
     apr_array_header_t *sources;    /* ojw_source_t (OrdsJwtTokenFrom);

@@ -64,6 +64,7 @@ void *ordsjwt_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     ordsjwt_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->profiles = add->profiles ? add->profiles : base->profiles;
+    c->profile_set = add->profiles ? add->profile_set : base->profile_set;
     c->pass_claims = add->pass_claims != ORDSJWT_PASS_UNSET
                      ? add->pass_claims : base->pass_claims;
     c->forward_token = add->forward_token != -1 ? add->forward_token
@@ -263,34 +264,6 @@ static void send_forbidden_on_failure(cmd_parms *cmd)
     c->AP_FLAG(&sub, conf, 1);
 }
 
-/* A profile already listed that no token could tell from p (same
- * issuer, a shared audience), as a configuration error; or NULL. */
-static const char *indistinguishable(cmd_parms *cmd,
-                                     const apr_array_header_t *listed,
-                                     const ojw_profile_t *p)
-{
-    const char *aud;
-    int i;
-
-    for (i = 0; i < listed->nelts; i++) {
-        const ojw_profile_t *q = APR_ARRAY_IDX(listed, i,
-                                               const ojw_profile_t *);
-
-        if (q == p) {
-            return apr_psprintf(cmd->pool, "AuthOrdsJwtProfile: %s is "
-                                "listed twice", p->name);
-        }
-        if ((aud = ojw_profiles_overlap(q, p)) != NULL) {
-            return apr_psprintf(cmd->pool, "AuthOrdsJwtProfile: profiles %s "
-                                "and %s have the same issuer %s and both "
-                                "accept audience %s: no token could tell "
-                                "them apart (give them different audiences)",
-                                q->name, p->name, p->issuer, aud);
-        }
-    }
-    return NULL;
-}
-
 static const char *cmd_auth_profile(cmd_parms *cmd, void *dconf,
                                     const char *name)
 {
@@ -306,10 +279,13 @@ static const char *cmd_auth_profile(cmd_parms *cmd, void *dconf,
     }
     if (dc->profiles == NULL) {
         dc->profiles = apr_array_make(cmd->pool, 2, sizeof(ojw_profile_t *));
+        dc->profile_set = ojw_profile_set_make(cmd->pool);
         send_forbidden_on_failure(cmd);
     }
-    if ((err = indistinguishable(cmd, dc->profiles, p)) != NULL) {
-        return err;
+    /* one lookup per audience: no token could tell apart two profiles
+     * of one issuer that share an audience */
+    if ((err = ojw_profile_set_add(dc->profile_set, p, cmd->pool)) != NULL) {
+        return apr_pstrcat(cmd->pool, "AuthOrdsJwtProfile: ", err, NULL);
     }
     APR_ARRAY_PUSH(dc->profiles, ojw_profile_t *) = p;
     return NULL;
@@ -392,8 +368,37 @@ void ordsjwt_note_role_line(cmd_parms *cmd)
     rl->line = cmd->directive->line_num;
 }
 
+/* Warns about every issuer template without tenants= (configtest). */
+static void warn_any_tenant(apr_pool_t *pconf, server_rec *s)
+{
+    apr_hash_t *seen = apr_hash_make(pconf);
+    apr_hash_index_t *hi;
+    size_t at, len;
+
+    for (; s; s = s->next) {
+        for (hi = apr_hash_first(pconf, ordsjwt_srv_conf(s)->profiles); hi;
+             hi = apr_hash_next(hi)) {
+            const ojw_profile_t *p = apr_hash_this_val(hi);
+
+            if (p->tenants || apr_hash_get(seen, &p, sizeof(p))
+                || ojw_issuer_placeholder(p->issuer, &at, &len) != 1) {
+                continue;
+            }
+            apr_hash_set(seen, apr_pmemdup(pconf, &p, sizeof(p)), sizeof(p),
+                         p);
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "ORDSJWT00170: "
+                         "OrdsJwtProfile %s: issuer %s without tenants= "
+                         "accepts a token of any tenant of that cloud that "
+                         "can get one for the audience; list yours with "
+                         "tenants=ID,ID... or tenants=@/path/to/file",
+                         p->name, p->issuer);
+        }
+    }
+}
+
 void ordsjwt_test_config(apr_pool_t *pconf, server_rec *s)
 {
+    warn_any_tenant(pconf, s);
     ordsjwt_warn_roles_without_claim(s);
     ordsjwt_warn_composition(pconf, s);
 }

@@ -34,19 +34,62 @@ static int numeric_date(const json_t *claims, const char *name, double *out)
     return 1;
 }
 
-static ojw_reason_t check_issuer(const json_t *claims, const char *issuer,
+/* An issuer template (tenant.h): a valid tid that fills it. */
+static ojw_reason_t check_template(const json_t *claims, const char *iss,
+                                   const char *issuer, ojw_error_t *err)
+{
+    const json_t *tid = json_object_get(claims, "tid");
+
+    if (!json_is_string(tid)) {
+        return ojw_fail(err, OJW_ERR_TENANT_ID, "the token has no \"tid\" "
+                        "string; the profile's issuer \"%s\" needs one",
+                        issuer);
+    }
+    if (!ojw_tid_valid(json_string_value(tid))) {
+        return ojw_fail(err, OJW_ERR_TENANT_ID, "tid \"%.64s\" is not a "
+                        "tenant id (a lower-case GUID)",
+                        json_string_value(tid));
+    }
+    if (!ojw_issuer_matches(issuer, iss, json_string_value(tid))) {
+        return ojw_fail(err, OJW_ERR_ISSUER, "iss \"%.200s\" is not the "
+                        "profile's issuer \"%s\" with the token's tid %s",
+                        iss, issuer, json_string_value(tid));
+    }
+    return OJW_OK;
+}
+
+/* iss: the profile's issuer (or template), the key's issuer, the
+ * template's tenants. */
+static ojw_reason_t check_issuer(const json_t *claims,
+                                 const ojw_claim_policy_t *p,
                                  ojw_error_t *err)
 {
     const json_t *iss = json_object_get(claims, "iss");
+    size_t at, len;
+    int tmpl = ojw_issuer_placeholder(p->issuer, &at, &len) == 1;
+    ojw_reason_t rc;
 
     if (!json_is_string(iss)) {
         return ojw_fail(err, OJW_ERR_ISSUER, "the token has no \"iss\" string; "
-                        "the profile expects \"%s\"", issuer);
+                        "the profile expects \"%s\"", p->issuer);
     }
-    if (strcmp(json_string_value(iss), issuer) != 0) {
+    if (tmpl && (rc = check_template(claims, json_string_value(iss),
+                                     p->issuer, err)) != OJW_OK) {
+        return rc;
+    }
+    if (!tmpl && strcmp(json_string_value(iss), p->issuer) != 0) {
         return ojw_fail(err, OJW_ERR_ISSUER, "iss \"%.200s\" is not the "
                         "profile's issuer \"%s\" (exact comparison)",
-                        json_string_value(iss), issuer);
+                        json_string_value(iss), p->issuer);
+    }
+    if ((rc = ojw_key_issuer_check(p->key_issuer, claims, err)) != OJW_OK) {
+        return rc;
+    }
+    if (tmpl && p->tenants
+        && !ojw_tenants_has(p->tenants, ojw_claims_tid(claims))) {
+        return ojw_fail(err, OJW_ERR_TENANT, "tenant %s is not one of the "
+                        "%d tenants of the profile", ojw_claims_tid(claims),
+                        p->tenants->count);
     }
     return OJW_OK;
 }
@@ -204,7 +247,7 @@ ojw_reason_t ojw_claims_check(const json_t *claims,
     ojw_reason_t rc;
 
     *subject = NULL;
-    if ((rc = check_issuer(claims, policy->issuer, err)) != OJW_OK
+    if ((rc = check_issuer(claims, policy, err)) != OJW_OK
         || (rc = check_audience(claims, policy, err)) != OJW_OK
         || (rc = check_times(claims, policy, (double)now, err)) != OJW_OK
         || (rc = check_subject(claims, subject, err)) != OJW_OK) {

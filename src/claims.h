@@ -8,18 +8,25 @@
 
 #include <jansson.h>
 #include "ojw.h"
+#include "tenant.h"
 
 typedef struct {
-    const char *issuer;       /* must equal "iss" */
+    const char *issuer;       /* must equal "iss"; a template (tenant.h):
+                               * iss fills its placeholder with the tid */
     const char *audience;     /* must equal "aud" or be one of its entries */
     long allowed_skew;        /* seconds; <= 0 means none */
     long allowed_age;         /* seconds since iat; <= 0 means not checked */
     const char *const *audiences;   /* when naudiences > 0: any of them */
     int naudiences;                 /* (audience is then the first) */
+    const ojw_tenants_t *tenants;   /* a template's tenants; NULL: any */
+    const char *key_issuer;   /* the issuer member of the key that verified
+                               * the token (tenant.h), or NULL */
 } ojw_claim_policy_t;
 
-/* Checks the claims at time now (seconds since the epoch). On success
- * *subject is the "sub" claim. */
+/* Checks the claims at time now (seconds since the epoch): iss (with an
+ * issuer template: a valid tid, iss filled with it, the key's issuer,
+ * the tenant listed), aud, the times, sub. On success *subject is the
+ * "sub" claim. */
 ojw_reason_t ojw_claims_check(const json_t *claims,
                               const ojw_claim_policy_t *policy,
                               long long now, const char **subject,

@@ -90,6 +90,44 @@ static const char *time_hint(apr_pool_t *pool, ojw_reason_t reason,
                         p->allowed_skew);
 }
 
+/* The hints of an issuer template and of a key's issuer (tenant.h). */
+static const char *tenant_hint(apr_pool_t *pool, ojw_reason_t reason,
+                               const json_t *claims,
+                               const ojw_claim_policy_t *p)
+{
+    const json_t *iss = json_object_get(claims, "iss");
+
+    switch (reason) {
+    case OJW_ERR_TENANT_ID:
+        return apr_psprintf(pool, "issuer=%s holds {tid}: the token must "
+                            "carry its tenant's id as \"tid\", a lower-case "
+                            "GUID, as Entra ID's access tokens do; a token "
+                            "without one is not from a tenant of that "
+                            "issuer", p->issuer);
+    case OJW_ERR_TENANT:
+        return apr_psprintf(pool, "tenant %s is not in %s%s: add it there "
+                            "if its users should get in",
+                            ojw_claims_tid(claims) ? ojw_claims_tid(claims)
+                            : "-", p->tenants && p->tenants->file
+                            ? "the tenants file " : "the profile's tenants= "
+                            "list", p->tenants && p->tenants->file
+                            ? p->tenants->file : "");
+    case OJW_ERR_KEY_ISSUER:
+        return apr_psprintf(pool, "the key that verified the token is the "
+                            "key of issuer %s, not of %s: a key signs only "
+                            "for its own issuer; set jwk_url to the keys of "
+                            "the token's issuer (Entra ID: v1.0 tokens, iss "
+                            "https://sts.windows.net/..., and v2.0 tokens "
+                            "have different issuers; the app's "
+                            "accessTokenAcceptedVersion chooses)",
+                            p->key_issuer ? p->key_issuer : "-",
+                            json_is_string(iss) ? json_string_value(iss)
+                            : "(no iss)");
+    default:
+        return NULL;
+    }
+}
+
 const char *ojw_hint_for_claims(apr_pool_t *pool, ojw_reason_t reason,
                                 const json_t *claims,
                                 const ojw_claim_policy_t *policy,
@@ -99,6 +137,10 @@ const char *ojw_hint_for_claims(apr_pool_t *pool, ojw_reason_t reason,
 
     if (claims == NULL) {
         return NULL;
+    }
+    if (reason == OJW_ERR_TENANT_ID || reason == OJW_ERR_TENANT
+        || reason == OJW_ERR_KEY_ISSUER) {
+        return tenant_hint(pool, reason, claims, policy);
     }
     if (reason == OJW_ERR_ISSUER) {
         return json_is_string(iss)

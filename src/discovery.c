@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <apr_strings.h>
 #include "discovery.h"
+#include "tenant.h"
 
 static void say(char *err, apr_size_t errlen, const char *what)
 {
@@ -119,7 +120,8 @@ apr_status_t ojw_discovery_check(ojw_discovery_t *out, const char *doc,
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (strcmp(out->issuer, issuer) != 0) {
+    /* a template ({tid}, Entra's {tenantid}) equals the same template */
+    if (!ojw_issuer_same(out->issuer, issuer)) {
         snprintf(err, errlen, "the discovery document names issuer \"%.300s\""
                  ", the profile's issuer is \"%.300s\": they must be equal "
                  "(RFC 8414 section 3.3); its keys are not used",

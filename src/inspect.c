@@ -254,31 +254,48 @@ void ojw_inspect_keys_unavailable(ojw_inspection_t *in, const char *why,
 /* ------------------------------------------------------------------ */
 /* claims                                                              */
 
+/* The tid the probes fill an issuer template with. */
+#define PROBE_TID "00000000-0000-0000-0000-000000000000"
+
 /*
  * One claim check on its own: ojw_claims_check on claims that pass every
  * check (iss, aud, a future exp, sub) but for member name, which is the
- * token's (or absent, as in the token).
+ * token's (or absent, as in the token). The iss line takes the token's
+ * tid with its iss, and keeps the rules of templates and key issuers.
  */
 static ojw_reason_t probe(const json_t *claims, const char *name,
                           const ojw_claim_policy_t *policy, long long now,
-                          ojw_error_t *err)
+                          ojw_error_t *err, apr_pool_t *pool)
 {
     json_t *c = json_object();
     json_t *v = json_object_get(claims, name);
+    ojw_claim_policy_t p = *policy;
     const char *subject;
     ojw_reason_t rc;
 
-    json_object_set_new(c, "iss", json_string_nocheck(policy->issuer));
+    json_object_set_new(c, "iss", json_string_nocheck(
+                            ojw_issuer_fill(policy->issuer, PROBE_TID, pool)));
+    json_object_set_new(c, "tid", json_string(PROBE_TID));
     json_object_set_new(c, "aud", json_string_nocheck(policy->audience));
     json_object_set_new(c, "exp", json_integer(now + 1));
     json_object_set_new(c, "sub", json_string("probe"));
+    if (strcmp(name, "iss") == 0) {
+        json_object_del(c, "tid");
+        if (json_object_get(claims, "tid")) {
+            json_object_set(c, "tid", json_object_get(claims, "tid"));
+        }
+    }
+    else {
+        p.key_issuer = NULL;
+        p.tenants = NULL;
+    }
     if (v) {
         json_object_set(c, name, v);
     }
     else {
         json_object_del(c, name);
     }
-    rc = ojw_claims_check(c, policy, now, &subject, err);
+    rc = ojw_claims_check(c, &p, now, &subject, err);
     json_decref(c);
     return rc;
 }
@@ -318,6 +335,22 @@ static const char *audience_text(apr_pool_t *pool, const json_t *aud,
     return json_text(pool, aud);
 }
 
+/* The iss, and the tenant when the issuer is a template. */
+static const char *issuer_text(apr_pool_t *pool, const json_t *claims,
+                               const ojw_claim_policy_t *policy)
+{
+    const char *iss = json_text(pool, json_object_get(claims, "iss"));
+    size_t at, len;
+
+    if (ojw_issuer_placeholder(policy->issuer, &at, &len) != 1) {
+        return iss;
+    }
+    return apr_psprintf(pool, "%s, tenant %s (%s)", iss,
+                        ojw_claims_tid(claims) ? ojw_claims_tid(claims)
+                        : "-", policy->tenants
+                        ? "listed in tenants=" : "any tenant accepted");
+}
+
 /* What a passing claim line found. */
 static const char *claim_pass_text(apr_pool_t *pool, ojw_step_id_t id,
                                    const json_t *claims,
@@ -329,7 +362,7 @@ static const char *claim_pass_text(apr_pool_t *pool, ojw_step_id_t id,
 
     switch (id) {
     case OJW_STEP_ISSUER:
-        return json_text(pool, json_object_get(claims, "iss"));
+        return issuer_text(pool, claims, policy);
     case OJW_STEP_AUDIENCE:
         return audience_text(pool, json_object_get(claims, "aud"),
                              policy->audience);
@@ -374,7 +407,7 @@ static void check_claim_line(ojw_inspection_t *in, ojw_step_id_t id,
     if (id != OJW_STEP_AGE) {
         p.allowed_age = 0;
     }
-    if (probe(claims, probe_claims[id], &p, now, &err) == OJW_OK) {
+    if (probe(claims, probe_claims[id], &p, now, &err, pool) == OJW_OK) {
         step_pass(in, id, claim_pass_text(pool, id, claims, policy, now));
         return;
     }
@@ -387,6 +420,7 @@ ojw_reason_t ojw_inspect_claims(ojw_inspection_t *in,
                                 long long now, apr_pool_t *pool)
 {
     const json_t *claims = in->tok ? in->tok->claims : NULL;
+    ojw_claim_policy_t with_key;
     ojw_error_t err;
     ojw_reason_t rc;
     int id;
@@ -394,6 +428,9 @@ ojw_reason_t ojw_inspect_claims(ojw_inspection_t *in,
     if (!in->verified || claims == NULL) {
         return in->verdict.reason;
     }
+    with_key = *policy;     /* the key that verified, as the module does */
+    with_key.key_issuer = in->tok->key ? in->tok->key->issuer : NULL;
+    policy = &with_key;
     memset(&err, 0, sizeof(err));
     rc = ojw_claims_check(claims, policy, now, &in->subject, &err);
     if (rc != OJW_OK) {

@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include "jwks.h"
+#include "tenant.h"
 #include "b64url.h"
 
 static const ojw_alg_t algs[] = {
@@ -394,6 +395,23 @@ static int has_private_member(json_t *jwk)
     return 0;
 }
 
+/* The JWK's issuer member, if any, into key->issuer: 0 (with why) when
+ * it is not a string or not an issuer template that can be read. */
+static int key_issuer(json_t *jwk, ojw_key_t *key, char *why, size_t whylen)
+{
+    int bad = 0;
+    size_t at, len;
+
+    key->issuer = member_string(jwk, "issuer", &bad);
+    if (bad || (key->issuer && (*key->issuer == '\0'
+                || ojw_issuer_placeholder(key->issuer, &at, &len) < 0))) {
+        snprintf(why, whylen, "\"issuer\" is not a string naming one "
+                 "issuer (with at most one {tenantid})");
+        return 0;
+    }
+    return 1;
+}
+
 /* Checks and imports one JWK; returns 1 if usable, else 0 with why/level. */
 static int load_key(apr_pool_t *pool, json_t *jwk, ojw_key_t *key,
                     ojw_note_level_t *level, char *why, size_t whylen)
@@ -417,6 +435,9 @@ static int load_key(apr_pool_t *pool, json_t *jwk, ojw_key_t *key,
     }
     if (kty == NULL) {
         snprintf(why, whylen, "no \"kty\"");
+        return 0;
+    }
+    if (!key_issuer(jwk, key, why, whylen)) {
         return 0;
     }
     if (!key_is_for_signing(jwk, why, whylen)) {
@@ -461,6 +482,9 @@ static int load_key(apr_pool_t *pool, json_t *jwk, ojw_key_t *key,
     }
     if (key->kid) {
         key->kid = apr_pstrdup(pool, key->kid);
+    }
+    if (key->issuer) {
+        key->issuer = apr_pstrdup(pool, key->issuer);
     }
     return 1;
 }

@@ -3,7 +3,9 @@
  * JWKS document -> key set, with the key policy a resource server needs:
  * only RSA (>= 2048 bits, odd e >= 3) and EC (P-256/384/521) signature
  * keys; every base64url member checked before cjose sees it; duplicate
- * kids refuse the set; unusable keys are skipped with a reason.
+ * kids refuse the set; unusable keys are skipped with a reason. A key
+ * with an "issuer" member (Entra ID's) keeps it: it signs only for the
+ * issuers it names (tenant.h).
  */
 #ifndef OJW_JWKS_H
 #define OJW_JWKS_H
@@ -21,6 +23,8 @@ typedef struct {
     const char *crv;          /* EC only: "P-256", "P-384", "P-521" */
     const char *alg;          /* the JWK's alg, NULL when absent */
     cjose_jwk_t *jwk;         /* released with the key set's pool */
+    const char *issuer;       /* the JWK's issuer (Entra ID: a template,
+                               * see tenant.h), NULL when absent */
 } ojw_key_t;
 
 typedef struct {

@@ -41,6 +41,9 @@ typedef enum {
     OJW_ERR_IAT_MISSING,
     OJW_ERR_ISSUER,
     OJW_ERR_AUDIENCE,
+    OJW_ERR_TENANT_ID,          /* issuer template: tid missing, not a GUID */
+    OJW_ERR_TENANT,             /* issuer template: tenant not listed */
+    OJW_ERR_KEY_ISSUER,         /* iss is not the signing key's issuer */
     OJW_ERR_SUBJECT,
     OJW_ERR_USER_MISMATCH,      /* Basic: the user name is not the sub */
     OJW_ERR_TOKEN_TYPE,         /* typ: not an access token, or not at+jwt */

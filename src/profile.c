@@ -10,6 +10,7 @@
 #include <apr_file_io.h>
 #include "profile.h"
 #include "claims.h"
+#include "tenant.h"
 
 /* Next word: key=value, key="quoted value", or a bare NAME. Returns NULL
  * at the end; sets *error on an unterminated quote. */
@@ -124,7 +125,7 @@ static const char *set_binding_key(ojw_profile_t *p, const char *key,
 static const char *const known_keys[] = {
     "issuer", "audience", "jwk_url", "allowed_skew", "allowed_age",
     "role_claim_name", "description", "pem_file", "pem_kid",
-    "discovery_url", "token_type", "dpop", "mtls", NULL
+    "discovery_url", "token_type", "dpop", "mtls", "tenants", NULL
 };
 
 /* Levenshtein distance of a and b (short strings), capped at 99. */
@@ -205,6 +206,32 @@ static const char *add_audience(ojw_profile_t *p, const char *value,
     return NULL;
 }
 
+static const char *read_file(const char *path, apr_off_t max, char **doc,
+                             apr_size_t *len, apr_pool_t *pool);
+
+/* tenants=ID[,ID...] or tenants=@/absolute/path (tenant.h). */
+static const char *set_tenants(ojw_profile_t *p, const char *value,
+                               apr_pool_t *pool)
+{
+    const char *err;
+    char *doc = NULL;
+    apr_size_t len = 0;
+
+    if (*value != '@') {
+        return ojw_tenants_parse(&p->tenants, value, strlen(value), pool);
+    }
+    if (value[1] != '/') {
+        return apr_psprintf(pool, "tenants=%s: the file must be an absolute "
+                            "path (tenants=@/path)", value);
+    }
+    if ((err = read_file(value + 1, OJW_TENANTS_FILE_MAX, &doc, &len, pool))
+        || (err = ojw_tenants_parse(&p->tenants, doc, len, pool))) {
+        return apr_psprintf(pool, "tenants=%s: %s", value, err);
+    }
+    p->tenants->file = value + 1;
+    return NULL;
+}
+
 static const char *set_key(ojw_profile_t *p, const char *key,
                            const char *value, apr_pool_t *pool)
 {
@@ -254,6 +281,9 @@ static const char *set_key(ojw_profile_t *p, const char *key,
     }
     else if (strcmp(key, "discovery_url") == 0) {
         err = set_discovery_url(p, value, pool);
+    }
+    else if (strcmp(key, "tenants") == 0) {
+        err = set_tenants(p, value, pool);
     }
     else if (strcmp(key, "token_type") == 0 || strcmp(key, "dpop") == 0
              || strcmp(key, "mtls") == 0) {
@@ -313,6 +343,28 @@ static const char *parse_pairs(ojw_profile_t *p, const char *rest,
     return check_pairs(p, pool);
 }
 
+/* An issuer template: one placeholder and something around it; tenants=
+ * only with one. */
+static const char *check_template(const ojw_profile_t *p, apr_pool_t *pool)
+{
+    size_t at, len;
+    int n = ojw_issuer_placeholder(p->issuer, &at, &len);
+
+    if (n < 0) {
+        return apr_psprintf(pool, "issuer=%s: an issuer holds at most one "
+                            "{tid}", p->issuer);
+    }
+    if (n == 1 && at == 0 && p->issuer[len] == '\0') {
+        return apr_psprintf(pool, "issuer=%s: the issuer is more than {tid}",
+                            p->issuer);
+    }
+    if (n == 0 && p->tenants) {
+        return "tenants needs an issuer with {tid} (e.g. issuer=https://"
+               "login.microsoftonline.com/{tid}/v2.0)";
+    }
+    return NULL;
+}
+
 /* The rules between keys, once all are read. */
 static const char *check_pairs(const ojw_profile_t *p, apr_pool_t *pool)
 {
@@ -337,7 +389,7 @@ static const char *check_pairs(const ojw_profile_t *p, apr_pool_t *pool)
     if (p->pem_kid && !p->pem_file) {
         return "pem_kid needs pem_file";
     }
-    return NULL;
+    return check_template(p, pool);
 }
 
 ojw_profile_t *ojw_profile_parse(const char *args, apr_pool_t *pool,
@@ -405,60 +457,202 @@ int ojw_profile_accepts_aud(const ojw_profile_t *p, const json_t *aud)
     return 0;
 }
 
-const ojw_profile_t *ojw_profile_choose(const ojw_profile_t *const *profiles,
-                                        int n, const char *iss,
-                                        const json_t *aud)
-{
-    const ojw_profile_t *first = NULL;
-    int i;
+/* ------------------------------------------------------------------ */
+/* the profiles of a location                                          */
 
-    if (n == 1) {
-        return profiles[0];
-    }
-    for (i = 0; iss && i < n; i++) {
-        if (strcmp(profiles[i]->issuer, iss) != 0) {
-            continue;
-        }
-        if (ojw_profile_accepts_aud(profiles[i], aud)) {
-            return profiles[i];
-        }
-        first = first ? first : profiles[i];
-    }
-    return first;
+typedef struct {
+    const ojw_profile_t *p;
+    int pos;                    /* in the list */
+} member_t;
+
+/* The profiles of one issuer (or template, spelled with {tid}). */
+typedef struct {
+    const char *issuer;
+    int tmpl;                   /* a template */
+    const member_t *first;      /* the first listed */
+    apr_hash_t *audiences;      /* audience -> member_t *: the one that
+                                 * takes it */
+} issuer_t;
+
+struct ojw_profile_set {
+    int count;
+    const ojw_profile_t *first;
+    apr_hash_t *members;        /* profile address -> member_t * */
+    apr_hash_t *issuers;        /* issuer -> issuer_t *, templates too */
+    apr_array_header_t *templates;  /* issuer_t *, first listed first */
+};
+
+ojw_profile_set_t *ojw_profile_set_make(apr_pool_t *pool)
+{
+    ojw_profile_set_t *set = apr_pcalloc(pool, sizeof(*set));
+
+    set->members = apr_hash_make(pool);
+    set->issuers = apr_hash_make(pool);
+    set->templates = apr_array_make(pool, 1, sizeof(issuer_t *));
+    return set;
 }
 
-const char *ojw_profiles_overlap(const ojw_profile_t *a,
-                                 const ojw_profile_t *b)
+static const member_t *member_of(const ojw_profile_set_t *set,
+                                 const ojw_profile_t *p)
 {
-    int i;
+    return apr_hash_get(set->members, &p, sizeof(p));
+}
 
-    if (strcmp(a->issuer, b->issuer) != 0) {
-        return NULL;
-    }
-    for (i = 0; i < a->audiences->nelts; i++) {
-        const char *aud = APR_ARRAY_IDX(a->audiences, i, const char *);
+/* The entry of issuer (canonical), made when new. */
+static issuer_t *issuer_entry(ojw_profile_set_t *set, const char *issuer,
+                              apr_pool_t *pool)
+{
+    issuer_t *e = apr_hash_get(set->issuers, issuer, APR_HASH_KEY_STRING);
+    size_t at, len;
 
-        if (has_audience(b, aud)) {
-            return aud;
+    if (e == NULL) {
+        e = apr_pcalloc(pool, sizeof(*e));
+        e->issuer = issuer;
+        e->audiences = apr_hash_make(pool);
+        apr_hash_set(set->issuers, issuer, APR_HASH_KEY_STRING, e);
+        if (ojw_issuer_placeholder(issuer, &at, &len) == 1) {
+            e->tmpl = 1;
+            APR_ARRAY_PUSH(set->templates, issuer_t *) = e;
         }
     }
+    return e;
+}
+
+const char *ojw_profile_set_add(ojw_profile_set_t *set,
+                                const ojw_profile_t *p, apr_pool_t *pool)
+{
+    issuer_t *e = issuer_entry(set, ojw_issuer_canonical(p->issuer, pool),
+                               pool);
+    member_t *m;
+    const member_t *q;
+    const ojw_profile_t **key;
+    int i;
+
+    if (member_of(set, p)) {
+        return apr_psprintf(pool, "%s is listed twice", p->name);
+    }
+    for (i = 0; i < p->audiences->nelts; i++) {
+        const char *aud = APR_ARRAY_IDX(p->audiences, i, const char *);
+
+        if ((q = apr_hash_get(e->audiences, aud, APR_HASH_KEY_STRING))) {
+            return apr_psprintf(pool, "profiles %s and %s have the same "
+                                "issuer %s and both accept audience %s: no "
+                                "token could tell them apart (give them "
+                                "different audiences)", q->p->name, p->name,
+                                p->issuer, aud);
+        }
+    }
+    m = apr_palloc(pool, sizeof(*m));
+    m->p = p;
+    m->pos = set->count++;
+    for (i = 0; i < p->audiences->nelts; i++) {
+        apr_hash_set(e->audiences, APR_ARRAY_IDX(p->audiences, i,
+                                                 const char *),
+                     APR_HASH_KEY_STRING, m);
+    }
+    e->first = e->first ? e->first : m;
+    set->first = set->first ? set->first : p;
+    key = apr_palloc(pool, sizeof(*key));
+    *key = p;
+    apr_hash_set(set->members, key, sizeof(*key), m);
     return NULL;
 }
 
-int ojw_profile_is_chosen(const ojw_profile_t *const *profiles, int n,
-                          const ojw_profile_t *p)
+int ojw_profile_set_count(const ojw_profile_set_t *set)
 {
-    int i;
+    return set ? set->count : 0;
+}
 
-    if (n == 1) {
-        return profiles[0] == p;
+int ojw_profile_set_contains(const ojw_profile_set_t *set,
+                             const ojw_profile_t *p)
+{
+    return set && member_of(set, p) != NULL;
+}
+
+/* Of the profiles of e, the first listed that takes one of aud (a string
+ * or an array of strings), if listed before best; else best. */
+static const member_t *taking(const issuer_t *e, const json_t *aud,
+                              const member_t *best)
+{
+    const member_t *m;
+    const json_t *v;
+    size_t i;
+
+    if (json_is_string(aud)) {
+        m = apr_hash_get(e->audiences, json_string_value(aud),
+                         APR_HASH_KEY_STRING);
+        return m && (!best || m->pos < best->pos) ? m : best;
     }
-    for (i = 0; i < n && profiles[i] != p; i++) {
-        if (ojw_profiles_overlap(profiles[i], p)) {
-            return 0;
+    json_array_foreach(aud, i, v) {
+        if (json_is_string(v)) {
+            best = taking(e, v, best);
         }
     }
-    return i < n;
+    return best;
+}
+
+/* Of the templates that iss fits, the first listed that takes aud, or
+ * with aud NULL the first listed of any. */
+static const member_t *template_choice(const ojw_profile_set_t *set,
+                                       const char *iss, const json_t *aud)
+{
+    const member_t *best = NULL;
+    int i;
+
+    for (i = 0; i < set->templates->nelts; i++) {
+        const issuer_t *t = APR_ARRAY_IDX(set->templates, i, issuer_t *);
+
+        if (!ojw_issuer_fits(t->issuer, iss)) {
+            continue;
+        }
+        if (aud == NULL) {
+            return t->first;
+        }
+        best = taking(t, aud, best);
+    }
+    return best;
+}
+
+const ojw_profile_t *ojw_profile_set_choose(const ojw_profile_set_t *set,
+                                            const char *iss,
+                                            const json_t *aud)
+{
+    const issuer_t *e;
+    const member_t *m = NULL;
+
+    if (set == NULL || set->count <= 1) {
+        return set ? set->first : NULL;
+    }
+    if (iss == NULL) {
+        return NULL;
+    }
+    e = apr_hash_get(set->issuers, iss, APR_HASH_KEY_STRING);
+    if (e && e->tmpl) {
+        e = NULL;       /* a template is no exact issuer */
+    }
+    if (e && (m = taking(e, aud, NULL)) != NULL) {
+        return m->p;
+    }
+    if (set->templates->nelts
+        && (m = template_choice(set, iss, aud)) != NULL) {
+        return m->p;
+    }
+    if (e) {
+        return e->first->p;
+    }
+    m = set->templates->nelts ? template_choice(set, iss, NULL) : NULL;
+    return m ? m->p : NULL;
+}
+
+int ojw_profile_set_would_choose(const ojw_profile_set_t *set,
+                                 const ojw_profile_t *p, const json_t *claims)
+{
+    const json_t *iss = json_object_get(claims, "iss");
+
+    return ojw_profile_set_contains(set, p)
+           && ojw_profile_set_choose(set, json_is_string(iss)
+                                     ? json_string_value(iss) : NULL,
+                                     json_object_get(claims, "aud")) == p;
 }
 
 void ojw_profile_policy(ojw_claim_policy_t *policy, const ojw_profile_t *p,
@@ -470,11 +664,13 @@ void ojw_profile_policy(ojw_claim_policy_t *policy, const ojw_profile_t *p,
     policy->naudiences = p->audiences->nelts;
     policy->allowed_skew = ojw_profile_skew(p, default_skew);
     policy->allowed_age = ojw_profile_age(p, default_age);
+    policy->tenants = p->tenants;
+    policy->key_issuer = NULL;
 }
 
-/* A whole file of at most OJW_JWKS_MAX bytes, NUL-terminated. */
-static const char *read_key_file(const char *path, char **doc,
-                                 apr_size_t *len, apr_pool_t *pool)
+/* A whole file of at most max bytes, NUL-terminated. */
+static const char *read_file(const char *path, apr_off_t max, char **doc,
+                             apr_size_t *len, apr_pool_t *pool)
 {
     apr_file_t *f;
     apr_finfo_t fi;
@@ -488,10 +684,10 @@ static const char *read_key_file(const char *path, char **doc,
             apr_file_close(f);
             return apr_psprintf(pool, "%s is not a regular file", path);
         }
-        if (rv == APR_SUCCESS && fi.size > OJW_JWKS_MAX) {
+        if (rv == APR_SUCCESS && fi.size > max) {
             apr_file_close(f);
-            return apr_psprintf(pool, "%s is larger than %d bytes", path,
-                                OJW_JWKS_MAX);
+            return apr_psprintf(pool, "%s is larger than %" APR_OFF_T_FMT
+                                " bytes", path, max);
         }
     }
     if (rv == APR_SUCCESS) {
@@ -518,7 +714,7 @@ const char *ojw_profile_load_static_keys(ojw_profile_t *p, apr_pool_t *pool,
     if (path == NULL) {
         return NULL;
     }
-    if ((err = read_key_file(path, &doc, &len, pool)) != NULL) {
+    if ((err = read_file(path, OJW_JWKS_MAX, &doc, &len, pool)) != NULL) {
         return err;
     }
     if (p->pem_file

@@ -7,7 +7,14 @@
  * instead of jwk_url, pem_file (one static public key) with pem_kid, or
  * discovery_url (the issuer's metadata document naming its jwks_uri,
  * see discovery.h); token_type=at+jwt (RFC 9068 typing), dpop=allowed|
- * required (RFC 9449), mtls=allowed|required (RFC 8705).
+ * required (RFC 9449), mtls=allowed|required (RFC 8705); an issuer may
+ * be a template with one {tid} and tenants= the tenants it accepts
+ * (tenant.h).
+ *
+ * The profiles of a location (AuthOrdsJwtProfile a b ...) form a set,
+ * indexed when the configuration is read, that chooses the profile of a
+ * token by its iss, then its aud, at a cost that does not grow with the
+ * number of profiles.
  */
 #ifndef OJW_PROFILE_H
 #define OJW_PROFILE_H
@@ -17,6 +24,7 @@
 #include "jwks.h"
 #include "claims.h"
 #include "settings.h"
+#include "tenant.h"
 
 /* Sender-constrained tokens (dpop=, mtls=): a bound token is checked
  * when allowed; required refuses unbound tokens. DPoP is off unless the
@@ -44,6 +52,7 @@ typedef struct {
     const char *token_type;       /* "at+jwt": typ must say so, or NULL */
     int dpop;                     /* OJW_BIND_OFF / _ALLOWED / _REQUIRED */
     int mtls;                     /* OJW_BIND_ALLOWED / _REQUIRED */
+    ojw_tenants_t *tenants;       /* issuer template: tenants=, or NULL */
     ojw_keyset_t *static_keys;    /* file: JWKS, loaded at startup */
     int slot;                     /* https: shared-memory slot, -1 if none */
     int index;                    /* row of its counters (the module's) */
@@ -62,28 +71,44 @@ const char *ojw_profile_key_source(const ojw_profile_t *p, apr_pool_t *pool);
 long ojw_profile_skew(const ojw_profile_t *p, long default_skew);
 long ojw_profile_age(const ojw_profile_t *p, long default_age);
 
-/* The profile of a location's list (n of them) that checks a token whose
- * (not yet verified) iss is iss and aud is aud (a string, an array, or
- * NULL): the only one; else, of those whose issuer equals iss, the first
- * that accepts aud, else the first of them (its check then says why the
- * audience is refused); NULL when no issuer equals iss. */
-const ojw_profile_t *ojw_profile_choose(const ojw_profile_t *const *profiles,
-                                        int n, const char *iss,
-                                        const json_t *aud);
-
 /* 1 when aud (a string or an array of strings) holds one of p's
  * audiences, by exact comparison. */
 int ojw_profile_accepts_aud(const ojw_profile_t *p, const json_t *aud);
 
-/* An audience that profiles a and b of one issuer share (no token could
- * tell them apart), or NULL when they differ by issuer or audiences. */
-const char *ojw_profiles_overlap(const ojw_profile_t *a,
-                                 const ojw_profile_t *b);
+/* The profiles of a location, in the order listed. */
+typedef struct ojw_profile_set ojw_profile_set_t;
 
-/* 1 when p is in the list and no profile before it overlaps it: some
- * token would have p chosen. */
-int ojw_profile_is_chosen(const ojw_profile_t *const *profiles, int n,
-                          const ojw_profile_t *p);
+ojw_profile_set_t *ojw_profile_set_make(apr_pool_t *pool);
+
+/* Adds p after the others: NULL, or why it cannot be: listed twice, or
+ * a profile already listed that no token could tell from p (the same
+ * issuer, or the same template, and a shared audience). Each audience of
+ * p costs one lookup, whatever the number of profiles. */
+const char *ojw_profile_set_add(ojw_profile_set_t *set,
+                                const ojw_profile_t *p, apr_pool_t *pool);
+
+int ojw_profile_set_count(const ojw_profile_set_t *set);
+
+/* 1 when p is one of the set's profiles. */
+int ojw_profile_set_contains(const ojw_profile_set_t *set,
+                             const ojw_profile_t *p);
+
+/* The profile that checks a token whose (not yet verified) iss is iss
+ * and aud is aud (a string, an array, or NULL): the only one; else of
+ * the profiles whose issuer equals iss the first listed that accepts
+ * aud; else of the templates that iss fits (ojw_issuer_fits) the first
+ * listed that accepts aud; else the first listed whose issuer equals
+ * iss, else the first listed template that iss fits (its check then
+ * says why the token is refused); NULL when none. */
+const ojw_profile_t *ojw_profile_set_choose(const ojw_profile_set_t *set,
+                                            const char *iss,
+                                            const json_t *aud);
+
+/* 1 when p is in the set and is the profile it chooses for claims (of a
+ * verified token: its iss and aud): a cached verdict of p holds here. */
+int ojw_profile_set_would_choose(const ojw_profile_set_t *set,
+                                 const ojw_profile_t *p,
+                                 const json_t *claims);
 
 /* The claim policy of p, with the server's defaults for skew and age. */
 void ojw_profile_policy(ojw_claim_policy_t *policy, const ojw_profile_t *p,

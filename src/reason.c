@@ -31,6 +31,13 @@ static const reason_text_t reason_texts[OJW_REASON_COUNT] = {
     [OJW_ERR_ISSUER]           = { "issuer_mismatch", "issuer not accepted" },
     [OJW_ERR_AUDIENCE]         = { "audience_mismatch",
                                    "audience not accepted" },
+    [OJW_ERR_TENANT_ID]        = { "tenant_id_invalid",
+                                   "tenant id missing or invalid" },
+    [OJW_ERR_TENANT]           = { "tenant_not_allowed",
+                                   "tenant not accepted" },
+    [OJW_ERR_KEY_ISSUER]       = { "key_issuer_mismatch",
+                                   "issuer not accepted for this signing "
+                                   "key" },
     [OJW_ERR_SUBJECT]          = { "subject_missing", "token has no subject" },
     [OJW_ERR_USER_MISMATCH]    = { "user_mismatch",
                                    "user name is not the token's subject" },

@@ -19,6 +19,9 @@ static json_t *key_json(const ojw_key_t *k)
     else {
         json_object_set_new(o, "crv", json_string(k->crv));
     }
+    if (k->issuer) {
+        json_object_set_new(o, "issuer", json_string(k->issuer));
+    }
     return o;
 }
 
@@ -98,6 +101,23 @@ static json_t *audiences_json(const ojw_profile_t *p)
     return a;
 }
 
+/* An issuer template's tenants: how many are listed (and where), or
+ * "any". */
+static void tenants_json(json_t *o, const ojw_profile_t *p)
+{
+    size_t at, len;
+
+    if (ojw_issuer_placeholder(p->issuer, &at, &len) != 1) {
+        return;
+    }
+    json_object_set_new(o, "tenants", p->tenants
+                        ? json_integer(p->tenants->count)
+                        : json_string("any"));
+    if (p->tenants && p->tenants->file) {
+        json_object_set_new(o, "tenants_file", json_string(p->tenants->file));
+    }
+}
+
 json_t *ojw_status_profile_json(const ojw_status_profile_t *sp,
                                 const ojw_refresh_policy_t *policy,
                                 long long now)
@@ -111,6 +131,7 @@ json_t *ojw_status_profile_json(const ojw_status_profile_t *sp,
     json_object_set_new(o, "issuer", json_string(p->issuer));
     json_object_set_new(o, "audience", json_string(p->audience));
     json_object_set_new(o, "audiences", audiences_json(p));
+    tenants_json(o, p);
     if (p->jwk_url) {
         json_object_set_new(o, "jwk_url", json_string(p->jwk_url));
     }

@@ -111,22 +111,35 @@ static shard_t *shard_of(ojw_token_cache_t *tc, apr_uint64_t hash)
     return &tc->shards[(hash >> 56) & (SHARDS - 1)];
 }
 
-/* The bucket slot that points at the entry for (token, profile), or at
- * the bucket's NULL end (lock held). */
-static entry_t **find(shard_t *s, apr_uint64_t hash, const char *token,
-                      size_t len, const void *profile)
+/* The bucket slot that points at the first entry for token that accept
+ * takes, or at the bucket's NULL end (lock held). */
+static entry_t **find_if(shard_t *s, apr_uint64_t hash, const char *token,
+                         size_t len, ojw_token_cache_accept_fn *accept,
+                         void *baton)
 {
     entry_t **at = &s->buckets[hash & (s->nbuckets - 1)];
 
     for (; *at; at = &(*at)->next_in_bucket) {
         entry_t *e = *at;
 
-        if (e->hash == hash && e->len == len && e->value.profile == profile
-            && memcmp(e->token, token, len) == 0) {
+        if (e->hash == hash && e->len == len
+            && memcmp(e->token, token, len) == 0 && accept(&e->value, baton)) {
             break;
         }
     }
     return at;
+}
+
+static int same_profile(const ojw_cached_t *e, void *profile)
+{
+    return e->profile == profile;
+}
+
+/* The bucket slot of the entry for (token, profile), or the NULL end. */
+static entry_t **find(shard_t *s, apr_uint64_t hash, const char *token,
+                      size_t len, const void *profile)
+{
+    return find_if(s, hash, token, len, same_profile, (void *)profile);
 }
 
 static void lru_unlink(shard_t *s, entry_t *e)
@@ -177,16 +190,16 @@ static apr_status_t drop_claims(void *data)
     return APR_SUCCESS;
 }
 
-int ojw_token_cache_get(ojw_token_cache_t *tc, const char *token, size_t len,
-                        const void *profile, apr_pool_t *pool,
-                        ojw_cached_t *out)
+int ojw_token_cache_find(ojw_token_cache_t *tc, const char *token,
+                         size_t len, ojw_token_cache_accept_fn *accept,
+                         void *baton, apr_pool_t *pool, ojw_cached_t *out)
 {
     apr_uint64_t hash = hash_of(token, len);
     shard_t *s = shard_of(tc, hash);
     entry_t *e;
 
     apr_thread_mutex_lock(s->lock);
-    e = *find(s, hash, token, len, profile);
+    e = *find_if(s, hash, token, len, accept, baton);
     if (e == NULL) {
         s->misses++;
         apr_thread_mutex_unlock(s->lock);
@@ -202,6 +215,14 @@ int ojw_token_cache_get(ojw_token_cache_t *tc, const char *token, size_t len,
     apr_pool_cleanup_register(pool, out->claims, drop_claims,
                               apr_pool_cleanup_null);
     return 1;
+}
+
+int ojw_token_cache_get(ojw_token_cache_t *tc, const char *token, size_t len,
+                        const void *profile, apr_pool_t *pool,
+                        ojw_cached_t *out)
+{
+    return ojw_token_cache_find(tc, token, len, same_profile, (void *)profile,
+                                pool, out);
 }
 
 /* A new entry: the token and kid in one block. */

@@ -46,6 +46,18 @@ int ojw_token_cache_get(ojw_token_cache_t *tc, const char *token, size_t len,
                         const void *profile, apr_pool_t *pool,
                         ojw_cached_t *out);
 
+/* Whether an entry found for a token may be used, e.g. its profile is
+ * the one a location would choose; called with the entry's shard
+ * locked: quick, and no calls into the cache. */
+typedef int ojw_token_cache_accept_fn(const ojw_cached_t *entry,
+                                      void *baton);
+
+/* As ojw_token_cache_get(), with one lookup of the token for whichever
+ * profile: the most recently put entry of the token that accept takes. */
+int ojw_token_cache_find(ojw_token_cache_t *tc, const char *token,
+                         size_t len, ojw_token_cache_accept_fn *accept,
+                         void *baton, apr_pool_t *pool, ojw_cached_t *out);
+
 /* Adds (or replaces) the entry for (token, profile); takes its own
  * reference to e->claims and copies the strings. The least recently used
  * entry of the shard goes when the shard is full. */

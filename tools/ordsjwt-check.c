@@ -267,6 +267,26 @@ static void print_audiences(const ojw_profile_t *p)
     }
 }
 
+/* An issuer template's tenants: how many are listed, and where. */
+static void print_tenants(const ojw_profile_t *p)
+{
+    size_t at, len;
+
+    if (ojw_issuer_placeholder(p->issuer, &at, &len) != 1) {
+        return;
+    }
+    if (p->tenants == NULL) {
+        printf("  tenants: any (no tenants=)\n");
+        return;
+    }
+    printf("  tenants: %d listed", p->tenants->count);
+    if (p->tenants->file) {
+        printf(" in ");
+        print_clean(p->tenants->file);
+    }
+    printf("\n");
+}
+
 static void print_profile(const setup_t *su, const ojw_claim_policy_t *pol)
 {
     const ojw_profile_t *p = su->profile;
@@ -284,6 +304,7 @@ static void print_profile(const setup_t *su, const ojw_claim_policy_t *pol)
            pol->allowed_age, p->age_set ? "" : " (server default)");
     print_clean(p->role_claim_name ? p->role_claim_name : "(none)");
     printf("\n");
+    print_tenants(p);
     if (su->note) {
         printf("  note: %s\n", su->note);
     }
@@ -357,30 +378,29 @@ static void print_result(const ojw_inspection_t *in)
 
 static ojw_claim_policy_t claim_policy(const setup_t *su);
 
-/* Which of several profiles the token's iss chose (nothing for one). */
-/* Two profiles that no token could tell apart (same issuer, a shared
- * audience): an error, as httpd's configtest says for one location. */
+/* The profiles as a location's set; NULL with *error when two of them
+ * could not be told apart by any token (as httpd's configtest says). */
+static ojw_profile_set_t *profile_set(const apr_array_header_t *setups,
+                                      apr_pool_t *pool, const char **error)
+{
+    ojw_profile_set_t *set = ojw_profile_set_make(pool);
+    int i;
+
+    for (i = 0; i < setups->nelts; i++) {
+        *error = ojw_profile_set_add(set, APR_ARRAY_IDX(setups, i,
+                                                        setup_t).profile,
+                                     pool);
+        if (*error) {
+            return NULL;
+        }
+    }
+    return set;
+}
+
 static int indistinguishable(const apr_array_header_t *setups,
                              apr_pool_t *pool, const char **error)
 {
-    const ojw_profile_t *a, *b;
-    const char *aud;
-    int i, j;
-
-    for (i = 0; i < setups->nelts; i++) {
-        for (j = i + 1; j < setups->nelts; j++) {
-            a = APR_ARRAY_IDX(setups, i, setup_t).profile;
-            b = APR_ARRAY_IDX(setups, j, setup_t).profile;
-            if ((aud = ojw_profiles_overlap(a, b)) != NULL) {
-                *error = apr_psprintf(pool, "profiles %s and %s have the "
-                                      "same issuer and both accept audience "
-                                      "%s: no token could tell them apart",
-                                      a->name, b->name, aud);
-                return -1;
-            }
-        }
-    }
-    return 0;
+    return profile_set(setups, pool, error) ? 0 : -1;
 }
 
 static void print_choice(const apr_array_header_t *setups, const setup_t *su,
@@ -588,30 +608,23 @@ static void check_with_keys(ojw_inspection_t *in, const ojw_keyset_t *ks,
 }
 
 /* The setup of the profile the module would choose for the parsed
- * token: the only one, else the first whose issuer is its iss; NULL when
- * none is. */
+ * token (ojw_profile_set_choose); NULL when none. */
 static setup_t *choose(apr_array_header_t *setups, ojw_inspection_t *in,
                        apr_pool_t *pool)
 {
-    const ojw_profile_t **list = apr_palloc(pool, sizeof(*list)
-                                                  * setups->nelts);
+    const char *err = NULL;
+    ojw_profile_set_t *set = profile_set(setups, pool, &err);
     const ojw_profile_t *p;
-    const char *iss = NULL;
-    int i;
+    int i, n = setups->nelts;
 
-    for (i = 0; i < setups->nelts; i++) {
-        list[i] = APR_ARRAY_IDX(setups, i, setup_t).profile;
-    }
-    if (setups->nelts > 1) {
-        iss = ojw_token_peek_issuer(in->tok, pool);
-    }
-    p = ojw_profile_choose(list, setups->nelts, iss,
-                           setups->nelts > 1
-                           ? json_object_get(ojw_token_unverified_claims(
-                                                 in->tok, pool), "aud")
-                           : NULL);
-    for (i = 0; p && i < setups->nelts; i++) {
-        if (list[i] == p) {
+    p = ojw_profile_set_choose(set, n > 1 ? ojw_token_peek_issuer(in->tok,
+                                                                  pool)
+                                          : NULL,
+                               n > 1 ? json_object_get(
+                                   ojw_token_unverified_claims(in->tok, pool),
+                                   "aud") : NULL);
+    for (i = 0; p && i < n; i++) {
+        if (APR_ARRAY_IDX(setups, i, setup_t).profile == p) {
             return &APR_ARRAY_IDX(setups, i, setup_t);
         }
     }

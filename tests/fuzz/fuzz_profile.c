@@ -6,6 +6,7 @@
 #include "fuzz.h"
 #include "profile.h"
 #include "claims.h"
+#include "tenant.h"
 
 static void fuzz_setup(void)
 {
@@ -13,6 +14,13 @@ static void fuzz_setup(void)
 
 static void check_profile(const ojw_profile_t *p)
 {
+    size_t at, len;
+    int placeholders = ojw_issuer_placeholder(p->issuer, &at, &len);
+
+    if (placeholders < 0 || (p->tenants && placeholders != 1)
+        || (p->tenants && p->tenants->count <= 0)) {
+        abort();    /* two {tid}, or tenants= without a template */
+    }
     if (p->name == NULL || *p->name == '\0' || p->issuer == NULL
         || p->audience == NULL
         || !!p->jwk_url + !!p->pem_file + !!p->discovery_url != 1) {

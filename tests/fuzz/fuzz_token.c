@@ -22,7 +22,7 @@
  * LeakSanitizer does not scan, and would then call the keys leaked. */
 static ojw_keyset_t fixed_keys;
 static const ojw_claim_policy_t policy = {
-    "https://issuer.example/", "ords/hr/", 30, 3600, NULL, 0
+    "https://issuer.example/", "ords/hr/", 30, 3600, NULL, 0, NULL, NULL
 };
 static const char *const scopes[] = { "hr.read", "hr.write" };
 static const char *const roles[] = { "admin", "hr" };

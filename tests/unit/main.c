@@ -132,6 +132,7 @@ int main(void)
     srunner_add_suite(sr, pass_suite());
     srunner_add_suite(sr, discovery_suite());
     srunner_add_suite(sr, source_suite());
+    srunner_add_suite(sr, tenant_suite());
     srunner_add_suite(sr, dpop_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

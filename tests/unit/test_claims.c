@@ -9,7 +9,7 @@
 #define NOW 1700000000LL
 
 static ojw_claim_policy_t policy = {
-    "https://issuer/", "ords/hr/", 0, 0, NULL, 0
+    "https://issuer/", "ords/hr/", 0, 0, NULL, 0, NULL, NULL
 };
 
 static ojw_reason_t check_json(const char *json, const ojw_claim_policy_t *p)

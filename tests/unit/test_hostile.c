@@ -15,7 +15,7 @@
 #define BASE "\"iss\":\"https://issuer/\",\"aud\":\"api\",\"sub\":\"alice\""
 
 static const ojw_claim_policy_t policy = {
-    "https://issuer/", "api", 0, 0, NULL, 0
+    "https://issuer/", "api", 0, 0, NULL, 0, NULL, NULL
 };
 
 static ojw_reason_t claims_of(const char *json)

@@ -9,7 +9,7 @@
 #define NOW 1700000000LL
 
 static const ojw_claim_policy_t policy = {
-    "https://issuer/", "api", 0, 0, NULL, 0
+    "https://issuer/", "api", 0, 0, NULL, 0, NULL, NULL
 };
 
 static ojw_keyset_t *rsa_keys(void)

@@ -207,8 +207,8 @@ END_TEST
 
 START_TEST(alg_table)
 {
-    ojw_key_t ec = { "e", OJW_KTY_EC, 256, "P-256", NULL, NULL };
-    ojw_key_t rsa = { "r", OJW_KTY_RSA, 2048, NULL, "RS256", NULL };
+    ojw_key_t ec = { "e", OJW_KTY_EC, 256, "P-256", NULL, NULL, NULL };
+    ojw_key_t rsa = { "r", OJW_KTY_RSA, 2048, NULL, "RS256", NULL, NULL };
     char why[160];
 
     ck_assert_ptr_null(ojw_alg_find("none"));

@@ -169,6 +169,26 @@ static ojw_profile_t *quick(const char *name, const char *issuer)
     return p;
 }
 
+/* The set of a location's list, or a failed test with the reason. */
+static ojw_profile_set_t *set_of(const ojw_profile_t *const *list, int n)
+{
+    ojw_profile_set_t *set = ojw_profile_set_make(test_pool);
+    const char *err;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        err = ojw_profile_set_add(set, list[i], test_pool);
+        ck_assert_msg(err == NULL, "%s", err);
+    }
+    return set;
+}
+
+/* A verified token's claims for would_choose: iss and aud. */
+static json_t *iss_aud(const char *iss, const char *aud)
+{
+    return json_pack("{s:s, s:s}", "iss", iss, "aud", aud);
+}
+
 /* The unverified iss picks the first profile of that issuer; one profile
  * is used whatever the iss; a cached verdict stands only for the profile
  * that would be chosen. */
@@ -176,18 +196,28 @@ START_TEST(choose_by_issuer)
 {
     const ojw_profile_t *a = quick("a", "https://i1/");
     const ojw_profile_t *b = quick("b", "https://i2/");
-    const ojw_profile_t *a2 = quick("a2", "https://i1/");
+    const ojw_profile_t *a2 = quick("a2", "https://i3/");
     const ojw_profile_t *list[3] = { a, b, a2 };
+    ojw_profile_set_t *one = set_of(list, 1), *three = set_of(list, 3);
+    json_t *c;
 
-    ck_assert_ptr_eq(ojw_profile_choose(list, 1, "https://other/", NULL), a);
-    ck_assert_ptr_eq(ojw_profile_choose(list, 1, NULL, NULL), a);
-    ck_assert_ptr_eq(ojw_profile_choose(list, 3, "https://i2/", NULL), b);
-    ck_assert_ptr_eq(ojw_profile_choose(list, 3, "https://i1/", NULL), a);
-    ck_assert_ptr_null(ojw_profile_choose(list, 3, "https://i1", NULL));
-    ck_assert_ptr_null(ojw_profile_choose(list, 3, NULL, NULL));
-    ck_assert(ojw_profile_is_chosen(list, 3, a));
-    ck_assert(ojw_profile_is_chosen(list, 3, b));
-    ck_assert(!ojw_profile_is_chosen(list, 3, a2));
+    ck_assert_ptr_eq(ojw_profile_set_choose(one, "https://other/", NULL), a);
+    ck_assert_ptr_eq(ojw_profile_set_choose(one, NULL, NULL), a);
+    ck_assert_ptr_eq(ojw_profile_set_choose(three, "https://i2/", NULL), b);
+    ck_assert_ptr_eq(ojw_profile_set_choose(three, "https://i1/", NULL), a);
+    ck_assert_ptr_null(ojw_profile_set_choose(three, "https://i1", NULL));
+    ck_assert_ptr_null(ojw_profile_set_choose(three, NULL, NULL));
+    ck_assert_int_eq(ojw_profile_set_count(three), 3);
+    ck_assert(ojw_profile_set_contains(three, a2));
+    ck_assert(!ojw_profile_set_contains(one, b));
+    c = iss_aud("https://i2/", "a");
+    ck_assert(ojw_profile_set_would_choose(three, b, c));
+    ck_assert(!ojw_profile_set_would_choose(three, a, c));
+    ck_assert(!ojw_profile_set_would_choose(one, b, c));
+    ck_assert(ojw_profile_set_would_choose(one, a, c));    /* the only one */
+    json_decref(c);
+    ck_assert_str_eq(ojw_profile_set_add(three, b, test_pool),
+                     "b is listed twice");
 }
 END_TEST
 
@@ -253,27 +283,34 @@ START_TEST(choose_by_issuer_then_audience)
     const ojw_profile_t *b = with_auds("b", "audience=B");
     const ojw_profile_t *c = with_auds("c", "audience=X audience=A2");
     const ojw_profile_t *list[2] = { a, b };
+    ojw_profile_set_t *set = set_of(list, 2);
+    const char *err;
     json_t *v;
 
-    ck_assert_ptr_eq(ojw_profile_choose(list, 2, "https://i1/",
-                                        v = aud("\"B\"")), b);
+    ck_assert_ptr_eq(ojw_profile_set_choose(set, "https://i1/",
+                                            v = aud("\"B\"")), b);
     json_decref(v);
-    ck_assert_ptr_eq(ojw_profile_choose(list, 2, "https://i1/",
-                                        v = aud("[\"Z\",\"A2\"]")), a);
+    ck_assert_ptr_eq(ojw_profile_set_choose(set, "https://i1/",
+                                            v = aud("[\"Z\",\"A2\"]")), a);
+    json_decref(v);
+    /* the first listed that takes one of the entries */
+    ck_assert_ptr_eq(ojw_profile_set_choose(set, "https://i1/",
+                                            v = aud("[\"B\",\"A1\"]")), a);
     json_decref(v);
     /* no audience matches: the first of the issuer, which refuses it */
-    ck_assert_ptr_eq(ojw_profile_choose(list, 2, "https://i1/",
-                                        v = aud("\"Z\"")), a);
+    ck_assert_ptr_eq(ojw_profile_set_choose(set, "https://i1/",
+                                            v = aud("\"Z\"")), a);
     json_decref(v);
-    ck_assert_ptr_null(ojw_profile_choose(list, 2, "https://i2/", NULL));
-    ck_assert_ptr_null(ojw_profiles_overlap(a, b));
-    ck_assert_str_eq(ojw_profiles_overlap(a, c), "A2");
-    ck_assert_str_eq(ojw_profiles_overlap(c, a), "A2");
-    ck_assert_ptr_null(ojw_profiles_overlap(quick("o", "https://i2/"),
-                                            quick("o2", "https://i1/")));
-    ck_assert(ojw_profile_is_chosen(list, 2, a));
-    ck_assert(ojw_profile_is_chosen(list, 2, b));
-    ck_assert(!ojw_profile_is_chosen(list, 2, c));
+    ck_assert_ptr_null(ojw_profile_set_choose(set, "https://i2/", NULL));
+    err = ojw_profile_set_add(set, c, test_pool);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_ptr_nonnull(strstr(err, "profiles a and c have the same issuer"));
+    ck_assert_ptr_nonnull(strstr(err, "audience A2"));
+    ck_assert_int_eq(ojw_profile_set_count(set), 2);
+    ck_assert(!ojw_profile_set_contains(set, c));
+    /* other issuers share audiences freely */
+    ck_assert_ptr_null(ojw_profile_set_add(set, quick("o", "https://i2/"),
+                                           test_pool));
 }
 END_TEST
 

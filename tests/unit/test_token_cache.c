@@ -67,6 +67,45 @@ START_TEST(hit_miss_and_profiles_apart)
 }
 END_TEST
 
+/* accept: the entry's profile is the baton's, or any with NULL. */
+static int profile_is(const ojw_cached_t *e, void *profile)
+{
+    return profile == NULL || e->profile == profile;
+}
+
+/* One lookup for whichever profile the caller accepts: the most recent
+ * entry of the token it takes. */
+START_TEST(find_for_any_profile)
+{
+    ojw_token_cache_t *tc;
+    ojw_cached_t hit;
+    ojw_token_cache_stats_t st;
+    const char *t = tok(1), *other = tok(2);
+
+    ck_assert_int_eq(ojw_token_cache_create(&tc, 100, test_pool), APR_SUCCESS);
+    put(tc, t, &profile_a, "for-a");
+    put(tc, t, &profile_b, "for-b");
+    put(tc, other, &profile_a, "other");
+    ck_assert(ojw_token_cache_find(tc, t, strlen(t), profile_is,
+                                   (void *)&profile_a, test_pool, &hit));
+    ck_assert_ptr_eq(hit.profile, &profile_a);
+    ck_assert_str_eq(json_string_value(json_object_get(hit.claims, "sub")),
+                     "for-a");
+    ck_assert(ojw_token_cache_find(tc, t, strlen(t), profile_is, NULL,
+                                   test_pool, &hit));
+    ck_assert_ptr_eq(hit.profile, &profile_b);      /* the latest put */
+    ck_assert(!ojw_token_cache_find(tc, other, strlen(other), profile_is,
+                                    (void *)&profile_b, test_pool, &hit));
+    ojw_token_cache_remove(tc, t, strlen(t), &profile_b);
+    ck_assert(ojw_token_cache_find(tc, t, strlen(t), profile_is, NULL,
+                                   test_pool, &hit));
+    ck_assert_ptr_eq(hit.profile, &profile_a);
+    ojw_token_cache_stats(tc, &st);
+    ck_assert_uint_eq(st.hits, 3);
+    ck_assert_uint_eq(st.misses, 1);
+}
+END_TEST
+
 START_TEST(bounded_least_recently_used_out)
 {
     ojw_token_cache_t *tc;
@@ -195,6 +234,7 @@ Suite *token_cache_suite(void)
 
     tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
     tcase_add_test(tc, hit_miss_and_profiles_apart);
+    tcase_add_test(tc, find_for_any_profile);
     tcase_add_test(tc, bounded_least_recently_used_out);
     tcase_add_test(tc, claims_outlive_eviction);
     tcase_add_test(tc, threads_share_the_cache);

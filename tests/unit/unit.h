@@ -40,6 +40,7 @@ Suite *metrics_suite(void);
 Suite *pass_suite(void);
 Suite *discovery_suite(void);
 Suite *source_suite(void);
+Suite *tenant_suite(void);
 Suite *dpop_suite(void);
 
 #endif
