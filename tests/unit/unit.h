@@ -41,5 +41,7 @@ Suite *pass_suite(void);
 Suite *discovery_suite(void);
 Suite *source_suite(void);
 Suite *dpop_suite(void);
+Suite *breaker_suite(void);
+Suite *lanes_suite(void);
 
 #endif
