@@ -19,10 +19,11 @@
  *   mod_ordsjwt_source.c   where the token comes from (OrdsJwtTokenFrom),
  *                          anonymous access (OrdsJwtAnonymous)
  *   mod_ordsjwt_bound.c    sender-constrained tokens: DPoP, certificate-
- *                          bound tokens, the DPoP replay store (socache)
+ *                          bound tokens
+ *   mod_ordsjwt_replay.c   the DPoP replay store (socache), bounded in time
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
- * reused. The next free id is ORDSJWT00082.
+ * reused. The next free id is ORDSJWT00085.
  *
  * Token-derived text (kid, iss, sub, details) is logged as is: httpd 2.4
  * escapes control characters and backslashes in error log messages.
@@ -266,8 +267,17 @@ const char *ordsjwt_cmd_token_from(cmd_parms *cmd, void *dconf,
 void ordsjwt_bound_register(apr_pool_t *p);
 const char *ordsjwt_cmd_dpop_base_url(cmd_parms *cmd, void *dconf,
                                       const char *arg);
+/* mod_ordsjwt_replay.c: the DPoP replay store, bounded in time. */
+void ordsjwt_replay_register(apr_pool_t *p);
 const char *ordsjwt_cmd_replay_cache(cmd_parms *cmd, void *dconf,
                                      const char *arg);
+/* Remembers a proof's key until expires (seconds since the epoch):
+ * APR_SUCCESS when it was new, APR_EEXIST when seen before, another
+ * status when the store did not answer within OrdsJwtReplayTimeout
+ * (logged there, once a minute per process): answer 503 with
+ * Retry-After: *retry_after. */
+apr_status_t ordsjwt_replay_remember(request_rec *r, const unsigned char *key,
+                                     long long expires, int *retry_after);
 /* The token of "Authorization: DPoP <token>" (rq->dpop set), or NULL. */
 const char *ordsjwt_dpop_token(request_rec *r, ordsjwt_req_t *rq);
 /* The binding of a token whose signature and claims hold (also when it

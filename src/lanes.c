@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Blocking calls with a deadline, one thread per lane (see lanes.h). */
+#include <signal.h>
 #include <string.h>
+#include <pthread.h>
 #include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
@@ -124,6 +126,21 @@ static void *APR_THREAD_FUNC lane_main(apr_thread_t *thread, void *data)
     return NULL;
 }
 
+/* Starts l's thread with every signal blocked: a signal sent to the
+ * process (httpd's prefork child is ended by one) is for its own threads,
+ * never for a lane that may sit in a store's read. */
+static apr_status_t lane_start(ojw_lane_t *l)
+{
+    sigset_t all, old;
+    apr_status_t rv;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    rv = apr_thread_create(&l->thread, NULL, lane_main, l, l->pool);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rv;
+}
+
 /* A new lane, busy (taken by the caller), its thread started. */
 static apr_status_t lane_new(ojw_lane_t **out, const ojw_lanes_conf_t *conf)
 {
@@ -143,8 +160,7 @@ static apr_status_t lane_new(ojw_lane_t **out, const ojw_lanes_conf_t *conf)
                                          p)) != APR_SUCCESS
         || (rv = apr_thread_cond_create(&l->wake, p)) != APR_SUCCESS
         || (rv = apr_thread_cond_create(&l->done, p)) != APR_SUCCESS
-        || (rv = apr_thread_create(&l->thread, NULL, lane_main, l, p))
-           != APR_SUCCESS) {
+        || (rv = lane_start(l)) != APR_SUCCESS) {
         apr_pool_destroy(p);
         return rv;
     }

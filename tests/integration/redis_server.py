@@ -3,6 +3,7 @@
 port with its own directory, for the fleet-wide DPoP replay store."""
 
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -42,8 +43,18 @@ class RedisServer:
         self.stop()
         raise RuntimeError("redis-server did not answer on %s" % self.address)
 
+    def pause(self):
+        """SIGSTOP: the process holds its connections and answers nothing
+        (a failover, a paused VM, a full socket buffer)."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self):
+        if self.proc is not None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+
     def stop(self):
         if self.proc is not None:
+            self.resume()
             self.proc.terminate()
             try:
                 self.proc.wait(10)
