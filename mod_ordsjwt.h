@@ -21,9 +21,10 @@
  *   mod_ordsjwt_bound.c    sender-constrained tokens: DPoP, certificate-
  *                          bound tokens
  *   mod_ordsjwt_replay.c   the DPoP replay store (socache), bounded in time
+ *   mod_ordsjwt_htu.c      the URL a DPoP proof's htu is compared with
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
- * reused. The next free id is ORDSJWT00085.
+ * reused. The next free id is ORDSJWT00086.
  *
  * Token-derived text (kid, iss, sub, details) is logged as is: httpd 2.4
  * escapes control characters and backslashes in error log messages.
@@ -267,6 +268,11 @@ const char *ordsjwt_cmd_token_from(cmd_parms *cmd, void *dconf,
 void ordsjwt_bound_register(apr_pool_t *p);
 const char *ordsjwt_cmd_dpop_base_url(cmd_parms *cmd, void *dconf,
                                       const char *arg);
+/* mod_ordsjwt_htu.c: the URL a DPoP proof's htu must name, from the
+ * configuration and the request's path; NULL with *why when the request
+ * target names another server (or is no URL). */
+void ordsjwt_htu_register(apr_pool_t *p);
+const char *ordsjwt_htu_url(request_rec *r, const char **why);
 /* mod_ordsjwt_replay.c: the DPoP replay store, bounded in time. */
 void ordsjwt_replay_register(apr_pool_t *p);
 const char *ordsjwt_cmd_replay_cache(cmd_parms *cmd, void *dconf,

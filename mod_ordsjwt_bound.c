@@ -2,9 +2,9 @@
 /*
  * mod_auth_ordsjwt: sender-constrained tokens (issue 13). The glue of
  * DPoP (RFC 9449) and certificate-bound tokens (RFC 8705 3): the DPoP
- * scheme and proof header, the URL the client addressed, the client
- * certificate from mod_ssl, the DPoP challenge. The checks are in
- * src/dpop.c; the replay store is mod_ordsjwt_replay.c.
+ * scheme and proof header, the client certificate from mod_ssl, the DPoP
+ * challenge. The checks are in src/dpop.c; the URL htu is compared with
+ * is mod_ordsjwt_htu.c's, the replay store mod_ordsjwt_replay.c's.
  *
  * The binding is checked for every request, after the token cache: a
  * cached verdict is about the token, never about the proof or the
@@ -91,20 +91,6 @@ const char *ordsjwt_dpop_token(request_rec *r, ordsjwt_req_t *rq)
     return h;
 }
 
-/* The URL the client addressed: OrdsJwtDpopBaseUrl, or this server's
- * scheme, name and port, followed by the path as received. */
-static const char *request_url(request_rec *r)
-{
-    const char *base = ordsjwt_srv_conf(r->server)->dpop_base_url;
-    const char *uri = r->unparsed_uri ? r->unparsed_uri : "";
-
-    if (*uri != '/') {
-        return uri;     /* absolute-form (a proxy request): as sent */
-    }
-    return base ? apr_pstrcat(r->pool, base, uri, NULL)
-                : ap_construct_url(r->pool, uri, r);
-}
-
 static int refuse_binding(request_rec *r, ordsjwt_req_t *rq,
                           const ojw_error_t *err)
 {
@@ -165,6 +151,7 @@ static int check_proof(request_rec *r, ordsjwt_req_t *rq, const char *jkt)
     ojw_dpop_proof_t out;
     ojw_error_t err;
     apr_status_t rv;
+    const char *why;
     int retry_after;
 
     memset(&err, 0, sizeof(err));
@@ -176,8 +163,11 @@ static int check_proof(request_rec *r, ordsjwt_req_t *rq, const char *jkt)
                  "one");
         return refuse_binding(r, rq, &err);
     }
+    if ((req.url = ordsjwt_htu_url(r, &why)) == NULL) {
+        ojw_fail(&err, OJW_ERR_DPOP_PROOF, "proof: %s", why);
+        return refuse_binding(r, rq, &err);
+    }
     req.method = r->method;
-    req.url = request_url(r);
     req.access_token = rq->compact;
     req.access_token_len = strlen(rq->compact);
     req.jkt = jkt;
@@ -320,4 +310,5 @@ void ordsjwt_bound_register(apr_pool_t *p)
 {
     ap_hook_post_config(bound_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ordsjwt_replay_register(p);
+    ordsjwt_htu_register(p);
 }

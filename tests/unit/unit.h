@@ -43,5 +43,6 @@ Suite *source_suite(void);
 Suite *dpop_suite(void);
 Suite *breaker_suite(void);
 Suite *lanes_suite(void);
+Suite *htu_suite(void);
 
 #endif
