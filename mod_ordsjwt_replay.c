@@ -142,7 +142,8 @@ static apr_status_t remember(ap_socache_instance_t *inst,
 
 static apr_status_t lane_make(void **ctx, void *baton, apr_pool_t *pool)
 {
-    struct ap_socache_hints hints = { OJW_DPOP_REPLAY_KEY_LEN, 1, 60 };
+    struct ap_socache_hints hints = { OJW_DPOP_REPLAY_KEY_LEN,
+                                      REPLAY_MARK_LEN, 60 };
     ap_socache_instance_t *inst = NULL;
 
     (void)baton;
@@ -398,7 +399,8 @@ static apr_status_t replay_locks(server_rec *s, apr_pool_t *pconf)
 static int replay_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
-    struct ap_socache_hints hints = { OJW_DPOP_REPLAY_KEY_LEN, 1, 60 };
+    struct ap_socache_hints hints = { OJW_DPOP_REPLAY_KEY_LEN,
+                                      REPLAY_MARK_LEN, 60 };
     const char *spec = ordsjwt_srv_conf(s)->replay_cache;
     apr_status_t rv;
 

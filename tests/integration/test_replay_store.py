@@ -10,6 +10,7 @@ httpd's mod_socache_redis.
   requests get 200 again without a restart.
 - redis restarted on its port: every child holds a pooled connection to
   the old process; the first DPoP request to each child gets 200.
+- one proof sent by as many clients as there are workers at once: one 200.
 """
 
 import http.client
@@ -32,11 +33,13 @@ REDIS_MOD = ("LoadModule socache_redis_module "
              "/usr/lib/apache2/modules/mod_socache_redis.so")
 WORKERS = 8
 TIMEOUT_MS = 500        # OrdsJwtReplayTimeout in these tests
+# the MPM's "every worker busy" (prefork, event)
+MPM_BUSY_IDS = ("AH00161", "AH00484", "AH10159")
 # mod_socache_redis's own errors while redis is away (apr_redis), the
-# module's "store cannot be reached" line, and the MPM's "all workers busy"
+# module's "store cannot be reached" line
 STORE_DOWN_IDS = ("ORDSJWT00071", "AH03478", "AH03479", "AH03480",
                   "AH03481", "AH03482", "AH03483", "AH03484", "AH03485",
-                  "AH03486", "AH00161", "AH00484")
+                  "AH03486") + MPM_BUSY_IDS
 
 MPM_EXTRA = {
     "prefork": "StartServers %d\nMinSpareServers %d\nMaxSpareServers %d\n"
@@ -179,6 +182,32 @@ def test_hung_store_does_not_stall_the_server(httpd, redis, keys, pk):
     # logged once per interval and process, not per request
     assert log.count("ORDSJWT00071") <= 2 * WORKERS, log
     assert not bad_lines(log, STORE_DOWN_IDS), log
+
+
+@pytest.mark.expect_log(*MPM_BUSY_IDS)
+def test_one_proof_sent_at_once_to_every_worker(httpd, redis, keys, pk):
+    """The look-up and the store of a key are one step on this host (the
+    lock of its stripe): of as many copies of one proof as there are
+    workers, sent at the same time while redis holds writes back for
+    0.3 s (every look-up would find the key absent), exactly one is
+    taken."""
+    token = bound_token(keys["rsa1"], pk["es"])
+    p = proof(pk["es"], "GET", httpd.url("/dpop/once"), token)
+    statuses = [None] * WORKERS
+    barrier = threading.Barrier(WORKERS + 1)
+
+    def one(i):
+        barrier.wait()
+        statuses[i] = send(httpd, "/dpop/once", token, p).status_code
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(WORKERS)]
+    for t in threads:
+        t.start()
+    assert redis.command("CLIENT", "PAUSE", "300", "WRITE") == "+OK"
+    barrier.wait()
+    for t in threads:
+        t.join(30)
+    assert sorted(statuses) == [200] + [401] * (WORKERS - 1), statuses
 
 
 class Pinned:
