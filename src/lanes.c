@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <string.h>
 #include <pthread.h>
+#include <apr_atomic.h>
 #include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
@@ -23,10 +24,12 @@ struct ojw_lane_t {
     int finished;
     int abandoned;
     int quit;
+    int ended;                  /* its thread is returning */
     apr_time_t deadline;
     apr_status_t status;
     apr_size_t len;
     unsigned char job[OJW_LANE_JOB_MAX];
+    ojw_lane_t *next_orphan;
 };
 
 struct ojw_lanes_t {
@@ -122,6 +125,7 @@ static void *APR_THREAD_FUNC lane_main(apr_thread_t *thread, void *data)
             apr_thread_cond_signal(l->done);
         }
     }
+    l->ended = 1;
     apr_thread_mutex_unlock(l->mutex);
     return NULL;
 }
@@ -192,11 +196,56 @@ static apr_status_t lanes_take(ojw_lanes_t *ls, ojw_lane_t **out)
     return rv;
 }
 
+/* Lanes still in a call when their lanes were destroyed: each ends when
+ * its call returns; its memory (a few hundred bytes and a thread's stack)
+ * stays until ojw_lanes_reap() or the process exits. */
+static volatile void *orphans;
+
+static void orphan(ojw_lane_t *l)
+{
+    void *head;
+
+    do {
+        head = apr_atomic_casptr(&orphans, NULL, NULL);
+        l->next_orphan = head;
+    } while (apr_atomic_casptr(&orphans, l, head) != head);
+}
+
+/* Joins an ended lane's thread and frees its memory. */
+static void lane_free(ojw_lane_t *l)
+{
+    apr_status_t st;
+
+    apr_thread_join(&st, l->thread);
+    lane_drop(l);
+    apr_pool_destroy(l->pool);
+}
+
+int ojw_lanes_reap(void)
+{
+    ojw_lane_t *l = apr_atomic_xchgptr(&orphans, NULL), *next;
+    int ended, freed = 0;
+
+    for (; l; l = next) {
+        next = l->next_orphan;
+        apr_thread_mutex_lock(l->mutex);
+        ended = l->ended;
+        apr_thread_mutex_unlock(l->mutex);
+        if (ended) {
+            lane_free(l);
+            freed++;
+        }
+        else {
+            orphan(l);
+        }
+    }
+    return freed;
+}
+
 /* Ends the idle lanes; a lane still in a call ends when it returns. */
 static apr_status_t lanes_cleanup(void *data)
 {
     ojw_lanes_t *ls = data;
-    apr_status_t st;
     int i, idle;
 
     for (i = 0; i < ls->n; i++) {
@@ -208,9 +257,10 @@ static apr_status_t lanes_cleanup(void *data)
         apr_thread_cond_signal(l->wake);
         apr_thread_mutex_unlock(l->mutex);
         if (idle) {
-            apr_thread_join(&st, l->thread);
-            lane_drop(l);
-            apr_pool_destroy(l->pool);
+            lane_free(l);
+        }
+        else {
+            orphan(l);
         }
     }
     ls->n = 0;

@@ -10,7 +10,7 @@
  * call is then tried once more on the fresh context, if the caller still
  * waits. A lane never touches the caller's memory: the job is copied in,
  * and a lane whose call hangs keeps its own memory (an unmanaged pool)
- * after the lanes are destroyed.
+ * after the lanes are destroyed, until ojw_lanes_reap().
  */
 #ifndef OJW_LANES_H
 #define OJW_LANES_H
@@ -56,6 +56,10 @@ apr_status_t ojw_lanes_run(ojw_lanes_t *lanes, const void *job,
 /* 0 once the caller of the lane's job stopped waiting (gave up, or its
  * deadline passed): the call must not take its next step. */
 int ojw_lane_wanted(ojw_lane_t *lane);
+
+/* Frees the lanes left in a call when their lanes were destroyed whose
+ * call has since returned; how many. Call it from one thread at a time. */
+int ojw_lanes_reap(void);
 
 /* How many lanes were made, and how many are busy now. */
 void ojw_lanes_count(ojw_lanes_t *lanes, int *made, int *busy);

@@ -250,6 +250,7 @@ START_TEST(destroying_leaves_a_hung_lane_behind)
     apr_pool_t *p;
     ojw_lanes_t *lanes;
     apr_time_t t0;
+    int i, reaped = 0;
 
     ck_assert_int_eq(apr_pool_create(&p, test_pool), APR_SUCCESS);
     lanes = lanes_of(3, p);
@@ -261,8 +262,14 @@ START_TEST(destroying_leaves_a_hung_lane_behind)
     apr_pool_destroy(p);        /* a child process exits */
     ck_assert_int_lt(apr_time_now() - t0, apr_time_from_sec(1));
     ck_assert_int_eq(fake.dropped, 1);  /* the idle lane's context */
+    ck_assert_int_eq(ojw_lanes_reap(), 0);      /* still in its call */
     open_gate();                /* the hung lane ends on its own */
-    apr_sleep(apr_time_from_msec(50));
+    for (i = 0; i < 500 && reaped == 0; i++) {
+        apr_sleep(apr_time_from_msec(10));
+        reaped = ojw_lanes_reap();
+    }
+    ck_assert_int_eq(reaped, 1);
+    ck_assert_int_eq(fake.dropped, 2);
 }
 END_TEST
 
