@@ -61,7 +61,8 @@ const char *ordsjwt_htu_url(request_rec *r, const char **why)
 
 /* A DPoP profile that an AuthOrdsJwtProfile line under first names (at
  * any depth, not inside a <VirtualHost>), looked up in s; or NULL. */
-static const char *dpop_profile_named(server_rec *s, const ap_directive_t *first,
+static const char *dpop_profile_named(server_rec *s,
+                                      const ap_directive_t *first,
                                       apr_pool_t *p)
 {
     apr_hash_t *profiles = ordsjwt_srv_conf(s)->profiles;

@@ -298,7 +298,9 @@ static int dpop_used(server_rec *s, apr_pool_t *p)
     for (; s; s = s->next) {
         for (hi = apr_hash_first(p, ordsjwt_srv_conf(s)->profiles); hi;
              hi = apr_hash_next(hi)) {
-            if (((ojw_profile_t *)apr_hash_this_val(hi))->dpop != OJW_BIND_OFF) {
+            const ojw_profile_t *prof = apr_hash_this_val(hi);
+
+            if (prof->dpop != OJW_BIND_OFF) {
                 return 1;
             }
         }
@@ -344,8 +346,8 @@ static int replay_create(server_rec *s, const char *spec, apr_pool_t *pconf,
                          apr_pool_t *ptemp)
 {
     const char *colon = strchr(spec, ':');
-    const char *name = colon ? apr_pstrmemdup(ptemp, spec,
-                                              (apr_size_t)(colon - spec)) : spec;
+    const char *name = colon ? apr_pstrmemdup(ptemp, spec, (apr_size_t)
+                                              (colon - spec)) : spec;
     const char *err;
 
     replay.provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,

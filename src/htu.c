@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The URL a DPoP proof's htu is compared with (see htu.h). */
 #include <string.h>
-#include <strings.h>
 #include <apr_strings.h>
 #include "htu.h"
 #include "dpop.h"
@@ -22,18 +21,9 @@ const char *ojw_htu_origin(const char *scheme, const char *host,
  * when url is not one. */
 static size_t origin_len(const char *url)
 {
-    size_t head;
+    size_t head = ojw_url_scheme_len(url);
 
-    if (strncasecmp(url, "https://", 8) == 0) {
-        head = 8;
-    }
-    else if (strncasecmp(url, "http://", 7) == 0) {
-        head = 7;
-    }
-    else {
-        return 0;
-    }
-    return head + strcspn(url + head, "/?#");
+    return head ? head + strcspn(url + head, "/?#") : 0;
 }
 
 /* The normalised origin of url's first len bytes, or NULL with *why. */

@@ -23,10 +23,11 @@ import pytest
 import requests
 
 import sites
-from dpop import bound_token, proof, proof_keys, send
+from dpop import bound_token, proof, send
 from httpd_instance import Httpd, bad_lines
 from jwks_server import free_port
 from redis_server import RedisServer
+from test_dpop import _republish, pk  # noqa: F401 (the same fixtures)
 from tokens import claims, mint
 
 REDIS_MOD = ("LoadModule socache_redis_module "
@@ -84,17 +85,6 @@ def httpd(request, workdir, pki, jwks, keys, redis):
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def pk():
-    return proof_keys()
-
-
-@pytest.fixture(autouse=True)
-def _republish(jwks, keys):
-    jwks.publish("/dp", keys.jwks("rsa1", "ec1"))
-    yield
 
 
 def dpop_get(httpd, token, key, path="/dpop/r", timeout=30):
