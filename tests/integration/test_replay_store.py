@@ -247,3 +247,34 @@ def test_store_restarted_is_used_at_once(httpd, redis, keys, pk):
             time.sleep(0.05)
         assert len(httpd.access_pids(access)) == WORKERS
     assert not bad_lines(httpd.read_log(offset), STORE_DOWN_IDS)
+
+
+@pytest.mark.parametrize("mpm", ["event", "prefork"])
+def test_restart_and_stop_while_the_store_hangs(mpm, workdir, pki, jwks,
+                                                keys, redis, pk):
+    """A lane left with a hung store holds up neither a graceful restart
+    nor a stop, and no child dies of it."""
+    server = Httpd(os.path.join(workdir, "replay-stop-" + mpm), mpm,
+                   store_site(pki, jwks, redis), port=free_port())
+    server.mpm_extra = MPM_EXTRA[mpm]
+    server.start()
+    token = bound_token(keys["rsa1"], pk["es"])
+    try:
+        assert dpop_get(server, token, pk["es"])[0].status_code == 200
+        redis.pause()
+        for _ in range(3):
+            resp, took = dpop_get(server, token, pk["es"], timeout=8)
+            assert resp.status_code == 503, resp
+            assert took < TIMEOUT_MS / 1000 + 1.0
+        server.graceful()
+        assert timed_get(server, "/")[0].status_code == 200
+        resp, _ = dpop_get(server, token, pk["es"], timeout=8)
+        assert resp.status_code == 503, resp
+        t0 = time.monotonic()
+        server.stop()
+        assert time.monotonic() - t0 < 10
+    finally:
+        redis.resume()
+        server.stop()
+    assert not bad_lines(server.read_log(), STORE_DOWN_IDS + (
+        "AH00170",)), server.read_log()
