@@ -19,11 +19,13 @@
  *   mod_ordsjwt_source.c   where the token comes from (OrdsJwtTokenFrom),
  *                          anonymous access (OrdsJwtAnonymous)
  *   mod_ordsjwt_bound.c    sender-constrained tokens: DPoP, certificate-
- *                          bound tokens, the DPoP replay store (socache)
+ *                          bound tokens
+ *   mod_ordsjwt_replay.c   the DPoP replay store (socache), bounded in time
+ *   mod_ordsjwt_htu.c      the URL a DPoP proof's htu is compared with
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
- * reused. The next free id is ORDSJWT00082 (ORDSJWT00170-00189: issuer
- * templates and tenants; the next free there is ORDSJWT00171).
+ * reused. The next free id is ORDSJWT00086 (ranges 00100-00189 were given
+ * to parallel branches; the next free there is ORDSJWT00171).
  *
  * Token-derived text (kid, iss, sub, details) is logged as is: httpd 2.4
  * escapes control characters and backslashes in error log messages.
@@ -268,8 +270,22 @@ const char *ordsjwt_cmd_token_from(cmd_parms *cmd, void *dconf,
 void ordsjwt_bound_register(apr_pool_t *p);
 const char *ordsjwt_cmd_dpop_base_url(cmd_parms *cmd, void *dconf,
                                       const char *arg);
+/* mod_ordsjwt_htu.c: the URL a DPoP proof's htu must name, from the
+ * configuration and the request's path; NULL with *why when the request
+ * target names another server (or is no URL). */
+void ordsjwt_htu_register(apr_pool_t *p);
+const char *ordsjwt_htu_url(request_rec *r, const char **why);
+/* mod_ordsjwt_replay.c: the DPoP replay store, bounded in time. */
+void ordsjwt_replay_register(apr_pool_t *p);
 const char *ordsjwt_cmd_replay_cache(cmd_parms *cmd, void *dconf,
                                      const char *arg);
+/* Remembers a proof's key until expires (seconds since the epoch):
+ * APR_SUCCESS when it was new, APR_EEXIST when seen before, another
+ * status when the store did not answer within OrdsJwtReplayTimeout
+ * (logged there, once a minute per process): answer 503 with
+ * Retry-After: *retry_after. */
+apr_status_t ordsjwt_replay_remember(request_rec *r, const unsigned char *key,
+                                     long long expires, int *retry_after);
 /* The token of "Authorization: DPoP <token>" (rq->dpop set), or NULL. */
 const char *ordsjwt_dpop_token(request_rec *r, ordsjwt_req_t *rq);
 /* The binding of a token whose signature and claims hold (also when it

@@ -162,6 +162,12 @@ static const char *normal_authority(const char *a, size_t len, int https,
     return host;
 }
 
+size_t ojw_url_scheme_len(const char *url)
+{
+    return strncasecmp(url, "https://", 8) == 0 ? 8
+           : strncasecmp(url, "http://", 7) == 0 ? 7 : 0;
+}
+
 const char *ojw_url_normalise(const char *url, apr_pool_t *pool,
                               const char **why)
 {
@@ -171,16 +177,11 @@ const char *ojw_url_normalise(const char *url, apr_pool_t *pool,
     int https;
 
     *why = "the URL is not http:// or https://";
-    if (strncasecmp(url, "https://", 8) == 0) {
-        https = 1;
-    }
-    else if (strncasecmp(url, "http://", 7) == 0) {
-        https = 0;
-    }
-    else {
+    if (ojw_url_scheme_len(url) == 0) {
         return NULL;
     }
-    auth = url + (https ? 8 : 7);
+    https = ojw_url_scheme_len(url) == 8;
+    auth = url + ojw_url_scheme_len(url);
     slash = memchr(auth, '/', end - (size_t)(auth - url));
     alen = slash ? (size_t)(slash - auth) : end - (size_t)(auth - url);
     for (i = 0; i < alen; i++) {

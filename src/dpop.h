@@ -62,6 +62,10 @@ const char *ojw_jwk_thumbprint(const json_t *jwk, apr_pool_t *pool);
 const char *ojw_url_normalise(const char *url, apr_pool_t *pool,
                               const char **why);
 
+/* The length of url's "http://" (7) or "https://" (8), in any case; 0 for
+ * another scheme. */
+size_t ojw_url_scheme_len(const char *url);
+
 /* The confirmation members of verified claims (RFC 7800 cnf). */
 typedef struct {
     const char *jkt;            /* DPoP: JWK SHA-256 thumbprint */

@@ -46,7 +46,10 @@
       "verified tokens kept per child process, N or off (default 1000)") \
     X(OJW_SET_DPOP_WINDOW, "OrdsJwtDpopProofWindow", 0, 1, 3600, 60,      \
       "seconds after its iat a DPoP proof is accepted, plus the skew "     \
-      "(default 60)")
+      "(default 60)")                                                       \
+    X(OJW_SET_REPLAY_TIMEOUT, "OrdsJwtReplayTimeout", OJW_GLOBAL, 50,      \
+      60000, 1000, "milliseconds a DPoP request waits for the replay "     \
+      "store, its lock and its I/O together, then 503 (default 1000)")
 
 #define OJW_SETTING_ID(id, name, flags, min, max, def, help) id,
 typedef enum {

@@ -60,7 +60,7 @@ def proof(key, method, url, token, header=None, drop=(), sign_with=None,
 
 
 def send(httpd, path, token, dpop=None, method="GET", scheme="DPoP",
-         host=None, extra=None):
+         host=None, extra=None, timeout=30):
     """A request with Authorization: SCHEME token and DPoP: dpop (a list
     sends the header once per member)."""
     headers = [("Connection", "close")]
@@ -80,7 +80,7 @@ def send(httpd, path, token, dpop=None, method="GET", scheme="DPoP",
             prepared.headers[k] += ", " + v      # a repeated header, as httpd joins them
         else:
             prepared.headers[k] = v
-    return s.send(prepared, timeout=30, allow_redirects=False)
+    return s.send(prepared, timeout=timeout, allow_redirects=False)
 
 
 def challenges(resp):

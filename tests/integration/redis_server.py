@@ -3,6 +3,7 @@
 port with its own directory, for the fleet-wide DPoP replay store."""
 
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -42,8 +43,26 @@ class RedisServer:
         self.stop()
         raise RuntimeError("redis-server did not answer on %s" % self.address)
 
+    def command(self, *words):
+        """One command (RESP), its first reply line."""
+        msg = b"*%d\r\n" % len(words) + b"".join(
+            b"$%d\r\n%s\r\n" % (len(w), w.encode()) for w in words)
+        with socket.create_connection(("127.0.0.1", self.port), 5) as s:
+            s.sendall(msg)
+            return s.recv(256).split(b"\r\n", 1)[0].decode()
+
+    def pause(self):
+        """SIGSTOP: the process holds its connections and answers nothing
+        (a failover, a paused VM, a full socket buffer)."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self):
+        if self.proc is not None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+
     def stop(self):
         if self.proc is not None:
+            self.resume()
             self.proc.terminate()
             try:
                 self.proc.wait(10)

@@ -8,6 +8,7 @@ challenges. Then a fleet: two httpds (event, prefork) sharing a real
 redis-server (OrdsJwtReplayCache redis:...), a replay across them, redis
 stopped (503, Retry-After, logged once) and back."""
 
+import http.client
 import os
 import time
 
@@ -47,6 +48,7 @@ def dpop_site(pki, jwks, port):
         sites.virtual_host(address, protected, server_name="127.0.0.1"),
         sites.virtual_host(address, protected,
                            "OrdsJwtDpopBaseUrl https://api.example.com/",
+                           "ServerAlias api.example.com",
                            server_name="behind.test"),
     )
 
@@ -122,7 +124,8 @@ BROKEN = {
     "htu scheme": dict(over={"htu": "https"}),
     "htu missing": dict(drop=("htu",)),
     "iat old": dict(over={"iat": -36}),
-    "iat future": dict(over={"iat": 6}),
+    # beyond the 5 s skew, with room for the server's clock to tick twice
+    "iat future": dict(over={"iat": 8}),
     "iat missing": dict(drop=("iat",)),
     "ath wrong": dict(over={"ath": "A" * 43}),
     "ath missing": dict(drop=("ath",)),
@@ -240,6 +243,84 @@ def test_base_url_behind_balancer(httpd, keys, pk, client):
     assert_proof_refused(resp)
 
 
+def raw_send(httpd, target, token, proof_, host=None):
+    """GET target as sent (a path, or absolute-form), with Host: host (this
+    server's address by default)."""
+    conn = http.client.HTTPConnection("127.0.0.1", httpd.port, timeout=10)
+    try:
+        conn.putrequest("GET", target, skip_host=True,
+                        skip_accept_encoding=True)
+        conn.putheader("Host", host or "127.0.0.1:%d" % httpd.port)
+        conn.putheader("Authorization", "DPoP " + token)
+        conn.putheader("DPoP", proof_)
+        conn.putheader("Connection", "close")
+        conn.endheaders()
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status, resp.headers.get_all("WWW-Authenticate") or []
+    finally:
+        conn.close()
+
+
+def assert_raw_refused(answer):
+    status, challenges_ = answer
+    assert status == 401, answer
+    assert any(c.startswith("DPoP ") and 'error="invalid_dpop_proof"' in c
+               for c in challenges_), answer
+
+
+def test_htu_absolute_form_for_another_server(httpd, keys, pk, client):
+    """Issue 20: a proof made for another resource server, sent here as
+    GET https://victim-rs.example/... (absolute-form): the request target
+    does not choose the URL htu is compared with."""
+    token = bound_token(keys["rsa1"], pk["es"])
+    victim = "https://victim-rs.example/dpop/v"
+    for host in ("victim-rs.example", None):
+        assert_raw_refused(raw_send(httpd, victim, token,
+                                    proof(pk["es"], "GET", victim, token),
+                                    host=host))
+    log = client.new_log()
+    assert "names https://victim-rs.example/, this server is " \
+        "http://127.0.0.1:%d/" % httpd.port in log, log
+    assert "dpop_proof_invalid" in log
+
+
+def test_htu_host_header_does_not_choose(httpd, keys, pk, client):
+    token = bound_token(keys["rsa1"], pk["es"])
+    for evil in ("http://evil.example:%d/dpop/h" % httpd.port,
+                 "http://evil.example/dpop/h"):
+        host = evil.split("/")[2]
+        resp = send(httpd, "/dpop/h", token, proof(pk["es"], "GET", evil,
+                                                   token), host=host)
+        assert_proof_refused(resp)
+    assert "htu is not the request URL http://127.0.0.1:%d/dpop/h" \
+        % httpd.port in client.new_log()
+
+
+def test_htu_absolute_form_naming_this_server(httpd, keys, pk, client):
+    token = bound_token(keys["rsa1"], pk["es"])
+    mine = url(httpd, "/dpop/a")
+    status, _ = raw_send(httpd, mine + "?x=1", token,
+                         proof(pk["es"], "GET", mine, token))
+    assert status == 200
+
+
+def test_htu_base_url_wins_over_absolute_form(httpd, keys, pk, client):
+    """Behind a balancer (OrdsJwtDpopBaseUrl https://api.example.com/): an
+    absolute-form target naming that URL is taken; one naming the virtual
+    host's own ServerName is not."""
+    token = bound_token(keys["rsa1"], pk["es"])
+    ext = "https://api.example.com/dpop/b"
+    status, _ = raw_send(httpd, ext, token, proof(pk["es"], "GET", ext, token),
+                         host="api.example.com")
+    assert status == 200
+    own = "http://behind.test:%d/dpop/b" % httpd.port
+    assert_raw_refused(raw_send(httpd, own, token,
+                                proof(pk["es"], "GET", own, token),
+                                host="behind.test"))
+    assert "this server is https://api.example.com/" in client.new_log()
+
+
 def test_proof_never_logged(httpd, keys, pk, client):
     token = bound_token(keys["rsa1"], pk["es"])
     p = proof(pk["es"], "GET", url(httpd, "/dpop/l"), token, over={})
@@ -290,6 +371,34 @@ def test_configtest_needs_a_replay_store(workdir, pki, jwks):
         server.write_config()
         rc, out = server.configtest()
         assert rc != 0 and why in out, (bad, out)
+
+
+def test_configtest_warns_of_a_vhost_without_server_name(workdir, pki, jwks):
+    """htu is compared with the virtual host's ServerName: one without it
+    gets the main server's name, which clients may not sign."""
+    server = Httpd(os.path.join(workdir, "dpop-unnamed"), "event", "")
+    address = "127.0.0.1:%d" % server.port
+    loc = sites.location("/dpop/", "dp")
+    base = (SHMCB, sites.ca(pki),
+            sites.profile("dp", jwk_url=jwks.url("/dp"), dpop="allowed"),
+            sites.profile("plain", jwk_url=jwks.url("/dp")))
+    cases = [
+        (sites.virtual_host(address, loc), True),
+        # a section of the main server is in every virtual host too
+        (loc + "\n" + sites.virtual_host(address, "KeepAlive On"), True),
+        (sites.virtual_host(address, loc, server_name="api.test"), False),
+        (sites.virtual_host(address, loc,
+                            "OrdsJwtDpopBaseUrl https://api.example.com"),
+         False),
+        (sites.virtual_host(address, sites.location("/b/", "plain")), False),
+    ]
+    for vhost, warns in cases:
+        server.site = sites.site(*base, vhost)
+        rc, out = server.configtest()
+        assert rc == 0, out
+        assert ("ORDSJWT00085" in out) == warns, (vhost, out)
+        if warns:
+            assert "profile dp" in out and "set ServerName" in out, out
 
 
 # --- ordsjwt-check --dpop ---------------------------------------------------

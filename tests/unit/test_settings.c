@@ -35,6 +35,8 @@ START_TEST(parse_bounds_and_messages)
     ck_assert_int_eq(ojw_setting(&s, OJW_SET_MAX_STALE), 86400);
     ck_assert_int_eq(ojw_setting(&s, OJW_SET_FETCH_TIMEOUT), 5);
     ck_assert_int_eq(ojw_setting(&s, OJW_SET_TOKEN_MAX), 16384);
+    /* issue 20: a DPoP request waits at most a second for its store */
+    ck_assert_int_le(ojw_setting(&s, OJW_SET_REPLAY_TIMEOUT), 1000);
     ck_assert_ptr_null(ojw_setting_parse(&s, skew, "60", test_pool));
     ck_assert_int_eq(ojw_setting(&s, OJW_SET_SKEW), 60);
     ck_assert_ptr_null(ojw_setting_parse(&s, skew, "-5", test_pool));

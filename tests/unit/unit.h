@@ -42,5 +42,8 @@ Suite *discovery_suite(void);
 Suite *source_suite(void);
 Suite *tenant_suite(void);
 Suite *dpop_suite(void);
+Suite *breaker_suite(void);
+Suite *lanes_suite(void);
+Suite *htu_suite(void);
 
 #endif
