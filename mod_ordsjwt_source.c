@@ -8,11 +8,12 @@
  * translate_name hook, first of all modules: httpd has walked the
  * <Location> sections by then (so this section's sources are known), and
  * mod_rewrite's and mod_proxy's translate hooks run after it. r->args,
- * r->parsed_uri.query and r->unparsed_uri lose the parameter (the access
- * log's %U%q, CGI's QUERY_STRING and REQUEST_URI, the proxied URL);
- * r->the_request, the request line (%r), keeps it. Sources set in a
- * <Directory> or <Files> section are known only later: they are taken
- * out at authentication, after mod_rewrite's server-level rules.
+ * r->parsed_uri.query, r->unparsed_uri and r->the_request, the request
+ * line, lose the parameter (the access log's %r and %U%q, QUERY_STRING,
+ * and REQUEST_URI, which httpd builds from the request line, for CGI,
+ * FastCGI, SSI and ErrorDocument targets; the proxied URL). Sources set
+ * in a <Directory> or <Files> section are known only later: they are
+ * taken out at authentication, after mod_rewrite's server-level rules.
  */
 #include <string.h>
 
@@ -79,8 +80,23 @@ static void found(request_rec *r, struct ordsjwt_taken *tk, int n,
                                    : "");
 }
 
-/* r's query string is now rest (NULL: none), everywhere httpd keeps it
- * apart from the request line. */
+/* The request line with r's target (unparsed_uri): what REQUEST_URI,
+ * THE_REQUEST and the access log's %r are made of. */
+static void set_request_line(request_rec *r)
+{
+    const char *line = r->the_request
+                       ? ojw_request_line_retarget(r->the_request,
+                                                   r->unparsed_uri, r->pool)
+                       : NULL;
+
+    r->the_request = (char *)(line ? line
+                              : apr_pstrcat(r->pool, r->method, " ",
+                                            r->unparsed_uri, " ",
+                                            r->protocol, NULL));
+}
+
+/* r's query string is now rest (NULL: none), everywhere httpd keeps it:
+ * r->args, the parsed and the unparsed URI, the request line. */
 static void set_query(request_rec *r, const char *rest)
 {
     const char *u = r->unparsed_uri;
@@ -95,6 +111,7 @@ static void set_query(request_rec *r, const char *rest)
                                                      (apr_size_t)(q - u)),
                                       rest ? "?" : "", rest ? rest : "",
                                       frag ? frag : "", NULL);
+        set_request_line(r);
     }
 }
 

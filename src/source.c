@@ -284,3 +284,19 @@ int ojw_cookie_take(const char *header, const char *name, const char **token,
     }
     return n;
 }
+
+const char *ojw_request_line_retarget(const char *line, const char *target,
+                                      apr_pool_t *pool)
+{
+    size_t method = strcspn(line, " \t");
+    const char *start = line + method, *end;
+
+    start += strspn(start, " \t");
+    if (method == 0 || *start == '\0') {
+        return NULL;
+    }
+    end = start + strcspn(start, " \t");
+    return apr_pstrcat(pool, apr_pstrmemdup(pool, line,
+                                            (apr_size_t)(start - line)),
+                       target, end, NULL);
+}

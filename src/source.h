@@ -61,4 +61,12 @@ int ojw_query_take(const char *query, const char *name, const char **token,
 int ojw_cookie_take(const char *header, const char *name, const char **token,
                     const char **rest, apr_pool_t *pool);
 
+/*
+ * The request line line ("METHOD TARGET[ PROTOCOL]", as received) with its
+ * target replaced by target; the method, the protocol and the blanks
+ * between them stay as they were. NULL when line has no target.
+ */
+const char *ojw_request_line_retarget(const char *line, const char *target,
+                                      apr_pool_t *pool);
+
 #endif

@@ -179,6 +179,28 @@ START_TEST(cookie_take)
 }
 END_TEST
 
+/* The request line keeps its method, protocol and blanks; only the
+ * target changes (issue 20, item 3). */
+START_TEST(request_line_retarget)
+{
+    ck_assert_str_eq(ojw_request_line_retarget("GET /a?access_token=T&x=1 "
+                                               "HTTP/1.1", "/a?x=1",
+                                               test_pool),
+                     "GET /a?x=1 HTTP/1.1");
+    ck_assert_str_eq(ojw_request_line_retarget("POST  http://h/a?t=1\tHTTP/"
+                                               "1.0", "http://h/a", test_pool),
+                     "POST  http://h/a\tHTTP/1.0");
+    /* HTTP/0.9: no protocol */
+    ck_assert_str_eq(ojw_request_line_retarget("GET /a?t=1", "/a", test_pool),
+                     "GET /a");
+    ck_assert_ptr_null(ojw_request_line_retarget("GET", "/a", test_pool));
+    ck_assert_ptr_null(ojw_request_line_retarget("GET  ", "/a", test_pool));
+    ck_assert_ptr_null(ojw_request_line_retarget(" /a HTTP/1.1", "/b",
+                                                 test_pool));
+    ck_assert_ptr_null(ojw_request_line_retarget("", "/b", test_pool));
+}
+END_TEST
+
 Suite *source_suite(void)
 {
     Suite *s = suite_create("source");
@@ -192,6 +214,7 @@ Suite *source_suite(void)
     tcase_add_test(tc, query_take);
     tcase_add_test(tc, query_duplicates_and_encodings);
     tcase_add_test(tc, cookie_take);
+    tcase_add_test(tc, request_line_retarget);
     suite_add_tcase(s, tc);
     return s;
 }
