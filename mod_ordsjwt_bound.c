@@ -273,23 +273,6 @@ static apr_status_t replay_remember(request_rec *r, const ojw_dpop_proof_t *p)
 /* ------------------------------------------------------------------ */
 /* the request                                                         */
 
-const char *ordsjwt_dpop_token(request_rec *r, ordsjwt_req_t *rq)
-{
-    const char *h = apr_table_get(r->headers_in,
-                                  (PROXYREQ_PROXY == r->proxyreq)
-                                  ? "Proxy-Authorization" : "Authorization");
-
-    if (h == NULL || strncasecmp(h, "DPoP ", 5) != 0) {
-        return NULL;
-    }
-    h += strspn(h + 5, " ") + 5;
-    if (*h == '\0') {
-        return NULL;
-    }
-    rq->dpop = 1;
-    return h;
-}
-
 /* The URL the client addressed: OrdsJwtDpopBaseUrl, or this server's
  * scheme, name and port, followed by the path as received. */
 static const char *request_url(request_rec *r)

@@ -6,7 +6,9 @@
  * Input: SOURCE "\n" VALUE. SOURCE is parsed as the directive's argument;
  * when it parses, VALUE is searched as that kind of source says. Checks:
  * a token is found exactly when the count is positive, and what is left
- * after taking a query parameter or cookie holds no more of it.
+ * after taking a query parameter or cookie holds no more of it; VALUE as
+ * Authorization, Proxy-Authorization and the source's header through
+ * ojw_found_headers (the DPoP token, stray credentials).
  */
 #include "fuzz.h"
 #include "source.h"
@@ -44,6 +46,34 @@ static void check_take(const ojw_source_t *s, const char *v,
     }
 }
 
+/* The value as Authorization, Proxy-Authorization and the source's own
+ * header, for a reverse and a forward proxy request: a token is found
+ * exactly when counted, DPoP only with one, strays add only beside one. */
+static void check_found(const ojw_source_t *s, const char *v,
+                        apr_pool_t *pool)
+{
+    apr_table_t *t = apr_table_make(pool, 3);
+    const char *where;
+    ojw_found_t f;
+    int forward, n;
+
+    apr_table_add(t, "Authorization", v);
+    apr_table_add(t, "Proxy-Authorization", v);
+    if (s->kind == OJW_SOURCE_HEADER) {
+        apr_table_add(t, s->name, v);
+    }
+    for (forward = 0; forward < 2; forward++) {
+        memset(&f, 0, sizeof(f));
+        ojw_found_headers(&f, s, 1, t, forward, pool);
+        n = ojw_found_tokens(&f, &where, pool);
+        if ((f.count > 0) != (f.token != NULL) || (f.dpop && !f.count)
+            || n != (f.count ? f.count + f.stray : 0)
+            || (n > 0) != (where != NULL)) {
+            abort();
+        }
+    }
+}
+
 static void fuzz_one(const uint8_t *data, size_t size, apr_pool_t *pool)
 {
     const uint8_t *nl = memchr(data, '\n', size);
@@ -56,6 +86,7 @@ static void fuzz_one(const uint8_t *data, size_t size, apr_pool_t *pool)
         return;
     }
     (void)ojw_source_text(&s, pool);
+    check_found(&s, value, pool);
     if (s.kind == OJW_SOURCE_HEADER) {
         check_header(&s, value, pool);
     }

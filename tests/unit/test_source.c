@@ -179,6 +179,148 @@ START_TEST(cookie_take)
 }
 END_TEST
 
+/* The sources of one section, parsed from "a b c". */
+static const ojw_source_t *sources(const char *list, int *n)
+{
+    apr_array_header_t *a = apr_array_make(test_pool, 4,
+                                           sizeof(ojw_source_t));
+    char *words = apr_pstrdup(test_pool, list), *last, *w;
+
+    for (w = apr_strtok(words, " ", &last); w;
+         w = apr_strtok(NULL, " ", &last)) {
+        ck_assert_ptr_null(parse(w, apr_array_push(a)));
+    }
+    *n = a->nelts;
+    return (const ojw_source_t *)a->elts;
+}
+
+/* The tokens a request with headers h ("Name: value" lines) carries for
+ * the sources list; *f what was found. */
+static int tokens_in(const char *list, const char *const *h, int forward,
+                     ojw_found_t *f, const char **where)
+{
+    apr_table_t *t = apr_table_make(test_pool, 4);
+    const ojw_source_t *s;
+    int n;
+
+    for (; *h; h++) {
+        const char *colon = strchr(*h, ':');
+
+        apr_table_add(t, apr_pstrmemdup(test_pool, *h,
+                                        (apr_size_t)(colon - *h)),
+                      colon + 2);
+    }
+    memset(f, 0, sizeof(*f));
+    s = sources(list, &n);
+    ojw_found_headers(f, s, n, t, forward, test_pool);
+    return ojw_found_tokens(f, where, test_pool);
+}
+
+#define HEADERS(...) ((const char *const []){ __VA_ARGS__, NULL })
+
+START_TEST(found_in_headers)
+{
+    ojw_found_t f;
+    const char *where;
+    const char *def = "header=Authorization:Bearer";
+
+    ck_assert_int_eq(tokens_in(def, HEADERS("Authorization: Bearer a"), 0,
+                               &f, &where), 1);
+    ck_assert_str_eq(f.token, "a");
+    ck_assert_int_eq(f.dpop, 0);
+    ck_assert_str_eq(where, "header=Authorization:Bearer");
+    /* the DPoP scheme is a source of its own, whatever the list */
+    ck_assert_int_eq(tokens_in("query=t", HEADERS("Authorization: dpop  a"),
+                               0, &f, &where), 1);
+    ck_assert_str_eq(f.token, "a");
+    ck_assert_int_eq(f.dpop, 1);
+    ck_assert_int_eq(tokens_in(def, HEADERS("Authorization: DPoP a, "
+                                            "Bearer b"), 0, &f, &where), 2);
+    ck_assert_int_eq(tokens_in(def, HEADERS("Authorization: DPoP a",
+                                            "Authorization: DPoP b"), 0, &f,
+                               &where), 2);
+    /* a schemeless source of Authorization never takes the DPoP one */
+    ck_assert_int_eq(tokens_in("header=Authorization",
+                               HEADERS("Authorization: DPoP a"), 0, &f,
+                               &where), 1);
+    ck_assert_int_eq(f.dpop, 1);
+    /* other schemes are no token */
+    ck_assert_int_eq(tokens_in(def, HEADERS("Authorization: Basic Ym9i"), 0,
+                               &f, &where), 0);
+    ck_assert_int_eq(f.stray, 0);
+}
+END_TEST
+
+/* Issue 20, item 4: a Bearer or DPoP credential that no source takes is
+ * a second token beside one, and no token alone. */
+START_TEST(stray_credentials)
+{
+    ojw_found_t f;
+    const char *where;
+
+    ck_assert_int_eq(tokens_in("query=t", HEADERS("Authorization: Bearer x"),
+                               0, &f, &where), 0);
+    ck_assert_int_eq(f.stray, 1);
+    ck_assert_ptr_null(f.token);
+    f.count = 1;                        /* as if the query had one */
+    f.where = "query=t";
+    ck_assert_int_eq(ojw_found_tokens(&f, &where, test_pool), 2);
+    ck_assert_str_eq(where, "query=t, Authorization (not a source)");
+    ck_assert_int_eq(tokens_in("header=X-Api-Token", HEADERS(
+                                   "X-Api-Token: t",
+                                   "Proxy-Authorization: DPoP x"), 0, &f,
+                               &where), 2);
+    ck_assert_int_eq(tokens_in("header=Authorization:Token", HEADERS(
+                                   "Authorization: Token t, Bearer x"), 0,
+                               &f, &where), 2);
+    ck_assert_str_eq(f.token, "t");
+    ck_assert_int_eq(tokens_in("header=X-Api-Token", HEADERS(
+                                   "X-Api-Token: t",
+                                   "Authorization: Basic Ym9i",
+                                   "Proxy-Authorization: Negotiate x"), 0,
+                               &f, &where), 1);
+    /* a forward proxy request: Authorization is the origin server's */
+    ck_assert_int_eq(tokens_in("header=Authorization:Bearer", HEADERS(
+                                   "Proxy-Authorization: Bearer p",
+                                   "Authorization: Bearer origin"), 1, &f,
+                               &where), 1);
+    ck_assert_str_eq(f.token, "p");
+    ck_assert_str_eq(where, "header=Authorization:Bearer");
+    ck_assert_int_eq(tokens_in("query=t", HEADERS(
+                                   "Proxy-Authorization: DPoP p"), 1, &f,
+                               &where), 1);
+    ck_assert_int_eq(f.dpop, 1);
+    ck_assert_str_eq(where, "header=Proxy-Authorization:DPoP");
+}
+END_TEST
+
+START_TEST(found_take_query_and_cookie)
+{
+    ojw_found_t f;
+    const ojw_source_t *s;
+    const char *q = "a=1&access_token=T&b=2", *c = "x=1; jwt=C", *rest;
+    int n;
+
+    memset(&f, 0, sizeof(f));
+    s = sources("query=access_token cookie=jwt header=X", &n);
+    rest = ojw_found_take(&f, s, n, OJW_SOURCE_QUERY, q, test_pool);
+    ck_assert_str_eq(rest, "a=1&b=2");
+    rest = ojw_found_take(&f, s, n, OJW_SOURCE_COOKIE, c, test_pool);
+    ck_assert_str_eq(rest, "x=1");
+    ck_assert_int_eq(f.count, 2);
+    ck_assert_str_eq(f.token, "T");
+    ck_assert_str_eq(f.where, "query=access_token, cookie=jwt");
+    /* nothing there: the value itself comes back; all gone: NULL */
+    ck_assert_ptr_eq(ojw_found_take(&f, s, n, OJW_SOURCE_QUERY, c,
+                                    test_pool), c);
+    ck_assert_ptr_null(ojw_found_take(&f, s, n, OJW_SOURCE_QUERY, NULL,
+                                      test_pool));
+    ck_assert_ptr_null(ojw_found_take(&f, s, n, OJW_SOURCE_QUERY,
+                                      "access_token=x", test_pool));
+    ck_assert_int_eq(f.count, 3);
+}
+END_TEST
+
 /* The request line keeps its method, protocol and blanks; only the
  * target changes (issue 20, item 3). */
 START_TEST(request_line_retarget)
@@ -215,6 +357,9 @@ Suite *source_suite(void)
     tcase_add_test(tc, query_duplicates_and_encodings);
     tcase_add_test(tc, cookie_take);
     tcase_add_test(tc, request_line_retarget);
+    tcase_add_test(tc, found_in_headers);
+    tcase_add_test(tc, stray_credentials);
+    tcase_add_test(tc, found_take_query_and_cookie);
     suite_add_tcase(s, tc);
     return s;
 }
