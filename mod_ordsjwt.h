@@ -22,7 +22,9 @@
  *                          bound tokens, the DPoP replay store (socache)
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
- * reused. The next free id is ORDSJWT00082.
+ * reused. The next free id is ORDSJWT00082 (ORDSJWT00100 to 00119 are
+ * given to the token sources, mod_ordsjwt_source.c and _authn.c; the next
+ * free one there is ORDSJWT00102).
  *
  * Token-derived text (kid, iss, sub, details) is logged as is: httpd 2.4
  * escapes control characters and backslashes in error log messages.

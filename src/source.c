@@ -3,6 +3,7 @@
  * (see source.h). */
 #include <string.h>
 #include <apr_strings.h>
+#include "b64url.h"
 #include "source.h"
 
 /* RFC 7230 tchar. */
@@ -440,6 +441,35 @@ int ojw_found_tokens(const ojw_found_t *f, const char **where,
     }
     *where = apr_pstrcat(pool, f->where, ", ", f->stray_where, NULL);
     return f->count + f->stray;
+}
+
+/* ------------------------------------------------------------------ */
+/* Basic credentials                                                   */
+
+int ojw_source_looks_like_jose(const char *s, apr_pool_t *pool)
+{
+    const char *dot = strchr(s, '.');
+    unsigned char *head;
+    size_t len;
+
+    if (dot == NULL || strchr(dot + 1, '.') == NULL
+        || ojw_b64url_decode(pool, s, (size_t)(dot - s), &head, &len) != 0) {
+        return 0;
+    }
+    head += strspn((const char *)head, " \t\r\n");   /* JSON blanks */
+    return *head == '{';
+}
+
+ojw_basic_t ojw_basic_credential(const char *user, const char *password,
+                                 apr_pool_t *pool)
+{
+    if (!ojw_source_looks_like_jose(user, pool)) {
+        return OJW_BASIC_AS_SENT;
+    }
+    if (*password == '\0' || strcmp(password, OJW_BASIC_TOKEN_WORD) == 0) {
+        return OJW_BASIC_USER_TOKEN;
+    }
+    return OJW_BASIC_REFUSED;
 }
 
 const char *ojw_request_line_retarget(const char *line, const char *target,

@@ -114,6 +114,30 @@ int ojw_found_tokens(const ojw_found_t *f, const char **where,
 const char *ojw_source_header_name(const ojw_source_t *src,
                                    int forward_proxy);
 
+/* ------------------------------------------------------------------ */
+/* Basic credentials (AuthBasicProvider ords-jwt)                      */
+
+/* The password GitHub-style clients send when the token is the user
+ * name (as https://TOKEN:x-oauth-basic@host/). */
+#define OJW_BASIC_TOKEN_WORD    "x-oauth-basic"
+
+typedef enum {
+    OJW_BASIC_AS_SENT,      /* the user name is no token */
+    OJW_BASIC_USER_TOKEN,   /* the user name is the token, the password
+                             * empty or OJW_BASIC_TOKEN_WORD */
+    OJW_BASIC_REFUSED       /* the user name is a token, the password
+                             * something else */
+} ojw_basic_t;
+
+/* 1 when s looks like a compact JWS or JWE: at least three segments, the
+ * first canonical base64url of a JSON object. */
+int ojw_source_looks_like_jose(const char *s, apr_pool_t *pool);
+
+/* What a Basic user name and password (as decoded) carry: a user name
+ * that looks like a token is never a user name. */
+ojw_basic_t ojw_basic_credential(const char *user, const char *password,
+                                 apr_pool_t *pool);
+
 /*
  * The request line line ("METHOD TARGET[ PROTOCOL]", as received) with its
  * target replaced by target; the method, the protocol and the blanks

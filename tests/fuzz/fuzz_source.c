@@ -8,7 +8,8 @@
  * a token is found exactly when the count is positive, and what is left
  * after taking a query parameter or cookie holds no more of it; VALUE as
  * Authorization, Proxy-Authorization and the source's header through
- * ojw_found_headers (the DPoP token, stray credentials).
+ * ojw_found_headers (the DPoP token, stray credentials); VALUE as a Basic
+ * user name.
  */
 #include "fuzz.h"
 #include "source.h"
@@ -87,6 +88,10 @@ static void fuzz_one(const uint8_t *data, size_t size, apr_pool_t *pool)
     }
     (void)ojw_source_text(&s, pool);
     check_found(&s, value, pool);
+    if ((ojw_basic_credential(value, "", pool) == OJW_BASIC_USER_TOKEN)
+        != ojw_source_looks_like_jose(value, pool)) {
+        abort();    /* a Basic user name: a token exactly when it looks so */
+    }
     if (s.kind == OJW_SOURCE_HEADER) {
         check_header(&s, value, pool);
     }

@@ -321,6 +321,38 @@ START_TEST(found_take_query_and_cookie)
 }
 END_TEST
 
+/* Issue 20, item 5: a token as the Basic user name. */
+START_TEST(basic_user_name_token)
+{
+    const char *jws = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+
+    ck_assert_int_eq(ojw_basic_credential(jws, "", test_pool),
+                     OJW_BASIC_USER_TOKEN);
+    ck_assert_int_eq(ojw_basic_credential(jws, "x-oauth-basic", test_pool),
+                     OJW_BASIC_USER_TOKEN);
+    ck_assert_int_eq(ojw_basic_credential(jws, "X-OAuth-Basic", test_pool),
+                     OJW_BASIC_REFUSED);
+    ck_assert_int_eq(ojw_basic_credential(jws, "secret", test_pool),
+                     OJW_BASIC_REFUSED);
+    /* a JWE (five segments), a header with blanks, an empty signature */
+    ck_assert(ojw_source_looks_like_jose("eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d",
+                                         test_pool));
+    ck_assert(ojw_source_looks_like_jose("IHsgfQ.e30.", test_pool));
+    /* user names */
+    ck_assert_int_eq(ojw_basic_credential("bob", "", test_pool),
+                     OJW_BASIC_AS_SENT);
+    ck_assert_int_eq(ojw_basic_credential("j.r.r", "", test_pool),
+                     OJW_BASIC_AS_SENT);
+    ck_assert_int_eq(ojw_basic_credential("", "", test_pool),
+                     OJW_BASIC_AS_SENT);
+    ck_assert(!ojw_source_looks_like_jose("eyJhbGciOiJSUzI1NiJ9.e30",
+                                          test_pool));
+    ck_assert(!ojw_source_looks_like_jose("W10.e30.x", test_pool)); /* [] */
+    ck_assert(!ojw_source_looks_like_jose("eyJ=.e30.x", test_pool));
+    ck_assert(!ojw_source_looks_like_jose("..", test_pool));
+}
+END_TEST
+
 /* The request line keeps its method, protocol and blanks; only the
  * target changes (issue 20, item 3). */
 START_TEST(request_line_retarget)
@@ -360,6 +392,7 @@ Suite *source_suite(void)
     tcase_add_test(tc, found_in_headers);
     tcase_add_test(tc, stray_credentials);
     tcase_add_test(tc, found_take_query_and_cookie);
+    tcase_add_test(tc, basic_user_name_token);
     suite_add_tcase(s, tc);
     return s;
 }
