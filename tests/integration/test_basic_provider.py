@@ -13,7 +13,7 @@ import time
 import pytest
 
 import sites
-from helpers import Client, EchoBackend
+from helpers import Client, EchoBackend, read_file, wait_log
 from httpd_instance import Httpd, bad_lines
 from tokens import claims, mint, now
 
@@ -231,16 +231,9 @@ def basic_user(client, path, token, password):
     return client.get(path, authorization="Basic " + cred)
 
 
-def user_log(client, wanted, timeout=5.0):
+def user_log(client, wanted):
     """The %u log once it holds wanted."""
-    path = os.path.join(client.httpd.dir, USER_LOG)
-    deadline = time.time() + timeout
-    while True:
-        with open(path) as f:
-            text = f.read()
-        if wanted in text or time.time() > deadline:
-            return text
-        time.sleep(0.05)
+    return wait_log(read_file(os.path.join(client.httpd.dir, USER_LOG)), wanted)
 
 
 def assert_not_in(text, token, where):

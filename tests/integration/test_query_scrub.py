@@ -11,13 +11,13 @@ Event and prefork."""
 import json
 import os
 import socket
-import time
 
 import pytest
 
 import sites
 from fcgi_responder import FcgiResponder
-from httpd_instance import Httpd, bad_lines
+from helpers import assert_log_clean, read_file, wait_log
+from httpd_instance import Httpd
 from tokens import claims, mint
 
 MODS = "/usr/lib/apache2/modules"
@@ -127,17 +127,11 @@ class Raw:
             body = _unchunk(body)
         return status, body.decode("latin-1")
 
-    def combined_log(self, wanted, timeout=5.0):
+    def combined_log(self, wanted):
         """The access log once it holds wanted (mod_log_config writes it
         just after the response)."""
-        path = os.path.join(self.httpd.dir, COMBINED)
-        deadline = time.time() + timeout
-        while True:
-            with open(path) as f:
-                text = f.read()
-            if wanted in text or time.time() > deadline:
-                return text
-            time.sleep(0.05)
+        return wait_log(read_file(os.path.join(self.httpd.dir, COMBINED)),
+                        wanted)
 
 
 def _unchunk(body):
@@ -157,11 +151,7 @@ def raw(srv):
     client = Raw(srv)
     offset = srv.log_offset()
     yield client
-    log = srv.read_log(offset)
-    bad = bad_lines(log, client.acknowledged)
-    assert not bad, "unexpected lines in the error log:\n" + "\n".join(bad)
-    for t in client.tokens:
-        assert t.split(".")[2] not in log, "a token was logged"
+    assert_log_clean(srv, offset, client.acknowledged, client.tokens)
 
 
 def env_of(text):

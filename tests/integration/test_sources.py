@@ -15,8 +15,9 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from helpers import EchoBackend, assert_challenge, assert_invalid_token, assert_no_token
-from httpd_instance import Httpd, bad_lines
+from helpers import EchoBackend, assert_challenge, assert_invalid_token, \
+    assert_log_clean, assert_no_token
+from httpd_instance import Httpd
 import sites
 from tokens import ISSUER, claims, mint
 
@@ -107,11 +108,7 @@ def sc(srv):
     client = Cl(srv)
     offset = srv.log_offset()
     yield client
-    log = srv.read_log(offset)
-    bad = bad_lines(log, client.acknowledged)
-    assert not bad, "unexpected lines in the error log:\n" + "\n".join(bad)
-    for t in client.tokens:
-        assert t.split(".")[2] not in log, "a token was logged"
+    assert_log_clean(srv, offset, client.acknowledged, client.tokens)
 
 
 @pytest.fixture
