@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from httpd_instance import Httpd, bad_lines
+from httpd_instance import Httpd, bad_lines, sanitizer_runtime
 from sites import ca, location, profile, site
 from test_token_cache import ONE_CHILD
 from tokens import claims, now, raw_token
@@ -75,6 +75,10 @@ def test_memory_flat_once_the_cache_is_full(load, keys):
             marks[i + 1] = rss_kib(pid)
     conn.close()
     assert load.access_pids() == {pid}, "another child served"
+    bad = bad_lines(load.read_log(offset), ("AH00161",))
+    assert not bad, "\n".join(bad)
+    if sanitizer_runtime(load.module):
+        return      # ASan keeps freed memory in quarantine: RSS says nothing
     half, end = marks[N // 2], marks[N]
     print("RSS of the child: %d KiB at start, then %s" % (start, ", ".join(
         "%d KiB after %d tokens" % (marks[m], m) for m in MARKS)))
@@ -83,5 +87,3 @@ def test_memory_flat_once_the_cache_is_full(load, keys):
     assert end - half < 1024, marks
     # the whole cache: about 2 KB per entry (README), with slack
     assert end - start < CACHE * 4 + 4096, (start, marks)
-    bad = bad_lines(load.read_log(offset), ("AH00161",))
-    assert not bad, "\n".join(bad)
