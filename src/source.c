@@ -129,26 +129,6 @@ static const char *element_token(const char *e, size_t len,
     return len ? apr_pstrmemdup(pool, e, len) : NULL;
 }
 
-int ojw_source_header_tokens(const char *value, const char *scheme,
-                             const char **token, apr_pool_t *pool)
-{
-    const char *e = value, *t;
-    size_t len;
-    int n = 0;
-
-    *token = NULL;
-    while (e) {
-        const char *comma = strchr(e, ',');
-
-        len = comma ? (size_t)(comma - e) : strlen(e);
-        if ((t = element_token(e, len, scheme, pool)) != NULL && n++ == 0) {
-            *token = t;
-        }
-        e = comma ? comma + 1 : NULL;
-    }
-    return n;
-}
-
 static int hexval(int c)
 {
     if (c >= '0' && c <= '9') {

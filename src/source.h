@@ -34,15 +34,6 @@ const char *ojw_source_parse(ojw_source_t *src, const char *arg,
 const char *ojw_source_text(const ojw_source_t *src, apr_pool_t *pool);
 
 /*
- * Tokens in one header value (a header sent twice arrives as one value
- * joined by ","): every comma-separated element that is scheme (case
- * insensitive) + 1*SP + a non-empty credential, or, with scheme NULL, a
- * non-empty element. Returns how many; *token: the first, or NULL.
- */
-int ojw_source_header_tokens(const char *value, const char *scheme,
-                             const char **token, apr_pool_t *pool);
-
-/*
  * Takes parameter name out of query (the part after "?", without "#"):
  * returns how many times it occurs (a name compared after
  * percent-decoding; "name" without "=" counts, with an empty value).
