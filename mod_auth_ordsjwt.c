@@ -582,9 +582,9 @@ static int ambiguous(request_rec *r, ordsjwt_req_t *rq, int n,
 
 static int check_authn(request_rec *r)
 {
-    const char *compact, *where, *dpop;
+    const char *compact, *where;
     ordsjwt_req_t *rq;
-    int rc, n;
+    int rc, n, dpop;
 
     if (!bearer_section(r)) {
         return DECLINED;
@@ -595,18 +595,11 @@ static int check_authn(request_rec *r)
                       ORDSJWT_AUTH_TYPE, r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    n = ordsjwt_find_token(r, &compact, &where);
-    if ((dpop = ordsjwt_dpop_token(r, rq)) != NULL) {
-        if (n > 0) {    /* a DPoP token beside a token of another source */
-            return ambiguous(r, rq, n + 1, apr_pstrcat(r->pool, where,
-                             ", Authorization: DPoP", NULL));
-        }
-        compact = dpop;
-        n = 1;
-    }
-    if (n > 1) {
+    n = ordsjwt_find_token(r, &compact, &where, &dpop);
+    if (n > 1) {        /* the Bearer challenge says invalid_request */
         return ambiguous(r, rq, n, where);
     }
+    rq->dpop = dpop;
     if (n == 0) {
         ordsjwt_count(rq->profile, OJW_ERR_TOKEN_MISSING);
         rq->outcome = ojw_reason_name(OJW_ERR_TOKEN_MISSING);

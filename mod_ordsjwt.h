@@ -24,8 +24,8 @@
  *   mod_ordsjwt_htu.c      the URL a DPoP proof's htu is compared with
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
- * reused. The next free id is ORDSJWT00086 (ranges 00100-00189 were given
- * to parallel branches; the next free there is ORDSJWT00171).
+ * reused. The next free id is ORDSJWT00086 (ranges 00100-00199 were given
+ * to parallel branches; next free there: 00102, 00171).
  *
  * Token-derived text (kid, iss, sub, details) is logged as is: httpd 2.4
  * escapes control characters and backslashes in error log messages.
@@ -255,11 +255,12 @@ int ordsjwt_status_handler(request_rec *r);                 /* _status.c */
 /* translate_name hook: takes query parameter and cookie tokens out of
  * the request before mod_rewrite, mod_proxy and the backend see it. */
 int ordsjwt_take_sources(request_rec *r);
-/* The tokens the request carries in the section's sources: how many;
- * *compact the first (NULL when none); *where the sources that had one
- * (for the log; never the token). */
+/* The tokens the request carries in the section's sources, its DPoP
+ * token and, beside a token, stray Bearer/DPoP credentials (src/source.h):
+ * how many; *compact the first (NULL when none); *where the sources that
+ * had one (for the log; never the token); *dpop: it came as DPoP. */
 int ordsjwt_find_token(request_rec *r, const char **compact,
-                       const char **where);
+                       const char **where, int *dpop);
 /* force_authn hook: OrdsJwtAnonymous. */
 int ordsjwt_force_authn(request_rec *r);
 /* Removes the header sources from what the backend gets. */
@@ -286,8 +287,6 @@ const char *ordsjwt_cmd_replay_cache(cmd_parms *cmd, void *dconf,
  * Retry-After: *retry_after. */
 apr_status_t ordsjwt_replay_remember(request_rec *r, const unsigned char *key,
                                      long long expires, int *retry_after);
-/* The token of "Authorization: DPoP <token>" (rq->dpop set), or NULL. */
-const char *ordsjwt_dpop_token(request_rec *r, ordsjwt_req_t *rq);
 /* The binding of a token whose signature and claims hold (also when it
  * comes from the token cache): cnf, the profile's dpop=/mtls=, the DPoP
  * proof and its jti, the client certificate. OK, HTTP_UNAUTHORIZED

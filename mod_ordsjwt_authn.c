@@ -11,6 +11,13 @@
  * request granted by another provider (a password file, a cache hit) has
  * no token claims, so Require ords-* denies it.
  *
+ * A token sent as the Basic user name (GitHub-style clients) never
+ * reaches mod_auth_basic as a user name, which it would log (AH01617,
+ * AH01618) and keep as r->user (%u): a check_authn hook that runs before
+ * mod_auth_basic's moves it to the password when the password is empty
+ * or x-oauth-basic, and refuses the request with its own line otherwise
+ * (src/source.c decides which).
+ *
  * Where httpd's headers have the bearer-token (autht) provider group
  * (httpd 2.5/trunk, mod_auth_bearer), "ords-jwt" is registered there too.
  */
@@ -20,12 +27,14 @@
 #include "http_config.h"
 #include "http_core.h"
 #include "http_log.h"
+#include "http_protocol.h"
 #include "http_request.h"
 #include "mod_auth.h"
 
 #include <apr_strings.h>
 
 #include "mod_ordsjwt.h"
+#include "source.h"
 
 APLOG_USE_MODULE(auth_ordsjwt);
 
@@ -72,6 +81,65 @@ static authn_status check_password(request_rec *r, const char *user,
     return AUTH_GENERAL_ERROR;
 }
 
+/* The Basic credentials header of r, as mod_auth_basic reads it. */
+static const char *basic_header(request_rec *r)
+{
+    return PROXYREQ_PROXY == r->proxyreq ? "Proxy-Authorization"
+                                         : "Authorization";
+}
+
+/* Refuses a token sent as the user name with another password: 401 with
+ * mod_auth_basic's challenge, logged without the token. */
+static int refuse_user_token(request_rec *r)
+{
+    ordsjwt_count(NULL, OJW_ERR_USER_MISMATCH);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00101: request "
+                  "refused (%s): a token was sent as the Basic user name "
+                  "with a password other than empty or \"%s\" (neither is "
+                  "logged); hint: send the token as the password with an "
+                  "empty user name", ojw_reason_name(OJW_ERR_USER_MISMATCH),
+                  OJW_BASIC_TOKEN_WORD);
+    ap_note_auth_failure(r);
+    return HTTP_UNAUTHORIZED;
+}
+
+/*
+ * check_authn, before mod_auth_basic's, for AuthType Basic: the Basic
+ * user name is parsed as mod_auth_basic does (scheme word, blanks,
+ * lenient base64, up to the first ":"); a token there becomes the
+ * password of an empty user name, or the request is refused. Every other
+ * request is left to mod_auth_basic as it is.
+ */
+static int basic_user_token(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+    const char *line = apr_table_get(r->headers_in, basic_header(r));
+    const char *decoded, *user;
+
+    if (type == NULL || strcasecmp(type, "Basic") != 0 || line == NULL
+        || strcasecmp(ap_getword(r->pool, &line, ' '), "Basic") != 0) {
+        return DECLINED;
+    }
+    line += strspn(line, " \t");
+    decoded = ap_pbase64decode(r->pool, line);
+    user = ap_getword_nulls(r->pool, &decoded, ':');
+    switch (ojw_basic_credential(user, decoded, r->pool)) {
+    case OJW_BASIC_USER_TOKEN:
+        apr_table_setn(r->headers_in, basic_header(r),
+                       apr_pstrcat(r->pool, "Basic ", ap_pbase64encode(
+                                   r->pool, apr_pstrcat(r->pool, ":", user,
+                                                        NULL)), NULL));
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00100: the "
+                      "token came as the Basic user name: checked as the "
+                      "password of an empty user name");
+        return DECLINED;
+    case OJW_BASIC_REFUSED:
+        return refuse_user_token(r);
+    default:
+        return DECLINED;
+    }
+}
+
 static const authn_provider authn_ordsjwt_provider = {
     &check_password,
     NULL,                       /* no Digest: the token is not a secret the
@@ -103,6 +171,10 @@ static const autht_provider autht_ordsjwt_provider = {
 
 void ordsjwt_authn_register(apr_pool_t *p)
 {
+    static const char *const before[] = { "mod_auth_basic.c", NULL };
+
+    ap_hook_check_authn(basic_user_token, NULL, before, APR_HOOK_FIRST,
+                        AP_AUTH_INTERNAL_PER_CONF);
     ap_register_auth_provider(p, AUTHN_PROVIDER_GROUP, PROVIDER_NAME,
                               AUTHN_PROVIDER_VERSION,
                               &authn_ordsjwt_provider,

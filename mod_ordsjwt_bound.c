@@ -74,23 +74,6 @@ static int bound_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 /* ------------------------------------------------------------------ */
 /* the request                                                         */
 
-const char *ordsjwt_dpop_token(request_rec *r, ordsjwt_req_t *rq)
-{
-    const char *h = apr_table_get(r->headers_in,
-                                  (PROXYREQ_PROXY == r->proxyreq)
-                                  ? "Proxy-Authorization" : "Authorization");
-
-    if (h == NULL || strncasecmp(h, "DPoP ", 5) != 0) {
-        return NULL;
-    }
-    h += strspn(h + 5, " ") + 5;
-    if (*h == '\0') {
-        return NULL;
-    }
-    rq->dpop = 1;
-    return h;
-}
-
 static int refuse_binding(request_rec *r, ordsjwt_req_t *rq,
                           const ojw_error_t *err)
 {

@@ -8,11 +8,12 @@
  * translate_name hook, first of all modules: httpd has walked the
  * <Location> sections by then (so this section's sources are known), and
  * mod_rewrite's and mod_proxy's translate hooks run after it. r->args,
- * r->parsed_uri.query and r->unparsed_uri lose the parameter (the access
- * log's %U%q, CGI's QUERY_STRING and REQUEST_URI, the proxied URL);
- * r->the_request, the request line (%r), keeps it. Sources set in a
- * <Directory> or <Files> section are known only later: they are taken
- * out at authentication, after mod_rewrite's server-level rules.
+ * r->parsed_uri.query, r->unparsed_uri and r->the_request, the request
+ * line, lose the parameter (the access log's %r and %U%q, QUERY_STRING,
+ * and REQUEST_URI, which httpd builds from the request line, for CGI,
+ * FastCGI, SSI and ErrorDocument targets; the proxied URL). Sources set
+ * in a <Directory> or <Files> section are known only later: they are
+ * taken out at authentication, after mod_rewrite's server-level rules.
  */
 #include <string.h>
 
@@ -33,9 +34,7 @@ APLOG_USE_MODULE(auth_ordsjwt);
 struct ordsjwt_taken {
     int removable_done;
     const apr_array_header_t *done_for; /* the sources taken out */
-    int count;              /* tokens found in all sources */
-    const char *token;      /* the first one */
-    const char *where;      /* the sources that had one, for the log */
+    ojw_found_t found;
 };
 
 static const ojw_source_t default_source = {
@@ -62,25 +61,23 @@ static const ojw_source_t *sources_of(request_rec *r, int *n)
     return (const ojw_source_t *)dc->sources->elts;
 }
 
-static void found(request_rec *r, struct ordsjwt_taken *tk, int n,
-                  const char *token, const ojw_source_t *src)
+/* The request line with r's target (unparsed_uri): what REQUEST_URI,
+ * THE_REQUEST and the access log's %r are made of. */
+static void set_request_line(request_rec *r)
 {
-    if (n <= 0) {
-        return;
-    }
-    if (tk->count == 0) {
-        tk->token = token;
-    }
-    tk->count += n;
-    tk->where = apr_psprintf(r->pool, "%s%s%s%s", tk->where ? tk->where : "",
-                             tk->where ? ", " : "",
-                             ojw_source_text(src, r->pool),
-                             n > 1 ? apr_psprintf(r->pool, " (%d times)", n)
-                                   : "");
+    const char *line = r->the_request
+                       ? ojw_request_line_retarget(r->the_request,
+                                                   r->unparsed_uri, r->pool)
+                       : NULL;
+
+    r->the_request = (char *)(line ? line
+                              : apr_pstrcat(r->pool, r->method, " ",
+                                            r->unparsed_uri, " ",
+                                            r->protocol, NULL));
 }
 
-/* r's query string is now rest (NULL: none), everywhere httpd keeps it
- * apart from the request line. */
+/* r's query string is now rest (NULL: none), everywhere httpd keeps it:
+ * r->args, the parsed and the unparsed URI, the request line. */
 static void set_query(request_rec *r, const char *rest)
 {
     const char *u = r->unparsed_uri;
@@ -95,44 +92,17 @@ static void set_query(request_rec *r, const char *rest)
                                                      (apr_size_t)(q - u)),
                                       rest ? "?" : "", rest ? rest : "",
                                       frag ? frag : "", NULL);
+        set_request_line(r);
     }
 }
 
-static void take_query(request_rec *r, const ojw_source_t *src,
-                       struct ordsjwt_taken *tk)
+static void set_cookie(request_rec *r, const char *rest)
 {
-    const char *token, *rest;
-    int n;
-
-    if (r->args == NULL) {
-        return;
+    if (rest) {
+        apr_table_setn(r->headers_in, "Cookie", rest);
     }
-    n = ojw_query_take(r->args, src->name, &token, &rest, r->pool);
-    if (n > 0) {
-        set_query(r, rest);
-        found(r, tk, n, token, src);
-    }
-}
-
-static void take_cookie(request_rec *r, const ojw_source_t *src,
-                        struct ordsjwt_taken *tk)
-{
-    const char *h = apr_table_get(r->headers_in, "Cookie");
-    const char *token, *rest;
-    int n;
-
-    if (h == NULL) {
-        return;
-    }
-    n = ojw_cookie_take(h, src->name, &token, &rest, r->pool);
-    if (n > 0) {
-        if (rest) {
-            apr_table_setn(r->headers_in, "Cookie", rest);
-        }
-        else {
-            apr_table_unset(r->headers_in, "Cookie");
-        }
-        found(r, tk, n, token, src);
+    else {
+        apr_table_unset(r->headers_in, "Cookie");
     }
 }
 
@@ -155,8 +125,9 @@ static struct ordsjwt_taken *take_removable(request_rec *r)
 {
     struct ordsjwt_taken *tk = taken_of(r);
     const apr_array_header_t *now = ordsjwt_dir_conf(r)->sources;
+    const char *cookie = apr_table_get(r->headers_in, "Cookie"), *rest;
     const ojw_source_t *s;
-    int i, n;
+    int n;
 
     /* again when the section that authenticates (walked after
      * translate_name: <Directory>, <Files>) lists other sources than
@@ -166,13 +137,16 @@ static struct ordsjwt_taken *take_removable(request_rec *r)
     }
     tk->removable_done = 1;
     tk->done_for = now;
-    for (s = sources_of(r, &n), i = 0; i < n; i++) {
-        if (s[i].kind == OJW_SOURCE_QUERY) {
-            take_query(r, &s[i], tk);
-        }
-        else if (s[i].kind == OJW_SOURCE_COOKIE) {
-            take_cookie(r, &s[i], tk);
-        }
+    s = sources_of(r, &n);
+    rest = ojw_found_take(&tk->found, s, n, OJW_SOURCE_QUERY, r->args,
+                          r->pool);
+    if (rest != r->args) {
+        set_query(r, rest);
+    }
+    rest = ojw_found_take(&tk->found, s, n, OJW_SOURCE_COOKIE, cookie,
+                          r->pool);
+    if (rest != cookie) {
+        set_cookie(r, rest);
     }
     return tk;
 }
@@ -185,73 +159,36 @@ int ordsjwt_take_sources(request_rec *r)
     return DECLINED;
 }
 
-/* The header a source names: Authorization is Proxy-Authorization in a
- * forward proxy request (RFC 7235). */
-static const char *header_name(request_rec *r, const ojw_source_t *src)
-{
-    if (PROXYREQ_PROXY == r->proxyreq
-        && strcasecmp(src->name, "Authorization") == 0) {
-        return "Proxy-Authorization";
-    }
-    return src->name;
-}
-
-typedef struct {
-    request_rec *r;
-    const ojw_source_t *src;
-    struct ordsjwt_taken *tk;
-} header_visit_t;
-
-/* Every field of the header counts: a header sent twice may be kept as
- * two entries or joined by ",". */
-static int visit_header(void *baton, const char *key, const char *value)
-{
-    header_visit_t *v = baton;
-    const char *token;
-    int n = ojw_source_header_tokens(value, v->src->scheme, &token,
-                                     v->r->pool);
-
-    (void)key;
-    found(v->r, v->tk, n, token, v->src);
-    return 1;
-}
-
 int ordsjwt_find_token(request_rec *r, const char **compact,
-                       const char **where)
+                       const char **where, int *dpop)
 {
-    struct ordsjwt_taken tk = *take_removable(r);
+    ojw_found_t f = take_removable(r)->found;
     const ojw_source_t *s;
-    header_visit_t v;
-    int i, n;
+    int n;
 
-    for (s = sources_of(r, &n), i = 0; i < n; i++) {
-        if (s[i].kind == OJW_SOURCE_HEADER) {
-            v.r = r;
-            v.src = &s[i];
-            v.tk = &tk;
-            apr_table_do(visit_header, &v, r->headers_in,
-                         header_name(r, &s[i]), NULL);
-        }
-    }
-    *compact = tk.token;
-    *where = tk.where;
-    return tk.count;
+    s = sources_of(r, &n);
+    ojw_found_headers(&f, s, n, r->headers_in, PROXYREQ_PROXY == r->proxyreq,
+                      r->pool);
+    *compact = f.token;
+    *dpop = f.dpop;
+    return ojw_found_tokens(&f, where, r->pool);
 }
 
 /* OrdsJwtAnonymous On: httpd asks this hook only when Require let the
  * request in without a user. A request that carries a token is
  * authenticated all the same (a bad token is refused, a good one gives
- * the user and claims); one without goes on with no user. Off: httpd's
- * own rule, as before (authentication when Require needs a user). */
+ * the user and claims, two tokens are a bad request); one without goes
+ * on with no user. Off: httpd's own rule, as before (authentication when
+ * Require needs a user). */
 int ordsjwt_force_authn(request_rec *r)
 {
     const char *compact, *where;
+    int dpop;
 
     if (!ords_jwt_section(r) || ordsjwt_dir_conf(r)->anonymous != 1) {
         return DECLINED;
     }
-    if (ordsjwt_find_token(r, &compact, &where) > 0
-        || ordsjwt_dpop_token(r, ordsjwt_req(r)) != NULL) {
+    if (ordsjwt_find_token(r, &compact, &where, &dpop) > 0) {
         return OK;
     }
     ordsjwt_req(r)->outcome = "anonymous";
@@ -268,7 +205,9 @@ void ordsjwt_unforward_sources(request_rec *r)
 
     for (s = sources_of(r, &n), i = 0; i < n; i++) {
         if (s[i].kind == OJW_SOURCE_HEADER) {
-            apr_table_unset(r->headers_in, header_name(r, &s[i]));
+            apr_table_unset(r->headers_in,
+                            ojw_source_header_name(&s[i], PROXYREQ_PROXY
+                                                          == r->proxyreq));
         }
     }
 }

@@ -227,6 +227,7 @@ typedef struct {
     const char *jwks_uri;       /* discovery: recorded with the doc, else NULL */
     long long discovered_at;
     long fresh_cap;             /* the discovery document's freshness, or -1 */
+    long timeout_ms;            /* what is left of the fetch timeout, or 0 */
 } source_t;
 
 static void fetch_failed(ojw_keys_t *k, int slot, const source_t *src,
@@ -313,6 +314,9 @@ static void fetch_source(ojw_keys_t *k, int slot, const source_t *src,
 
     memset(&res, 0, sizeof(res));
     opts.if_none_match = etag_for(k, slot, src, tmp);
+    if (src->timeout_ms > 0) {
+        opts.timeout_ms = src->timeout_ms;
+    }
     if (k->env.fetch(k->env.baton, src->url, &opts, &res, tmp)
         != APR_SUCCESS) {
         fetch_failed(k, slot, src, &res, res.error, have_doc, ctx);
@@ -357,6 +361,7 @@ static int discover(ojw_keys_t *k, int slot, const char *issuer,
     const char *hint, *cause;
     char errbuf[1024];
     apr_status_t rv;
+    long long started = now_ms(k);
 
     memset(&res, 0, sizeof(res));
     opts.if_none_match = NULL;
@@ -377,6 +382,11 @@ static int discover(ojw_keys_t *k, int slot, const char *issuer,
     }
     src->url = src->jwks_uri = d.jwks_uri;
     src->discovered_at = now_ms(k);
+    /* the document and the keys share one fetch timeout */
+    src->timeout_ms = k->fetch.timeout_ms - (src->discovered_at - started);
+    if (src->timeout_ms < 1) {
+        src->timeout_ms = 1;
+    }
     src->fresh_cap = ojw_fresh_for(res.max_age, &k->policy);
     ev.jwks_uri = d.jwks_uri;
     report(k, ctx, &ev);
@@ -388,7 +398,7 @@ static int discover(ojw_keys_t *k, int slot, const char *issuer,
 static void fetch_slot(ojw_keys_t *k, int slot, int have_doc, apr_pool_t *p,
                        void *ctx)
 {
-    source_t src = { k->urls[slot], NULL, 0, -1 };
+    source_t src = { k->urls[slot], NULL, 0, -1, 0 };
     char issuer[OJW_URL_MAX];
     apr_pool_t *tmp;
 

@@ -3,6 +3,7 @@
  * (see source.h). */
 #include <string.h>
 #include <apr_strings.h>
+#include "b64url.h"
 #include "source.h"
 
 /* RFC 7230 tchar. */
@@ -126,26 +127,6 @@ static const char *element_token(const char *e, size_t len,
         }
     }
     return len ? apr_pstrmemdup(pool, e, len) : NULL;
-}
-
-int ojw_source_header_tokens(const char *value, const char *scheme,
-                             const char **token, apr_pool_t *pool)
-{
-    const char *e = value, *t;
-    size_t len;
-    int n = 0;
-
-    *token = NULL;
-    while (e) {
-        const char *comma = strchr(e, ',');
-
-        len = comma ? (size_t)(comma - e) : strlen(e);
-        if ((t = element_token(e, len, scheme, pool)) != NULL && n++ == 0) {
-            *token = t;
-        }
-        e = comma ? comma + 1 : NULL;
-    }
-    return n;
 }
 
 static int hexval(int c)
@@ -283,4 +264,206 @@ int ojw_cookie_take(const char *header, const char *name, const char **token,
         c = *end ? end + 1 : NULL;
     }
     return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* where the request's token comes from                                */
+
+#define SCHEME_BEARER   "Bearer"
+#define SCHEME_DPOP     "DPoP"
+
+/* Counts n tokens (the first: token) found in the source named where. */
+static void add(ojw_found_t *f, int n, const char *token, const char *where,
+                apr_pool_t *pool)
+{
+    if (n <= 0) {
+        return;
+    }
+    if (f->count == 0) {
+        f->token = token;
+    }
+    f->count += n;
+    if (n > 1) {
+        where = apr_psprintf(pool, "%s (%d times)", where, n);
+    }
+    f->where = f->where ? apr_pstrcat(pool, f->where, ", ", where, NULL)
+                        : where;
+}
+
+const char *ojw_found_take(ojw_found_t *f, const ojw_source_t *srcs, int n,
+                           ojw_source_kind_t kind, const char *value,
+                           apr_pool_t *pool)
+{
+    const char *out = value, *token, *rest;
+    int i, k;
+
+    for (i = 0; i < n && out; i++) {
+        if (srcs[i].kind != kind) {
+            continue;
+        }
+        k = kind == OJW_SOURCE_QUERY
+            ? ojw_query_take(out, srcs[i].name, &token, &rest, pool)
+            : ojw_cookie_take(out, srcs[i].name, &token, &rest, pool);
+        if (k > 0) {
+            add(f, k, token, ojw_source_text(&srcs[i], pool), pool);
+            out = rest;
+        }
+    }
+    return out;
+}
+
+const char *ojw_source_header_name(const ojw_source_t *src,
+                                   int forward_proxy)
+{
+    if (forward_proxy && strcasecmp(src->name, "Authorization") == 0) {
+        return "Proxy-Authorization";
+    }
+    return src->name;
+}
+
+/* One header field being looked at by ojw_found_headers. */
+typedef struct {
+    ojw_found_t *f;
+    const ojw_source_t *srcs;
+    int n;
+    int forward_proxy;
+    apr_pool_t *pool;
+    const char *name;
+    int credential;         /* the credential header */
+    int authorization;      /* its stray credentials count */
+} header_t;
+
+/* 1 when a header source takes element e (len bytes) of h: counted. */
+static int sources_take(header_t *h, const char *e, size_t len)
+{
+    const char *t;
+    int i, taken = 0;
+
+    for (i = 0; i < h->n; i++) {
+        if (h->srcs[i].kind == OJW_SOURCE_HEADER
+            && strcasecmp(ojw_source_header_name(&h->srcs[i],
+                                                 h->forward_proxy),
+                          h->name) == 0
+            && (t = element_token(e, len, h->srcs[i].scheme, h->pool))) {
+            add(h->f, 1, t, ojw_source_text(&h->srcs[i], h->pool), h->pool);
+            taken = 1;
+        }
+    }
+    return taken;
+}
+
+/* Element e (len bytes) of header h: the DPoP token, a token of a
+ * source, a stray credential or nothing. */
+static void element(header_t *h, const char *e, size_t len)
+{
+    const char *t;
+    ojw_found_t *f = h->f;
+
+    if (h->credential && (t = element_token(e, len, SCHEME_DPOP, h->pool))) {
+        f->dpop = f->dpop || f->count == 0;
+        add(f, 1, t, apr_pstrcat(h->pool, "header=", h->name, ":",
+                                 SCHEME_DPOP, NULL), h->pool);
+    }
+    else if (!sources_take(h, e, len) && h->authorization
+             && (element_token(e, len, SCHEME_BEARER, h->pool)
+                 || element_token(e, len, SCHEME_DPOP, h->pool))) {
+        f->stray++;
+        f->stray_where = apr_pstrcat(h->pool, f->stray_where ? f->stray_where
+                                              : "", f->stray_where ? ", "
+                                              : "", h->name, " (not a "
+                                     "source)", NULL);
+    }
+}
+
+/* Every comma-separated element of one header field (a header sent
+ * twice may be kept as two fields or joined by ","). */
+static int visit_field(void *baton, const char *key, const char *value)
+{
+    header_t *h = baton;
+    const char *e = value;
+
+    h->name = key;
+    h->credential = strcasecmp(key, h->forward_proxy ? "Proxy-Authorization"
+                                                     : "Authorization") == 0;
+    h->authorization = h->credential
+                       || (!h->forward_proxy
+                           && strcasecmp(key, "Proxy-Authorization") == 0);
+    while (e) {
+        const char *comma = strchr(e, ',');
+
+        element(h, e, comma ? (size_t)(comma - e) : strlen(e));
+        e = comma ? comma + 1 : NULL;
+    }
+    return 1;
+}
+
+void ojw_found_headers(ojw_found_t *f, const ojw_source_t *srcs, int n,
+                       const apr_table_t *headers, int forward_proxy,
+                       apr_pool_t *pool)
+{
+    header_t h;
+
+    memset(&h, 0, sizeof(h));
+    h.f = f;
+    h.srcs = srcs;
+    h.n = n;
+    h.forward_proxy = forward_proxy;
+    h.pool = pool;
+    apr_table_do(visit_field, &h, headers, NULL);
+}
+
+int ojw_found_tokens(const ojw_found_t *f, const char **where,
+                     apr_pool_t *pool)
+{
+    if (f->count == 0 || f->stray == 0) {
+        *where = f->where;
+        return f->count;
+    }
+    *where = apr_pstrcat(pool, f->where, ", ", f->stray_where, NULL);
+    return f->count + f->stray;
+}
+
+/* ------------------------------------------------------------------ */
+/* Basic credentials                                                   */
+
+int ojw_source_looks_like_jose(const char *s, apr_pool_t *pool)
+{
+    const char *dot = strchr(s, '.');
+    unsigned char *head;
+    size_t len;
+
+    if (dot == NULL || strchr(dot + 1, '.') == NULL
+        || ojw_b64url_decode(pool, s, (size_t)(dot - s), &head, &len) != 0) {
+        return 0;
+    }
+    head += strspn((const char *)head, " \t\r\n");   /* JSON blanks */
+    return *head == '{';
+}
+
+ojw_basic_t ojw_basic_credential(const char *user, const char *password,
+                                 apr_pool_t *pool)
+{
+    if (!ojw_source_looks_like_jose(user, pool)) {
+        return OJW_BASIC_AS_SENT;
+    }
+    if (*password == '\0' || strcmp(password, OJW_BASIC_TOKEN_WORD) == 0) {
+        return OJW_BASIC_USER_TOKEN;
+    }
+    return OJW_BASIC_REFUSED;
+}
+
+const char *ojw_request_line_retarget(const char *line, const char *target,
+                                      apr_pool_t *pool)
+{
+    size_t method = strcspn(line, " \t");
+    const char *start = line + method, *end;
+
+    start += strspn(start, " \t");
+    if (method == 0 || *start == '\0') {
+        return NULL;
+    }
+    end = start + strcspn(start, " \t");
+    return apr_pstrcat(pool, apr_pstrmemdup(pool, line,
+                                            (apr_size_t)(start - line)),
+                       target, end, NULL);
 }

@@ -8,6 +8,7 @@
 #define OJW_SOURCE_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 
 typedef enum {
     OJW_SOURCE_HEADER, OJW_SOURCE_QUERY, OJW_SOURCE_COOKIE
@@ -33,15 +34,6 @@ const char *ojw_source_parse(ojw_source_t *src, const char *arg,
 const char *ojw_source_text(const ojw_source_t *src, apr_pool_t *pool);
 
 /*
- * Tokens in one header value (a header sent twice arrives as one value
- * joined by ","): every comma-separated element that is scheme (case
- * insensitive) + 1*SP + a non-empty credential, or, with scheme NULL, a
- * non-empty element. Returns how many; *token: the first, or NULL.
- */
-int ojw_source_header_tokens(const char *value, const char *scheme,
-                             const char **token, apr_pool_t *pool);
-
-/*
  * Takes parameter name out of query (the part after "?", without "#"):
  * returns how many times it occurs (a name compared after
  * percent-decoding; "name" without "=" counts, with an empty value).
@@ -60,5 +52,89 @@ int ojw_query_take(const char *query, const char *name, const char **token,
  */
 int ojw_cookie_take(const char *header, const char *name, const char **token,
                     const char **rest, apr_pool_t *pool);
+
+/* ------------------------------------------------------------------ */
+/* where the request's token comes from                                */
+
+/*
+ * What a request carries, as the sources of its section see it. The glue
+ * hands over the request's pieces (the query string, the Cookie header,
+ * the headers) and applies what comes back; the decision is here.
+ *
+ * The credential header is Authorization, or Proxy-Authorization in a
+ * forward proxy request (RFC 7235; a source named Authorization means it).
+ * Its DPoP element is always a token (RFC 9449), whatever the sources.
+ * A Bearer or DPoP element of Authorization or Proxy-Authorization that
+ * no source takes is a stray credential (in a forward proxy request,
+ * Authorization is the origin server's and is not looked at): it is no
+ * token of its own, but beside a token it is a second one (RFC 6750 2:
+ * one method per request), for the backend might read it.
+ */
+typedef struct {
+    int count;              /* tokens in the sources, the DPoP one too */
+    const char *token;      /* the first one */
+    const char *where;      /* the sources that had one, for the log */
+    int dpop;               /* the first token came as "DPoP <token>" */
+    int stray;              /* stray credentials */
+    const char *stray_where;
+} ojw_found_t;
+
+/*
+ * Takes the tokens of the sources (n of them) of kind OJW_SOURCE_QUERY
+ * or OJW_SOURCE_COOKIE out of value (the query string after "?" or the
+ * Cookie header; NULL: none), counting them in f. Returns value itself
+ * when it held none, else what is left of it (NULL when nothing is).
+ */
+const char *ojw_found_take(ojw_found_t *f, const ojw_source_t *srcs, int n,
+                           ojw_source_kind_t kind, const char *value,
+                           apr_pool_t *pool);
+
+/* Counts in f the tokens of the header sources (n of them), the DPoP
+ * token and the stray credentials of headers (the request's headers). */
+void ojw_found_headers(ojw_found_t *f, const ojw_source_t *srcs, int n,
+                       const apr_table_t *headers, int forward_proxy,
+                       apr_pool_t *pool);
+
+/* The tokens of f: its count, and its stray credentials when it has a
+ * token; *where: the sources that had them (for the log, never a token). */
+int ojw_found_tokens(const ojw_found_t *f, const char **where,
+                     apr_pool_t *pool);
+
+/* The header that src names in a request: Proxy-Authorization for
+ * Authorization in a forward proxy request, else its name. */
+const char *ojw_source_header_name(const ojw_source_t *src,
+                                   int forward_proxy);
+
+/* ------------------------------------------------------------------ */
+/* Basic credentials (AuthBasicProvider ords-jwt)                      */
+
+/* The password GitHub-style clients send when the token is the user
+ * name (as https://TOKEN:x-oauth-basic@host/). */
+#define OJW_BASIC_TOKEN_WORD    "x-oauth-basic"
+
+typedef enum {
+    OJW_BASIC_AS_SENT,      /* the user name is no token */
+    OJW_BASIC_USER_TOKEN,   /* the user name is the token, the password
+                             * empty or OJW_BASIC_TOKEN_WORD */
+    OJW_BASIC_REFUSED       /* the user name is a token, the password
+                             * something else */
+} ojw_basic_t;
+
+/* 1 when s looks like a compact JWS or JWE: at least three segments, the
+ * first canonical base64url of a JSON object. */
+int ojw_source_looks_like_jose(const char *s, apr_pool_t *pool);
+
+/* What a Basic user name and password (as decoded) carry: a user name
+ * that looks like a token is never a user name. */
+ojw_basic_t ojw_basic_credential(const char *user, const char *password,
+                                 apr_pool_t *pool);
+
+/*
+ * The request line line ("METHOD TARGET[ PROTOCOL]", as received) with its
+ * target replaced by target; the method, the protocol and the blanks
+ * between them stay as they were. NULL when line has no target.
+ */
+const char *ojw_request_line_retarget(const char *line, const char *target,
+                                      apr_pool_t *pool);
 
 #endif

@@ -5,8 +5,10 @@
 #     tracks (but .gitignore files and .ci/, the CI hook);
 #  2. the package is built from that tarball with dpkg-buildpackage -us -uc
 #     -b: its configure, the module, ordsjwt-check and the unit tests (so
-#     this is also the test that the tarball builds and passes them);
-#  3. lintian on the .deb and the .changes: no errors;
+#     this is also the test that the tarball builds and passes them); then
+#     from a clean "git archive" of HEAD, which has no configure (what a
+#     packager or a CI building a .deb per commit starts from);
+#  3. lintian on each .deb and .changes: no errors;
 #  4. apt-get install ./libapache2-mod-auth-ordsjwt_*.deb, a2enmod
 #     auth_ordsjwt, apache2ctl configtest with an example profile enabled,
 #     ordsjwt-check --version and its man page, and a few integration tests
@@ -79,29 +81,48 @@ git ls-files | grep -v -e '\.gitignore$' -e '^\.ci/' | sort >"$WORK/git.list"
 missing=$(comm -23 "$WORK/git.list" "$WORK/dist.list")
 [ -z "$missing" ] || fail "not in the tarball (EXTRA_DIST): $missing"
 
-echo "-- dpkg-buildpackage -us -uc -b from the tarball"
 debver=$(sed -n '1s/^[^ ]* (\([^)]*\)).*/\1/p' debian/changelog)
 [ "${debver%-*}" = "$VERSION" ] || fail "debian/changelog $debver, configure.ac $VERSION"
-tar xzf "$WORK/mod_auth_ordsjwt-$VERSION.tar.gz" -C "$WORK"
-if ! (cd "$WORK/mod_auth_ordsjwt-$VERSION" \
-        && DEB_BUILD_OPTIONS="parallel=2 ${DEB_BUILD_OPTIONS:-}" \
-           nice dpkg-buildpackage -us -uc -b) >"$WORK/build.log" 2>&1; then
-    tail -n 60 "$WORK/build.log"
-    fail "dpkg-buildpackage failed"
-fi
-grep -x "PASS: tests/unit/unit_tests" "$WORK/build.log" \
-    || { tail -n 60 "$WORK/build.log"; fail "the unit tests did not run"; }
-deb=$(ls "$WORK"/${PKG}_"$debver"_*.deb)
-changes=$(ls "$WORK"/*_"$debver"_*.changes)
-depends=$(dpkg-deb -f "$deb" Depends)
-case "$depends" in
-    *apache2-api-*libcjose*|*libcjose*apache2-api-*) echo "Depends: $depends" ;;
-    *) fail "Depends lacks the apache2 API or a library: $depends" ;;
-esac
 
-echo "-- lintian"
-lintian --fail-on error --display-level '>=warning' "$deb" "$changes" \
-    || fail "lintian: errors (above)"
+# dpkg-buildpackage -us -uc -b in the tree $1 (the .deb lands beside it),
+# which must run the unit tests; then lintian on the .deb and .changes.
+build_package() {
+    local tree=$1 what=$2 out log deb changes depends
+    out=$(dirname "$tree")
+    log="$out/build.log"
+    echo "-- dpkg-buildpackage -us -uc -b from $what"
+    if ! (cd "$tree" \
+            && DEB_BUILD_OPTIONS="parallel=2 ${DEB_BUILD_OPTIONS:-}" \
+               nice dpkg-buildpackage -us -uc -b) >"$log" 2>&1; then
+        tail -n 60 "$log"
+        fail "dpkg-buildpackage from $what failed"
+    fi
+    grep -x "PASS: tests/unit/unit_tests" "$log" \
+        || { tail -n 60 "$log"; fail "$what: the unit tests did not run"; }
+    deb=$(ls "$out"/${PKG}_"$debver"_*.deb)
+    changes=$(ls "$out"/*_"$debver"_*.changes)
+    depends=$(dpkg-deb -f "$deb" Depends)
+    case "$depends" in
+        *apache2-api-*libcjose*|*libcjose*apache2-api-*) echo "Depends: $depends" ;;
+        *) fail "$what: Depends lacks the apache2 API or a library: $depends" ;;
+    esac
+    echo "-- lintian ($what)"
+    lintian --fail-on error --display-level '>=warning' "$deb" "$changes" \
+        || fail "lintian ($what): errors (above)"
+}
+
+# 1. the release tarball, with its own configure
+mkdir "$WORK/tarball"
+tar xzf "$WORK/mod_auth_ordsjwt-$VERSION.tar.gz" -C "$WORK/tarball"
+build_package "$WORK/tarball/mod_auth_ordsjwt-$VERSION" "the tarball"
+deb=$(ls "$WORK"/tarball/${PKG}_"$debver"_*.deb)
+
+# 2. a clean git tree of HEAD, as a packager or a CI clones it: no
+#    configure, debian/rules runs autoreconf
+mkdir -p "$WORK/git/mod_auth_ordsjwt"
+git archive --format=tar HEAD | tar xf - -C "$WORK/git/mod_auth_ordsjwt"
+[ ! -e "$WORK/git/mod_auth_ordsjwt/configure" ] || fail "git tree has a configure"
+build_package "$WORK/git/mod_auth_ordsjwt" "a git archive of HEAD"
 
 echo "-- install, a2enmod, configtest"
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb" >"$WORK/install.log" 2>&1 \

@@ -6,25 +6,16 @@
  * Input: SOURCE "\n" VALUE. SOURCE is parsed as the directive's argument;
  * when it parses, VALUE is searched as that kind of source says. Checks:
  * a token is found exactly when the count is positive, and what is left
- * after taking a query parameter or cookie holds no more of it.
+ * after taking a query parameter or cookie holds no more of it; VALUE as
+ * Authorization, Proxy-Authorization and the source's header through
+ * ojw_found_headers (the DPoP token, stray credentials); VALUE as a Basic
+ * user name.
  */
 #include "fuzz.h"
 #include "source.h"
 
 static void fuzz_setup(void)
 {
-}
-
-static void check_header(const ojw_source_t *s, const char *v,
-                         apr_pool_t *pool)
-{
-    const char *tok;
-    int n = ojw_source_header_tokens(v, s->scheme, &tok, pool);
-
-    if ((n > 0) != (tok != NULL) || (tok && (*tok == '\0'
-                                             || strchr(tok, ',')))) {
-        abort();
-    }
 }
 
 static void check_take(const ojw_source_t *s, const char *v,
@@ -44,6 +35,35 @@ static void check_take(const ojw_source_t *s, const char *v,
     }
 }
 
+/* The value as Authorization, Proxy-Authorization and the source's own
+ * header, for a reverse and a forward proxy request: a token is found
+ * exactly when counted, DPoP only with one, strays add only beside one. */
+static void check_found(const ojw_source_t *s, const char *v,
+                        apr_pool_t *pool)
+{
+    apr_table_t *t = apr_table_make(pool, 3);
+    const char *where;
+    ojw_found_t f;
+    int forward, n;
+
+    apr_table_add(t, "Authorization", v);
+    apr_table_add(t, "Proxy-Authorization", v);
+    if (s->kind == OJW_SOURCE_HEADER) {
+        apr_table_add(t, s->name, v);
+    }
+    for (forward = 0; forward < 2; forward++) {
+        memset(&f, 0, sizeof(f));
+        ojw_found_headers(&f, s, 1, t, forward, pool);
+        n = ojw_found_tokens(&f, &where, pool);
+        if ((f.count > 0) != (f.token != NULL) || (f.dpop && !f.count)
+            || (f.token && (*f.token == '\0' || strchr(f.token, ',')))
+            || n != (f.count ? f.count + f.stray : 0)
+            || (n > 0) != (where != NULL)) {
+            abort();
+        }
+    }
+}
+
 static void fuzz_one(const uint8_t *data, size_t size, apr_pool_t *pool)
 {
     const uint8_t *nl = memchr(data, '\n', size);
@@ -56,10 +76,12 @@ static void fuzz_one(const uint8_t *data, size_t size, apr_pool_t *pool)
         return;
     }
     (void)ojw_source_text(&s, pool);
-    if (s.kind == OJW_SOURCE_HEADER) {
-        check_header(&s, value, pool);
+    check_found(&s, value, pool);
+    if ((ojw_basic_credential(value, "", pool) == OJW_BASIC_USER_TOKEN)
+        != ojw_source_looks_like_jose(value, pool)) {
+        abort();    /* a Basic user name: a token exactly when it looks so */
     }
-    else {
+    if (s.kind != OJW_SOURCE_HEADER) {
         check_take(&s, value, pool);
     }
 }

@@ -65,6 +65,25 @@ def wait_log(read, *wanted, timeout=5.0):
         time.sleep(0.05)
 
 
+def read_file(path):
+    """A function that reads path, for wait_log (an access log)."""
+    def read():
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    return read
+
+
+def assert_log_clean(httpd, offset, acknowledged=(), tokens=()):
+    """httpd's error log since offset: no unacknowledged warn or worse, and
+    none of the tokens (their signature) in it."""
+    from httpd_instance import bad_lines
+    log = httpd.read_log(offset)
+    bad = bad_lines(log, acknowledged)
+    assert not bad, "unexpected lines in the error log:\n" + "\n".join(bad)
+    for t in tokens:
+        assert t.split(".")[2] not in log, "a token was logged"
+
+
 def assert_ok(resp, sub="alice"):
     assert resp.status_code == 200, _show(resp)
     assert resp.headers.get("X-Remote-User") == sub, _show(resp)

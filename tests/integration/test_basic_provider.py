@@ -13,7 +13,7 @@ import time
 import pytest
 
 import sites
-from helpers import Client, EchoBackend
+from helpers import Client, EchoBackend, read_file, wait_log
 from httpd_instance import Httpd, bad_lines
 from tokens import claims, mint, now
 
@@ -24,6 +24,7 @@ FETCH_FAILED = "ORDSJWT00009"
 # not found) and mod_authz_core (authorization failure)
 HTTPD_REFUSALS = ("AH01617", "AH01618", "AH01631")
 REALM = 'Basic realm="ORDS"'
+USER_LOG = "logs/user.log"
 
 CGI = """#!/bin/sh
 printf 'Content-Type: text/plain\\n\\n'
@@ -48,6 +49,7 @@ def site(pki, jwks, backend, cgi_dir, passwd, mpm):
         "LoadModule proxy_http_module %s/mod_proxy_http.so" % MODS,
         "ScriptSock cgid.sock",
         "AuthnCacheSOCache shmcb",
+        'CustomLog "%s" "%%u %%>s %%r"' % USER_LOG,
         sites.ca(pki),
         sites.profile(hr, jwk_url=url("/bp-jwks"), allowed_skew=0,
                       role_claim_name="/groups"),
@@ -218,6 +220,75 @@ def test_backend_gets_bearer_never_the_basic_user(bc, keys, backend):
     r = basic(bc, "/proxy-notoken/x", token)
     assert r.status_code == 200, r.text
     assert "authorization" not in {k.lower() for k, _ in r.json()["headers"]}
+
+
+# --- the token as the user name (issue 20, item 5) -------------------------
+
+def basic_user(client, path, token, password):
+    """GitHub-style: the token as the user name."""
+    client.tokens.append(token)
+    cred = base64.b64encode(("%s:%s" % (token, password)).encode()).decode()
+    return client.get(path, authorization="Basic " + cred)
+
+
+def user_log(client, wanted):
+    """The %u log once it holds wanted."""
+    return wait_log(read_file(os.path.join(client.httpd.dir, USER_LOG)), wanted)
+
+
+def assert_not_in(text, token, where):
+    for part in [token] + token.split(".")[1:]:
+        if len(part) >= 16:
+            assert part not in text, "the token is in " + where
+
+
+@pytest.mark.parametrize("password", ["", "x-oauth-basic"])
+def test_token_as_user_name_is_checked_as_the_password(bc, keys, password):
+    token = good(keys, sub="carol")
+    r = basic_user(bc, "/cgi/env.sh?u1", token, password)
+    assert r.status_code == 200, r.text
+    assert "REMOTE_USER=carol" in r.text
+    assert_not_in(r.text, token, "the CGI environment")
+    # with a password file first, too
+    r = basic_user(bc, "/bmixedany/?u1", token, password)
+    assert r.status_code == 200 and r.headers["X-Remote-User"] == "carol"
+    log = user_log(bc, "carol 200 GET /bmixedany/?u1")
+    assert "carol 200 GET /cgi/env.sh?u1" in log, log
+    assert_not_in(log, token, "the access log (%u)")
+
+
+@pytest.mark.parametrize("path", ["/b/?u2", "/bmixedany/?u2", "/balias/?u2"])
+def test_refused_token_as_user_name_is_never_logged(bc, keys, path):
+    """mod_auth_basic logs the user name of every refusal (AH01617,
+    AH01618) and keeps it as r->user (%u): the token is never there."""
+    for token in (good(keys, exp=1), mint(claims(), key=keys["attacker"])):
+        assert_basic_challenge(basic_user(bc, path, token, ""))
+    assert basic_user(bc, path, "eyJhbGciOiJub25lIn0.e30.", "").status_code == 401
+    log = user_log(bc, '"" 401 GET ' + path)
+    assert '"" 401 GET ' + path in log, log
+    for token in bc.tokens:
+        assert_not_in(log, token, "the access log (%u)")
+
+
+def test_token_as_user_name_with_a_password_is_refused(bc, keys):
+    token = good(keys)
+    for path in ("/b/?u3", "/bmixedany/?u3"):
+        assert_basic_challenge(basic_user(bc, path, token, "hunter2"))
+    lines = info_lines(bc, "ORDSJWT00101:")
+    assert len(lines) == 2 and "(user_mismatch)" in lines[0], bc.new_log()
+    assert "hunter2" not in bc.new_log()
+    log = user_log(bc, "401 GET /bmixedany/?u3")
+    assert_not_in(log, token, "the access log (%u)")
+    assert "- 401 GET /b/?u3" in log, log
+
+
+def test_user_names_that_are_no_token_are_left_alone(bc):
+    cred = base64.b64encode(b"bob:bobs-secret").decode()
+    r = bc.get("/bmixedany/", authorization="Basic " + cred)
+    assert r.status_code == 200 and r.headers["X-Remote-User"] == "bob"
+    cred = base64.b64encode(b"j.r.r:x-oauth-basic").decode()
+    assert_basic_challenge(bc.get("/bmixedany/", authorization="Basic " + cred))
+    assert not info_lines(bc, "ORDSJWT00101:")
 
 
 # --- composition -----------------------------------------------------------

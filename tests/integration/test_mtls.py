@@ -133,3 +133,17 @@ def test_unknown_confirmation_method(httpd, pki, keys, certs):
     offset = httpd.log_offset()
     assert_refused(get(httpd, pki, "/bound/", token), httpd,
                    "binding_refused", offset)
+
+
+@pytest.mark.parametrize("cnf", [{}, [], "x5t", None, {"x5t#S256": ""}],
+                         ids=["empty-object", "array", "string", "null",
+                              "empty-thumbprint"])
+def test_empty_or_malformed_cnf_is_refused(httpd, pki, keys, certs, cnf):
+    """A cnf that binds to nothing is no bearer token either (README:
+    Sender-constrained tokens), with or without a certificate."""
+    a_cert, a_key, _ = certs["client-a"]
+    token = mint(claims(cnf=cnf), key=keys["rsa1"])
+    offset = httpd.log_offset()
+    for cert in (None, (a_cert, a_key)):
+        assert_refused(get(httpd, pki, "/bound/", token, cert=cert), httpd,
+                       "binding_refused", offset)

@@ -6,14 +6,18 @@ profiles of one issuer told apart by audience (issue 15). Real apache2,
 event and prefork; what the backend and the access log see is checked."""
 
 import http.client
+import json
 import os
 import time
+
+from types import SimpleNamespace
 
 import pytest
 import requests
 
-from helpers import EchoBackend, assert_challenge, assert_invalid_token, assert_no_token
-from httpd_instance import Httpd, bad_lines
+from helpers import EchoBackend, assert_challenge, assert_invalid_token, \
+    assert_log_clean, assert_no_token
+from httpd_instance import Httpd
 import sites
 from tokens import ISSUER, claims, mint
 
@@ -61,6 +65,8 @@ def site(jwks, pki, backend):
         sites.location("/anon-q/", "src", None, extra=[
             "OrdsJwtAnonymous on", "OrdsJwtTokenFrom query=access_token", *any_scope,
             proxy]),
+        sites.location("/tok/", "src", extra=[
+            "OrdsJwtTokenFrom header=Authorization:Token", proxy]),
         sites.location("/anon-strict/", "src", "ords-scope hr.read",
                        extra=["OrdsJwtAnonymous on"]),
         sites.location("/strict-all/", "src", "all granted"),
@@ -102,11 +108,7 @@ def sc(srv):
     client = Cl(srv)
     offset = srv.log_offset()
     yield client
-    log = srv.read_log(offset)
-    bad = bad_lines(log, client.acknowledged)
-    assert not bad, "unexpected lines in the error log:\n" + "\n".join(bad)
-    for t in client.tokens:
-        assert t.split(".")[2] not in log, "a token was logged"
+    assert_log_clean(srv, offset, client.acknowledged, client.tokens)
 
 
 @pytest.fixture
@@ -251,6 +253,85 @@ def test_without_anonymous_require_without_user_is_httpds_rule(sc, token):
     assert sc.get("/strict-all/").status_code == 200
     r = sc.get("/strict-all/", {"Authorization": "Bearer " + token}, token)
     assert r.status_code == 200 and r.headers.get("X-Remote-User", "") == ""
+
+
+# --- a second credential (issue 20, item 4) -----------------------------------
+
+@pytest.mark.parametrize("path, carrier", [
+    ("/q/x?access_token={t}", {}),
+    ("/hdr/x", {"X-Api-Token": "{t}"}),
+    ("/ck/x", {"Cookie": "jwt={t}"}),
+    ("/tok/x", {"Authorization": "Token {t}"}),
+    ("/anon-q/x?access_token={t}", {})])
+@pytest.mark.parametrize("second", [
+    {"Authorization": "Bearer {f}"}, {"Authorization": "bearer   {f}"},
+    {"Authorization": "DPoP {f}"}, {"Proxy-Authorization": "Bearer {f}"},
+    {"Proxy-Authorization": "DPoP {f}"}])
+def test_authorization_beside_another_source_is_a_second_token(
+        sc, token, keys, path, carrier, second):
+    """A Bearer or DPoP credential in Authorization or Proxy-Authorization
+    is a second token beside a token of another source, even where
+    OrdsJwtTokenFrom does not list that header: the backend would get a
+    token the module never checked (RFC 6750 2: one method per request)."""
+    forged = mint(claims(sub="admin"), key=keys["attacker"])
+    sc.tokens += [token, forged]
+    offset = sc.httpd.log_offset()
+    headers = {k: v.format(t=token, f=forged) for k, v in carrier.items()}
+    for k, v in second.items():
+        v = v.format(f=forged)
+        headers[k] = headers[k] + ", " + v if k in headers else v
+    assert_ambiguous(sc.get(path.format(t=token), headers))
+    assert "ORDSJWT00080" in sc.httpd.read_log(offset)
+
+
+def test_authorization_of_another_scheme_passes(sc, token):
+    """Basic (or any scheme but Bearer and DPoP) is no token: it goes on."""
+    r = sc.get("/q/x?access_token=" + token, {"Authorization": "Basic Ym9iOnB3"},
+               token)
+    assert r.status_code == 200 and r.headers["X-Remote-User"] == "alice", r.text
+    assert seen(r)[1]["authorization"] == "Basic Ym9iOnB3"
+
+
+def test_stray_bearer_alone_is_no_token(sc, keys):
+    """Alone, a credential where no source looks is not a token: 401 where
+    a user is needed; an anonymous location lets it through (README: a
+    backend must not trust what an anonymous location passes on)."""
+    forged = mint(claims(sub="admin"), key=keys["attacker"])
+    sc.tokens.append(forged)
+    assert_no_token(sc.get("/q/x", {"Authorization": "Bearer " + forged}))
+    r = sc.get("/anon-q/x", {"Authorization": "Bearer " + forged})
+    assert r.status_code == 200 and r.headers.get("X-Remote-User", "") == ""
+    assert seen(r)[1]["authorization"] == "Bearer " + forged
+
+
+@pytest.mark.parametrize("target, headers, lookalike", [
+    # ";" separates parameters for some frameworks, never for httpd
+    ("/anon-q/x?a=1;access%5Ftoken={f}", {}, "a=1;access%5Ftoken={f}"),
+    # PHP reads "access.token" and "access token" as access_token
+    ("/anon-q/x?access.token={f}", {}, "access.token={f}"),
+    ("/anon-q/x?access%20token={f}", {}, "access%20token={f}"),
+    ("/anon-q/x?access[token={f}", {}, "access[token={f}"),
+    # a blank before "=" is no cookie named jwt for RFC 6265
+    ("/anon-q/x", {"Cookie": "jwt ={f}"}, "jwt ={f}"),
+])
+def test_lookalikes_pass_an_anonymous_location_untouched(
+        sc, keys, target, headers, lookalike):
+    """What the module does not take as a token goes to the backend as
+    sent, with no REMOTE_USER and no claims (README, Anonymous access)."""
+    forged = mint(claims(sub="admin"), key=keys["attacker"])
+    sc.tokens.append(forged)
+    # as written: no client-side normalisation of the target
+    conn = http.client.HTTPConnection("127.0.0.1", sc.httpd.port, timeout=10)
+    conn.request("GET", target.format(f=forged), headers=dict(
+        {k: v.format(f=forged) for k, v in headers.items()}, Connection="close"))
+    r = conn.getresponse()
+    body = r.read()
+    conn.close()
+    assert r.status == 200 and r.getheader("X-Remote-User", "") == "", \
+        r.getheaders()
+    path, got = seen(SimpleNamespace(json=lambda: json.loads(body)))
+    assert lookalike.format(f=forged) in path + got.get("cookie", "")
+    assert not any(k.startswith("x-ordsjwt") for k in got)
 
 
 # --- audiences and profiles --------------------------------------------------

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Verified tokens of one process (src/token_cache.c). */
+#include <malloc.h>
+#include <stdio.h>
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
@@ -227,6 +229,78 @@ START_TEST(threads_share_the_cache)
 }
 END_TEST
 
+/* Token i of many, TOKEN_LEN bytes, into t: distinct tails. */
+#define TOKEN_LEN 69
+static void distinct(char t[TOKEN_LEN + 1], int i)
+{
+    snprintf(t, TOKEN_LEN + 1, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig-"
+             "%010d-%08x-%08x", i, (unsigned)(i * 2654435761u),
+             (unsigned)(i ^ 0x5bd1e995));
+}
+
+/* Bytes malloc has handed out and not had back (0 where an interposed
+ * allocator, as valgrind's or ASan's, keeps its own books). */
+static size_t heap_in_use(void)
+{
+    return mallinfo2().uordblks;
+}
+
+/* Issue 20, item 8: 100,000 distinct tokens through a cache of 1000:
+ * at most 1000 entries, every other one evicted (and freed, claims too),
+ * the newest kept, and the heap no larger after 100,000 than after
+ * 10,000 (beyond allocator noise) and within the per-entry bound. */
+START_TEST(hundred_thousand_distinct_tokens)
+{
+    enum { MAX = 1000, N = 100000 };
+    ojw_token_cache_t *tc;
+    ojw_token_cache_stats_t st;
+    ojw_cached_t hit;
+    char t[TOKEN_LEN + 1];
+    size_t before, at_10k = 0, after;
+    apr_pool_t *p;
+    int i, kept = 0;
+
+    apr_pool_create(&p, test_pool);
+    before = heap_in_use();
+    ck_assert_int_eq(ojw_token_cache_create(&tc, MAX, test_pool),
+                     APR_SUCCESS);
+    for (i = 0; i < N; i++) {
+        distinct(t, i);
+        ck_assert_uint_eq(strlen(t), TOKEN_LEN);
+        put(tc, t, &profile_a, "x");
+        if (i == 10000) {
+            at_10k = heap_in_use();
+        }
+    }
+    after = heap_in_use();
+    ojw_token_cache_stats(tc, &st);
+    ck_assert_uint_le(st.entries, st.max_entries);
+    ck_assert_uint_le(st.max_entries, MAX + 16);    /* rounded per shard */
+    ck_assert_uint_ge(st.entries, MAX * 8 / 10);
+    ck_assert_uint_eq(st.entries + st.evictions, N);
+    for (i = N - 100; i < N; i++) {     /* the newest are all there */
+        distinct(t, i);
+        kept += ojw_token_cache_get(tc, t, strlen(t), &profile_a, p, &hit);
+    }
+    ck_assert_int_eq(kept, 100);
+    for (i = 0; i < 1000; i++) {        /* the oldest long gone */
+        distinct(t, i);
+        ck_assert(!ojw_token_cache_get(tc, t, strlen(t), &profile_a, p,
+                                       &hit));
+    }
+    if (after > 0) {
+        ck_assert_msg(after < at_10k + 64 * 1024, "heap grew from %zu to "
+                      "%zu bytes between 10,000 and 100,000 tokens", at_10k,
+                      after);
+        ck_assert_msg(after - before < (size_t)MAX
+                      * (ojw_token_cache_entry_overhead() + TOKEN_LEN + 1024),
+                      "%zu bytes for %zu entries", after - before,
+                      (size_t)st.entries);
+    }
+    apr_pool_destroy(p);
+}
+END_TEST
+
 Suite *token_cache_suite(void)
 {
     Suite *s = suite_create("token_cache");
@@ -238,6 +312,8 @@ Suite *token_cache_suite(void)
     tcase_add_test(tc, bounded_least_recently_used_out);
     tcase_add_test(tc, claims_outlive_eviction);
     tcase_add_test(tc, threads_share_the_cache);
+    tcase_add_test(tc, hundred_thousand_distinct_tokens);
+    tcase_set_timeout(tc, 120);         /* 100,000 tokens under valgrind */
     suite_add_tcase(s, tc);
     return s;
 }
