@@ -9,8 +9,6 @@
  * Prometheus text format (src/metrics.c) with ?metrics or when the
  * client's Accept asks for text/plain; version=0.0.4 (as Prometheus does).
  */
-#include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,18 +21,6 @@
 #include "mod_ordsjwt.h"
 #include "status.h"
 #include "metrics.h"
-
-/* What a status request asks for. */
-enum { FORMAT_HTML, FORMAT_JSON, FORMAT_METRICS };
-
-typedef struct {
-    int format;                 /* FORMAT_*, -1: by the Accept header */
-    const char *profile;        /* ?profile=NAME, or NULL: all */
-    long offset, limit;         /* the page of profiles (HTML, JSON) */
-} status_query_t;
-
-#define STATUS_LIMIT_DEFAULT    100
-#define STATUS_LIMIT_MAX        10000
 
 /* The slot's state, last error and (discovery) jwks_uri, read now; with
  * detail, its keys too (parsing the document). */
@@ -102,7 +88,7 @@ static int compare_names(const void *a, const void *b)
 /* The names of the profiles asked for, sorted; NULL when the profile
  * asked for is not one of this server's. */
 static apr_array_header_t *profile_names(request_rec *r, apr_hash_t *profiles,
-                                         const status_query_t *q)
+                                         const ojw_status_query_t *q)
 {
     apr_array_header_t *names = apr_array_make(r->pool, 8, sizeof(char *));
     apr_hash_index_t *hi;
@@ -161,7 +147,7 @@ static json_t *all_profiles(request_rec *r, apr_hash_t *profiles,
 /* The page of profiles q asks for, with their keys. */
 static json_t *page_of(request_rec *r, apr_hash_t *profiles,
                        const apr_array_header_t *names,
-                       const status_query_t *q, long long now)
+                       const ojw_status_query_t *q, long long now)
 {
     json_t *list = json_array();
     long i;
@@ -177,7 +163,7 @@ static json_t *page_of(request_rec *r, apr_hash_t *profiles,
 /* The status document for the profiles this server sees, by name: for
  * metrics every one of them (no keys parsed); else a summary of them and
  * the page asked for. NULL: no such profile. */
-static json_t *status_document(request_rec *r, const status_query_t *q)
+static json_t *status_document(request_rec *r, const ojw_status_query_t *q)
 {
     apr_hash_t *profiles = ordsjwt_srv_conf(r->server)->profiles;
     apr_array_header_t *names = profile_names(r, profiles, q);
@@ -193,7 +179,7 @@ static json_t *status_document(request_rec *r, const status_query_t *q)
     json_object_set_new(doc, "version", json_string(ojw_version()));
     json_object_set_new(doc, "generated", json_integer(now));
     host_status(doc);
-    if (q->format == FORMAT_METRICS) {
+    if (q->format == OJW_STATUS_METRICS) {
         json_object_set_new(doc, "profiles", all);
     }
     else {
@@ -234,75 +220,18 @@ static void cache_numbers(ojw_metrics_cache_t *mc)
     }
 }
 
-/* A decimal number from 0 to max in *out; 0 when v is none. */
-static int number(const char *v, long max, long *out)
+/* The query (src/status.c); without json or metrics the Accept header
+ * chooses between HTML and Prometheus. OK or HTTP_BAD_REQUEST. */
+static int parse_query(request_rec *r, ojw_status_query_t *q)
 {
-    char *end;
-    long n;
-
-    if (v == NULL || *v < '0' || *v > '9') {
-        return 0;
-    }
-    errno = 0;
-    n = strtol(v, &end, 10);
-    if (*end != '\0' || errno == ERANGE || n > max) {
-        return 0;
-    }
-    *out = n;
-    return 1;
-}
-
-/* One word of the query (name, value NULL when there is no "="). */
-static int query_word(status_query_t *q, const char *name, const char *v)
-{
-    if (v == NULL && strcmp(name, "json") == 0) {
-        q->format = FORMAT_JSON;
-    }
-    else if (v == NULL && strcmp(name, "metrics") == 0) {
-        q->format = FORMAT_METRICS;
-    }
-    else if (strcmp(name, "profile") == 0) {
-        q->profile = v;
-        return v != NULL && *v != '\0';
-    }
-    else if (strcmp(name, "offset") == 0) {
-        return number(v, INT_MAX, &q->offset);
-    }
-    else if (strcmp(name, "limit") == 0) {
-        return number(v, STATUS_LIMIT_MAX, &q->limit) && q->limit > 0;
-    }
-    return 1;                   /* another word: not ours */
-}
-
-/* ?json, ?metrics, ?profile=NAME, ?offset=N, ?limit=N, joined by "&";
- * OK or HTTP_BAD_REQUEST. Without json or metrics the Accept header
- * chooses between HTML and Prometheus. */
-static int parse_query(request_rec *r, status_query_t *q)
-{
-    char *args = apr_pstrdup(r->pool, r->args ? r->args : "");
-    char *word, *last, *v;
-
-    q->format = -1;
-    q->profile = NULL;
-    q->offset = 0;
-    q->limit = STATUS_LIMIT_DEFAULT;
-    for (word = apr_strtok(args, "&", &last); word;
-         word = apr_strtok(NULL, "&", &last)) {
-        if ((v = strchr(word, '=')) != NULL) {
-            *v++ = '\0';
-            if (ap_unescape_urlencoded(v) != OK) {
-                return HTTP_BAD_REQUEST;
-            }
-        }
-        if (!query_word(q, word, v)) {
-            return HTTP_BAD_REQUEST;
-        }
+    if (ojw_status_query_parse(q, r->args, r->pool) != APR_SUCCESS) {
+        return HTTP_BAD_REQUEST;
     }
     if (q->format < 0) {
         apr_table_mergen(r->headers_out, "Vary", "Accept");
         q->format = ojw_metrics_accepted(apr_table_get(r->headers_in,
                                                        "Accept"))
-                    ? FORMAT_METRICS : FORMAT_HTML;
+                    ? OJW_STATUS_METRICS : OJW_STATUS_HTML;
     }
     return OK;
 }
@@ -328,7 +257,7 @@ static void send_json(request_rec *r, const json_t *doc)
 
 int ordsjwt_status_handler(request_rec *r)
 {
-    status_query_t q;
+    ojw_status_query_t q;
     json_t *doc;
     int rc;
 
@@ -345,10 +274,10 @@ int ordsjwt_status_handler(request_rec *r)
         return HTTP_NOT_FOUND;
     }
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    if (q.format == FORMAT_METRICS) {
+    if (q.format == OJW_STATUS_METRICS) {
         send_metrics(r, doc);
     }
-    else if (q.format == FORMAT_JSON) {
+    else if (q.format == OJW_STATUS_JSON) {
         send_json(r, doc);
     }
     else {

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The status document (see status.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <apr_escape.h>
 #include <apr_strings.h>
@@ -141,6 +144,78 @@ json_t *ojw_status_profile_json(const ojw_status_profile_t *sp,
                                                     ? sp->counters[OJW_OK] : 0));
     json_object_set_new(o, "refused", ojw_status_counters_json(sp->counters));
     return o;
+}
+
+/* ------------------------------------------------------------------ */
+/* the query                                                           */
+
+/* A decimal number from 0 to max in *out; 0 when v is none. */
+static int number(const char *v, long max, long *out)
+{
+    char *end;
+    long n;
+
+    if (v == NULL || *v < '0' || *v > '9') {
+        return 0;
+    }
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (*end != '\0' || errno == ERANGE || n > max) {
+        return 0;
+    }
+    *out = n;
+    return 1;
+}
+
+/* One word of the query (name, value NULL when there is no "="); 0 when
+ * it is one of ours and malformed. */
+static int query_word(ojw_status_query_t *q, const char *name, const char *v)
+{
+    if (v == NULL && strcmp(name, "json") == 0) {
+        q->format = OJW_STATUS_JSON;
+    }
+    else if (v == NULL && strcmp(name, "metrics") == 0) {
+        q->format = OJW_STATUS_METRICS;
+    }
+    else if (strcmp(name, "profile") == 0) {
+        q->profile = v;
+        return v != NULL && *v != '\0';
+    }
+    else if (strcmp(name, "offset") == 0) {
+        return number(v, INT_MAX, &q->offset);
+    }
+    else if (strcmp(name, "limit") == 0) {
+        return number(v, OJW_STATUS_LIMIT_MAX, &q->limit) && q->limit > 0;
+    }
+    return 1;                   /* another word: not ours */
+}
+
+apr_status_t ojw_status_query_parse(ojw_status_query_t *q, const char *args,
+                                    apr_pool_t *pool)
+{
+    char *copy = apr_pstrdup(pool, args ? args : "");
+    char *word, *last, *v;
+    const char *value;
+
+    q->format = -1;
+    q->profile = NULL;
+    q->offset = 0;
+    q->limit = OJW_STATUS_LIMIT_DEFAULT;
+    for (word = apr_strtok(copy, "&", &last); word;
+         word = apr_strtok(NULL, "&", &last)) {
+        value = NULL;
+        if ((v = strchr(word, '=')) != NULL) {
+            *v++ = '\0';
+            /* forbid "": a %00 is refused, not cut short */
+            if ((value = apr_punescape_url(pool, v, "", NULL, 1)) == NULL) {
+                return APR_EINVAL;
+            }
+        }
+        if (!query_word(q, word, value)) {
+            return APR_EINVAL;
+        }
+    }
+    return APR_SUCCESS;
 }
 
 /* ------------------------------------------------------------------ */

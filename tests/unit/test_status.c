@@ -129,6 +129,56 @@ START_TEST(html_summary_first_and_paging)
 }
 END_TEST
 
+START_TEST(query_words)
+{
+    ojw_status_query_t q;
+
+    ck_assert_int_eq(ojw_status_query_parse(&q, NULL, test_pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(q.format, -1);
+    ck_assert_ptr_null(q.profile);
+    ck_assert_int_eq(q.offset, 0);
+    ck_assert_int_eq(q.limit, OJW_STATUS_LIMIT_DEFAULT);
+    ck_assert_int_eq(ojw_status_query_parse(&q, "json", test_pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(q.format, OJW_STATUS_JSON);
+    ck_assert_int_eq(ojw_status_query_parse(
+        &q, "offset=200&&limit=50&profile=hr%20api&metrics&x=%zz",
+        test_pool), APR_EINVAL);            /* a bad escape anywhere */
+    ck_assert_int_eq(ojw_status_query_parse(
+        &q, "offset=200&&limit=50&profile=hr%2Bapi+2&metrics&other=1",
+        test_pool), APR_SUCCESS);
+    ck_assert_int_eq(q.format, OJW_STATUS_METRICS);
+    ck_assert_str_eq(q.profile, "hr+api 2");
+    ck_assert_int_eq(q.offset, 200);
+    ck_assert_int_eq(q.limit, 50);
+    /* json=1 is no json; the word alone is */
+    ck_assert_int_eq(ojw_status_query_parse(&q, "json=1", test_pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(q.format, -1);
+}
+END_TEST
+
+START_TEST(query_refusals)
+{
+    static const char *const bad[] = {
+        "profile=", "profile", "profile=a%00b", "profile=%", "offset=-1",
+        "offset=", "offset=1x", "offset=99999999999999999999",
+        "offset=2147483648", "limit=0", "limit=10001", "limit= 5",
+        "limit=+5", NULL
+    };
+    ojw_status_query_t q;
+    int i;
+
+    for (i = 0; bad[i]; i++) {
+        ck_assert_msg(ojw_status_query_parse(&q, bad[i], test_pool)
+                      == APR_EINVAL, "%s", bad[i]);
+    }
+    ck_assert_int_eq(ojw_status_query_parse(&q, "offset=2147483647&limit="
+                                            "10000", test_pool), APR_SUCCESS);
+}
+END_TEST
+
 Suite *status_suite(void)
 {
     Suite *s = suite_create("status");
@@ -138,6 +188,8 @@ Suite *status_suite(void)
     tcase_add_test(tc, light_profile_has_no_key_list);
     tcase_add_test(tc, summary_of_many_profiles);
     tcase_add_test(tc, html_summary_first_and_paging);
+    tcase_add_test(tc, query_words);
+    tcase_add_test(tc, query_refusals);
     suite_add_tcase(s, tc);
     return s;
 }
