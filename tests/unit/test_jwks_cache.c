@@ -66,18 +66,14 @@ END_TEST
 
 #define REGION  ((apr_size_t)64 * 1024)
 
-static apr_global_mutex_t *the_mutex(void)
-{
-    static apr_global_mutex_t *mutex;
-    static apr_pool_t *of;
+static apr_global_mutex_t *mutex;
 
-    if (of != test_pool) {      /* one per test (the pool goes after it) */
-        ck_assert_int_eq(apr_global_mutex_create(&mutex, NULL,
-                                                 APR_LOCK_DEFAULT, test_pool),
-                         APR_SUCCESS);
-        of = test_pool;
-    }
-    return mutex;
+/* Each test's pool, and one mutex for its caches (the pool takes it). */
+static void setup(void)
+{
+    pool_setup();
+    ck_assert_int_eq(apr_global_mutex_create(&mutex, NULL, APR_LOCK_DEFAULT,
+                                             test_pool), APR_SUCCESS);
 }
 
 /* A cache of nslots slots and a region of region bytes. */
@@ -89,7 +85,7 @@ static ojw_cache_t *make_cache(int nslots, apr_size_t region)
 
     ck_assert_int_eq(apr_shm_create(&shm, size, NULL, test_pool), APR_SUCCESS);
     c = ojw_cache_attach(apr_shm_baseaddr_get(shm), size, nslots, region,
-                         the_mutex(), 1, test_pool);
+                         mutex, 1, test_pool);
     ck_assert_ptr_nonnull(c);
     return c;
 }
@@ -652,7 +648,7 @@ Suite *jwks_cache_suite(void)
     Suite *s = suite_create("jwks_cache");
     TCase *tc = tcase_create("core");
 
-    tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
+    tcase_add_checked_fixture(tc, setup, pool_teardown);
     tcase_add_test(tc, decide_first_fetch_and_backoff);
     tcase_add_test(tc, decide_refresh_and_stale);
     tcase_add_test(tc, slots_store_read_generation);
