@@ -8,7 +8,8 @@
 
 #define ALIGN8(n) (((n) + 7) & ~(apr_size_t)7)
 #define CACHE_MAGIC     0x6f6a7763u     /* "ojwc" */
-/* the URLs of the slots are cut from chunks of this many bytes */
+/* the URLs of the slots are cut from chunks of this many bytes, or of a
+ * 64th of the region when that is less */
 #define NAMES_CHUNK     ((apr_size_t)64 * 1024)
 /* documents take multiples of this, so that one a little longer after a
  * refresh still fits where it was */
@@ -273,9 +274,13 @@ static apr_rmm_off_t name_alloc(ojw_cache_t *c, const char *s)
 {
     cache_header_t *h = c->hdr;
     apr_size_t len = strlen(s) + 1;
-    apr_size_t chunk = len > NAMES_CHUNK ? len : NAMES_CHUNK;
+    apr_size_t chunk = h->region / 64 < NAMES_CHUNK ? h->region / 64
+                                                     : NAMES_CHUNK;
     apr_rmm_off_t off;
 
+    if (chunk < len) {
+        chunk = len;
+    }
     if (h->names == 0 || h->names_left < len) {
         if ((off = region_alloc(c, chunk)) == 0
             && (off = region_alloc(c, chunk = len)) == 0) {

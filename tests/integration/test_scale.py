@@ -151,3 +151,67 @@ def test_status_pages_of_a_thousand(tenants):
     assert one.count("<h2>Profile ") == 1 and "<h2>Profile t999</h2>" in one
     metrics = status(tenants, "?metrics").text
     assert metrics.count('ordsjwt_keys{profile="') == TENANTS
+
+
+def test_full_region_names_the_directive(workdir, pki, jwks, keys):
+    """OrdsJwtJwksCacheSize too small: configtest says so with an estimate;
+    a document that finds no room is a failed fetch naming the directive
+    (503 for that tenant), the others are served."""
+    pad = "A" * 100000                      # a member the parser ignores
+    for i in range(3):
+        jwks.publish("/big/t%d" % i, {"keys": [dict(
+            tenant_key(keys, i).public_jwk(), x_pad=pad)]})
+    out = [sites.ca(pki), "OrdsJwtJwksCacheSize 256"]
+    for i in range(3):
+        out.append(sites.profile("t%d" % i, issuer=issuer(i),
+                                 jwk_url=jwks.url("/big/t%d" % i)))
+        out.append(sites.location("/t%d/" % i, "t%d" % i))
+    server = Httpd(os.path.join(workdir, "scale-full"), "event",
+                   sites.site(*out, STATUS_PAGE))
+    code, text = server.configtest()
+    assert code == 0 and "ORDSJWT00124" in text, text
+    assert "OrdsJwtJwksCacheSize 256 is less than the about 280 KiB" in text
+    server.start(acknowledged=("ORDSJWT00124",))
+    try:
+        offset = server.log_offset()
+        assert_ok(get(server, 0, token(keys, 0)))
+        assert_ok(get(server, 1, token(keys, 1)))
+        r = get(server, 2, token(keys, 2))
+        assert r.status_code == 503 and r.headers.get("Retry-After"), r
+        log = server.read_log(offset)
+        lines = [l for l in log.splitlines() if "ORDSJWT00009" in l]
+        assert lines and "no room for its" in lines[0], log
+        assert "raise OrdsJwtJwksCacheSize" in lines[0], lines[0]
+        doc = status(server, "?json").json()
+        assert doc["shared_memory"]["refused_no_room"] == 1
+        assert doc["shared_memory"]["documents"] == 2
+        assert doc["summary"]["errors"]["profiles"] == ["t2"]
+        assert_ok(get(server, 0, token(keys, 0)))   # the others still served
+        assert not bad_lines(server.read_log(offset), ("ORDSJWT00009",))
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("line,message", [
+    ("OrdsJwtJwksCacheSize 255", "OrdsJwtJwksCacheSize: \"255\" is not a "
+     "number from 256 to 16777216 (or auto)"),
+    ("OrdsJwtJwksMaxWaiters 0", "OrdsJwtJwksMaxWaiters: \"0\" is not a "
+     "number from 1 to 1024 (or auto)"),
+    ("OrdsJwtJwksMaxWaiters off", "OrdsJwtJwksMaxWaiters: \"off\""),
+])
+def test_sizes_are_checked(workdir, line, message):
+    server = Httpd(os.path.join(workdir, "scale-ct"), "event",
+                   sites.site(line))
+    code, text = server.configtest()
+    assert code != 0 and message in text, text
+
+
+def test_sizes_auto_and_in_a_virtual_host(workdir):
+    ok = Httpd(os.path.join(workdir, "scale-ct-ok"), "event", sites.site(
+        "OrdsJwtJwksCacheSize auto", "OrdsJwtJwksMaxWaiters 3"))
+    code, text = ok.configtest()
+    assert code == 0, text
+    vhost = Httpd(os.path.join(workdir, "scale-ct-vh"), "event", sites.site(
+        sites.virtual_host("127.0.0.1:1", "OrdsJwtJwksMaxWaiters 3")))
+    code, text = vhost.configtest()
+    assert code != 0 and "OrdsJwtJwksMaxWaiters" in text, text
