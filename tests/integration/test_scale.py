@@ -215,3 +215,46 @@ def test_sizes_auto_and_in_a_virtual_host(workdir):
         sites.virtual_host("127.0.0.1:1", "OrdsJwtJwksMaxWaiters 3")))
     code, text = vhost.configtest()
     assert code != 0 and "OrdsJwtJwksMaxWaiters" in text, text
+
+
+def small_site(pki, jwks, names):
+    out = [sites.ca(pki)]
+    for i in names:
+        out.append(sites.profile("t%d" % i, issuer=issuer(i),
+                                 jwk_url=jwks.url("/scale/t%d" % i)))
+        out.append(sites.location("/t%d/" % i, "t%d" % i))
+    return sites.site(*out, STATUS_PAGE)
+
+
+@pytest.mark.parametrize("mpm", ("event", "prefork"))
+def test_graceful_restart_with_another_profile_set(workdir, pki, jwks, keys,
+                                                   mpm):
+    """Profiles added and removed, then apachectl graceful: a new segment,
+    and every tenant that stays keeps its keys (no fetch); the new one is
+    fetched when needed."""
+    for i in range(4):
+        jwks.publish("/scale/t%d" % i, tenant_jwks(keys, i))
+    server = Httpd(os.path.join(workdir, "scale-graceful-" + mpm), mpm,
+                   small_site(pki, jwks, (0, 1, 2)))
+    server.start()
+    try:
+        offset = server.log_offset()
+        for i in (0, 1, 2):
+            assert_ok(get(server, i, token(keys, i)))
+        before = status(server, "?json").json()["shared_memory"]
+        server.site = small_site(pki, jwks, (3, 2, 0))
+        server.write_config()
+        server.graceful()
+        for i in (0, 2, 3, 0, 2, 3):
+            assert_ok(get(server, i, token(keys, i)))
+        assert [jwks.fetch_count("/scale/t%d" % i) for i in range(4)] \
+            == [1, 1, 1, 1]
+        assert requests.get(server.url("/ordsjwt-status?profile=t1"),
+                            timeout=10).status_code == 404  # t1 is gone
+        after = status(server, "?json").json()
+        assert after["shared_memory"]["documents"] == 3
+        assert after["shared_memory"]["size"] == before["size"]
+        assert [p["name"] for p in after["profiles"]] == ["t0", "t2", "t3"]
+        assert not bad_lines(server.read_log(offset), ("AH00493",))
+    finally:
+        server.stop()
