@@ -105,13 +105,54 @@ static json_t *audiences_json(const ojw_profile_t *p)
     return a;
 }
 
+/* The refusals that happened, {reason name: count}, zeros left out. */
+static json_t *nonzero_counters_json(const apr_uint32_t *c)
+{
+    json_t *refused = json_object();
+    int i;
+
+    for (i = OJW_OK + 1; c && i < OJW_REASON_COUNT; i++) {
+        if (c[i]) {
+            json_object_set_new(refused, ojw_reason_name((ojw_reason_t)i),
+                                json_integer(c[i]));
+        }
+    }
+    return refused;
+}
+
+/* The light form: what the summary and the metrics read, no more (with
+ * thousands of profiles, every member is a cost). */
+static json_t *light_json(const ojw_status_profile_t *sp,
+                          const ojw_refresh_policy_t *policy, long long now)
+{
+    const ojw_profile_t *p = sp->profile;
+    json_t *o = json_object();
+
+    json_object_set_new(o, "name", json_string(p->name));
+    if (p->jwk_url) {
+        json_object_set_new(o, "jwk_url", json_string(p->jwk_url));
+    }
+    json_object_set_new(o, "nkeys", json_integer(sp->keys ? sp->keys->nkeys
+                                                          : sp->nkeys));
+    json_object_set_new(o, "jwks", sp->slot ? fetch_json(sp, policy, now)
+                                            : json_string("static"));
+    json_object_set_new(o, "accepted", json_integer(sp->counters
+                                                    ? sp->counters[OJW_OK] : 0));
+    json_object_set_new(o, "refused", nonzero_counters_json(sp->counters));
+    return o;
+}
+
 json_t *ojw_status_profile_json(const ojw_status_profile_t *sp,
                                 const ojw_refresh_policy_t *policy,
                                 long long now)
 {
     const ojw_profile_t *p = sp->profile;
-    json_t *o = json_object();
+    json_t *o;
 
+    if (sp->light) {
+        return light_json(sp, policy, now);
+    }
+    o = json_object();
     json_object_set_new(o, "name", json_string(p->name));
     json_object_set_new(o, "description", p->description
                         ? json_string(p->description) : json_null());
@@ -132,9 +173,7 @@ json_t *ojw_status_profile_json(const ojw_status_profile_t *sp,
                         ? json_string(p->role_claim_name) : json_null());
     json_object_set_new(o, "allowed_skew", json_integer(sp->allowed_skew));
     json_object_set_new(o, "allowed_age", json_integer(sp->allowed_age));
-    if (!sp->light) {
-        json_object_set_new(o, "keys", keys_json(sp->keys));
-    }
+    json_object_set_new(o, "keys", keys_json(sp->keys));
     json_object_set_new(o, "nkeys", json_integer(sp->keys ? sp->keys->nkeys
                                                           : sp->nkeys));
     json_object_set_new(o, "jwks", sp->slot

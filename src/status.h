@@ -25,7 +25,9 @@ typedef struct {
     long long discovered_at;          /* discovery: ms, 0 if never */
     const apr_uint32_t *counters;     /* OJW_REASON_COUNT, [OJW_OK] = accepted */
     int nkeys;                        /* keys held, when keys is NULL */
-    int light;                        /* 1: keys not read, no "keys" list */
+    int light;                        /* 1: keys not read; only name,
+                                         jwk_url, nkeys, jwks, accepted and
+                                         the refusals that happened */
 } ojw_status_profile_t;
 
 /* The JSON object for one profile (new reference). */

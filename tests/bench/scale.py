@@ -195,6 +195,14 @@ def module_shm(httpd):
         return None
 
 
+def page_cost(httpd, query):
+    """(bytes, ms) of one status page."""
+    start = time.monotonic()
+    status, body = run.http_status(httpd, "/ordsjwt-status" + query, None)
+    took = 1000 * (time.monotonic() - start)
+    return (len(body), took) if status == 200 else (0, took)
+
+
 def warm_cpu(httpd, path, tokfile, seconds):
     """httpd CPU µs per request of wrk on path for seconds."""
     cell = run.Cell("warm", path[:-1], "RS256", tokfile, "ours")
@@ -236,6 +244,8 @@ def measure(args, work, tenants, jwks, ca, n, one_location):
         row["child_rss"] = max(run.vm_rss_kb(c) for c in children)
         row["shm_size"], row["shm_pss"] = shm_of([httpd.pid] + children)
         row["shm_module"] = module_shm(httpd)
+        row["json"] = page_cost(httpd, "?json")
+        row["metrics"] = page_cost(httpd, "?metrics")
         if args.seconds:
             tokfile = os.path.join(work, "tok-%s.txt" % label.replace(" ", "_"))
             run.write_tokens(tokfile, [tenants.token(last)])
@@ -288,6 +298,14 @@ def report(rows):
                          r["first0"][0], r["first0"][1], r["firstN"][0],
                          r["firstN"][1], r["fetch"], r["again0"][1],
                          r["againN"][1], warm))
+    lines += ["", "| tenants | status page `?json` (first 100 profiles and the "
+              "summary) | `?metrics` (every profile) |", "|---|--:|--:|"]
+    for r in rows:
+        if "json" in r:
+            lines.append("| %s | %s KiB, %.0f ms | %s KiB, %.0f ms |" % (
+                r["label"], "{:,.0f}".format(r["json"][0] / 1024),
+                r["json"][1], "{:,.0f}".format(r["metrics"][0] / 1024),
+                r["metrics"][1]))
     return "\n".join(lines)
 
 
