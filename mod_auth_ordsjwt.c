@@ -298,9 +298,10 @@ static int keys_unavailable(request_rec *r, ordsjwt_req_t *rq,
                    apr_ltoa(r->pool, use->retry_after));
     if (use->busy) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00040: %d "
-                      "requests wait already for the keys of profile %s "
-                      "(%s): answering 503, retry in %ld s",
-                      OJW_MAX_WAITERS, rq->profile->name,
+                      "requests wait already for JWKS fetches, none more for "
+                      "the keys of profile %s (%s): answering 503, retry in "
+                      "%ld s",
+                      ordsjwt_state->policy.max_waiters, rq->profile->name,
                       ojw_profile_key_source(rq->profile, r->pool),
                       use->retry_after);
         return HTTP_SERVICE_UNAVAILABLE;

@@ -136,8 +136,9 @@ typedef struct {
     /* kept across restarts */
     apr_global_mutex_t *gmutex;
     const char *gmutex_file;
-    apr_shm_t *shm;
+    apr_pool_t *cache_pool;         /* the segment's and the cache's */
     ojw_cache_t *cache;
+    apr_size_t cache_region;        /* the size its region has */
     /* this generation's */
     int active;                     /* JWKS are fetched and shared */
     int nslots;
@@ -145,7 +146,9 @@ typedef struct {
     const char **slot_issuers;      /* NULL, or a discovery slot's issuer */
     apr_array_header_t *slot_url_arr;
     apr_array_header_t *slot_issuer_arr;
-    ojw_refresh_policy_t policy;
+    apr_size_t region;              /* OrdsJwtJwksCacheSize, in bytes */
+    int workers;                    /* the MPM's MaxRequestWorkers */
+    ojw_refresh_policy_t policy;    /* max_waiters: OrdsJwtJwksMaxWaiters */
     ojw_fetch_opts_t fetch;
     apr_uint32_t *counters;         /* (nprofiles + 1) * OJW_REASON_COUNT */
     apr_uint32_t *cache_counters;   /* ORDSJWT_CACHE_COUNTERS, after them */
@@ -163,6 +166,8 @@ int ordsjwt_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 int ordsjwt_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                         apr_pool_t *ptemp, server_rec *s);
 void ordsjwt_child_init(apr_pool_t *pchild, server_rec *s);
+/* configtest: warns when OrdsJwtJwksCacheSize looks too small. */
+void ordsjwt_test_shared(apr_pool_t *ptemp, server_rec *s);
 
 /* Counts an outcome of profile p (NULL: before a profile was chosen). */
 void ordsjwt_count(const ojw_profile_t *p, ojw_reason_t reason);

@@ -401,6 +401,7 @@ void ordsjwt_test_config(apr_pool_t *pconf, server_rec *s)
     warn_any_tenant(pconf, s);
     ordsjwt_warn_roles_without_claim(s);
     ordsjwt_warn_composition(pconf, s);
+    ordsjwt_test_shared(pconf, s);
 }
 
 void ordsjwt_warn_roles_without_claim(server_rec *s)

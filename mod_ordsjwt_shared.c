@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "httpd.h"
+#include "ap_mpm.h"
 #include "http_config.h"
 #include "http_core.h"
 #include "http_log.h"
@@ -97,12 +98,13 @@ static void assign_slots(ordsjwt_state_t *st, server_rec *s, apr_pool_t *p)
 }
 
 /* 1 when the segment's slots are bound to exactly this generation's URLs
- * (and issuers, for discovery slots). */
+ * (and issuers, for discovery slots) and its region has the size asked. */
 static int cache_fits(const ordsjwt_state_t *st)
 {
     int i;
 
-    if (st->cache == NULL || ojw_cache_nslots(st->cache) != st->nslots) {
+    if (st->cache == NULL || ojw_cache_nslots(st->cache) != st->nslots
+        || st->cache_region != st->region) {
         return 0;
     }
     for (i = 0; i < st->nslots; i++) {
@@ -114,66 +116,109 @@ static int cache_fits(const ordsjwt_state_t *st)
     return 1;
 }
 
+/* The documents of slot i, kept from the previous segment when it had
+ * the same URL and issuer (keys checked against another issuer are not
+ * carried over). */
+static void keep_slot(ordsjwt_state_t *st, ojw_cache_t *cache, int i,
+                      server_rec *s)
+{
+    int j = ojw_cache_find_bound(st->cache, st->slot_urls[i],
+                                 st->slot_issuers[i]);
+
+    if (j >= 0 && ojw_cache_copy_slot(cache, i, st->cache, j) == APR_ENOSPC) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "ORDSJWT00122: the "
+                     "keys of %s held before the restart do not fit in %s "
+                     "%" APR_SIZE_T_FMT " KiB: fetched again when needed",
+                     st->slot_urls[i],
+                     ojw_settings[OJW_SET_JWKS_MEMORY].directive,
+                     st->region / 1024);
+    }
+}
+
 /* Binds the new segment's slots to this generation's URLs, keeping the
- * documents of the slots the previous segment had (same URL, same
- * issuer: keys checked against another issuer are not carried over). */
+ * documents the previous segment had. */
 static apr_status_t bind_slots(ordsjwt_state_t *st, ojw_cache_t *cache,
                                server_rec *s)
 {
-    int i, j;
+    apr_status_t rv;
+    int i;
 
     for (i = 0; i < st->nslots; i++) {
-        if (ojw_cache_bind(cache, i, st->slot_urls[i], st->slot_issuers[i])
-            != APR_SUCCESS) {
+        rv = ojw_cache_bind(cache, i, st->slot_urls[i], st->slot_issuers[i]);
+        if (rv == APR_ENOSPC) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ORDSJWT00123: %s %"
+                         APR_SIZE_T_FMT " KiB has no room for the %d JWK "
+                         "URLs themselves: raise it",
+                         ojw_settings[OJW_SET_JWKS_MEMORY].directive,
+                         st->region / 1024, st->nslots);
+            return rv;
+        }
+        if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ORDSJWT00006: jwk_url "
                          "%s (or its issuer) is longer than %d bytes",
                          st->slot_urls[i], OJW_URL_MAX - 1);
-            return APR_EINVAL;
+            return rv;
         }
-        if (st->cache && (j = ojw_cache_find_bound(st->cache,
-                                                   st->slot_urls[i],
-                                                   st->slot_issuers[i])) >= 0) {
-            ojw_cache_copy_slot(cache, i, st->cache, j);
+        if (st->cache) {
+            keep_slot(st, cache, i, s);
         }
     }
     return APR_SUCCESS;
 }
 
-/* A new segment for this generation's URLs; the previous one is then
- * released (old children keep their own mapping until they exit). */
+/* An anonymous segment of size bytes in pool p (a file where the system
+ * has no anonymous shared memory). */
+static apr_status_t create_shm(apr_shm_t **shm, apr_size_t size,
+                               apr_pool_t *p)
+{
+    apr_status_t rv = apr_shm_create(shm, size, NULL, p);
+    const char *file;
+
+    if (rv == APR_ENOTIMPL) {
+        file = ap_runtime_dir_relative(p, apr_psprintf(p, "ordsjwt-jwks-%"
+                                       APR_PID_T_FMT ".shm", getpid()));
+        apr_shm_remove(file, p);
+        rv = apr_shm_create(shm, size, file, p);
+    }
+    return rv;
+}
+
+/* A new segment for this generation's URLs, in a pool of its own; the
+ * previous one is then released with its pool (old children keep their
+ * own mapping until they exit). */
 static apr_status_t replace_shm(ordsjwt_state_t *st, server_rec *s,
                                 apr_pool_t *pp)
 {
-    apr_size_t size = ojw_cache_size(st->nslots, OJW_JWKS_MAX);
+    apr_size_t size = ojw_cache_size(st->nslots, st->region);
     apr_shm_t *shm;
-    ojw_cache_t *cache;
-    const char *file;
+    ojw_cache_t *cache = NULL;
+    apr_pool_t *cp;
     apr_status_t rv;
 
-    rv = apr_shm_create(&shm, size, NULL, pp);
-    if (rv == APR_ENOTIMPL) {
-        file = ap_runtime_dir_relative(pp, apr_psprintf(pp, "ordsjwt-jwks-%"
-                                       APR_PID_T_FMT ".shm", getpid()));
-        apr_shm_remove(file, pp);
-        rv = apr_shm_create(&shm, size, file, pp);
+    apr_pool_create(&cp, pp);
+    if ((rv = create_shm(&shm, size, cp)) == APR_SUCCESS
+        && (cache = ojw_cache_attach(apr_shm_baseaddr_get(shm), size,
+                                     st->nslots, st->region, st->gmutex, 1,
+                                     cp)) == NULL) {
+        rv = APR_EINVAL;
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "ORDSJWT00003: cannot "
                      "create %" APR_SIZE_T_FMT " bytes of shared memory for "
                      "%d JWKS slot(s)", size, st->nslots);
+        apr_pool_destroy(cp);
         return rv;
     }
-    cache = ojw_cache_attach(apr_shm_baseaddr_get(shm), size, st->nslots,
-                             OJW_JWKS_MAX, st->gmutex, 1, pp);
     if ((rv = bind_slots(st, cache, s)) != APR_SUCCESS) {
-        apr_shm_destroy(shm);
+        apr_pool_destroy(cp);
         return rv;
     }
-    if (st->shm) {
-        apr_shm_destroy(st->shm);
+    if (st->cache_pool) {
+        apr_pool_destroy(st->cache_pool);
     }
-    st->shm = shm;
+    st->cache_pool = cp;
     st->cache = cache;
+    st->cache_region = st->region;
     return APR_SUCCESS;
 }
 
@@ -221,6 +266,46 @@ static void setup_counters(ordsjwt_state_t *st, server_rec *s,
     st->cache_counters = st->counters + rows;
 }
 
+/* The MPM's MaxRequestWorkers: its processes times their threads. */
+static int mpm_workers(void)
+{
+    int daemons = 0, threads = 0;
+
+    if (ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &daemons) != APR_SUCCESS
+        || daemons < 1) {
+        daemons = 1;
+    }
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS
+        || threads < 1) {
+        threads = 1;
+    }
+    return daemons * threads;
+}
+
+/* OrdsJwtJwksMaxWaiters, or when auto a quarter of MaxRequestWorkers (in
+ * *workers), at least 1 and at most OJW_PLACES_MAX. */
+static int max_waiters(const ojw_settings_t *n, int *workers)
+{
+    long set = ojw_setting(n, OJW_SET_MAX_WAITERS);
+    int quarter;
+
+    *workers = mpm_workers();
+    if (set > 0) {
+        return (int)set;
+    }
+    quarter = *workers / 4;
+    return quarter < 1 ? 1 : quarter > OJW_PLACES_MAX ? OJW_PLACES_MAX
+                                                       : quarter;
+}
+
+/* OrdsJwtJwksCacheSize in bytes; auto: as the slots need. */
+static apr_size_t region_size(const ojw_settings_t *n, int nslots)
+{
+    long kib = ojw_setting(n, OJW_SET_JWKS_MEMORY);
+
+    return kib > 0 ? (apr_size_t)kib * 1024 : ojw_cache_region_auto(nslots);
+}
+
 static void set_fetch_policy(ordsjwt_state_t *st, server_rec *s)
 {
     const ojw_settings_t *n = &ordsjwt_srv_conf(s)->num;
@@ -232,7 +317,7 @@ static void set_fetch_policy(ordsjwt_state_t *st, server_rec *s)
     st->policy.min_interval = min_refresh;
     st->policy.fetch_timeout = timeout + 1;
     st->policy.max_stale = ojw_setting(n, OJW_SET_MAX_STALE);
-    st->policy.max_waiters = OJW_MAX_WAITERS;
+    st->policy.max_waiters = max_waiters(n, &st->workers);
     st->fetch.ca_file = ordsjwt_srv_conf(s)->ca_file;
     st->fetch.timeout_ms = timeout * 1000L;
     st->fetch.max_size = OJW_JWKS_MAX;
@@ -244,6 +329,53 @@ static void set_fetch_policy(ordsjwt_state_t *st, server_rec *s)
                      "every %ld s", refresh, min_refresh, min_refresh);
         st->policy.refresh_interval = min_refresh;
     }
+}
+
+/* Warns when OrdsJwtJwksCacheSize, set, is less than the region is
+ * expected to need for st's slots. */
+static void warn_small_region(const ordsjwt_state_t *st, server_rec *s)
+{
+    const ojw_setting_t *row = &ojw_settings[OJW_SET_JWKS_MEMORY];
+    long kib = ojw_setting(&ordsjwt_srv_conf(s)->num, OJW_SET_JWKS_MEMORY);
+    apr_size_t names = 0, need;
+    int i;
+
+    for (i = 0; i < st->nslots; i++) {
+        names += strlen(st->slot_urls[i]) + 1
+                 + (st->slot_issuers[i] ? strlen(st->slot_issuers[i]) + 1 : 0);
+    }
+    need = ojw_cache_region_estimate(st->nslots, names);
+    if (kib > 0 && (apr_size_t)kib * 1024 < need) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "ORDSJWT00124: %s %ld "
+                     "is less than the about %" APR_SIZE_T_FMT " KiB that %d "
+                     "JWK URL(s) are expected to need (%" APR_SIZE_T_FMT
+                     " KiB each, and one of the largest documents being "
+                     "replaced): a JWKS that finds no room is refused; "
+                     "raise it, or set it to auto", row->directive, kib,
+                     need / 1024, st->nslots, OJW_REGION_TYPICAL / 1024);
+    }
+}
+
+/* configtest: the warning above, for the slots the profiles will get. */
+void ordsjwt_test_shared(apr_pool_t *ptemp, server_rec *s)
+{
+    ordsjwt_state_t tmp;
+
+    memset(&tmp, 0, sizeof(tmp));
+    assign_slots(&tmp, s, ptemp);
+    warn_small_region(&tmp, s);
+}
+
+/* What this generation sets aside, at info. */
+static void log_sizes(const ordsjwt_state_t *st, server_rec *s)
+{
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "ORDSJWT00120: %d JWK URL(s) "
+                 "share %" APR_SIZE_T_FMT " KiB for their documents (%s); "
+                 "at most %d request(s) wait for JWKS fetches (%s; "
+                 "MaxRequestWorkers %d)", st->nslots, st->region / 1024,
+                 ojw_settings[OJW_SET_JWKS_MEMORY].directive,
+                 st->policy.max_waiters,
+                 ojw_settings[OJW_SET_MAX_WAITERS].directive, st->workers);
 }
 
 /* The retained state, this generation's part reset. */
@@ -288,6 +420,9 @@ int ordsjwt_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return OK;      /* only static keys: nothing to share */
     }
     set_fetch_policy(st, s);
+    st->region = region_size(&ordsjwt_srv_conf(s)->num, st->nslots);
+    warn_small_region(st, s);
+    log_sizes(st, s);
     if (ojw_fetch_global_init() != 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ORDSJWT00004: libcurl "
                      "global initialisation failed");

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_ordsjwt: the ordsjwt-status handler (SetHandler ordsjwt-status):
- * per profile its settings, the keys held, the JWKS fetch state and the
- * refusal counters, as HTML or, with ?json, as JSON (src/status.c), or
- * in the Prometheus text format (src/metrics.c) with ?metrics or when the
+ * a summary of the profiles (fetch errors, stale keys, refusals), the
+ * host's JWKS shared memory and waiting requests, then per profile its
+ * settings, the keys held, the JWKS fetch state and the refusal counters,
+ * a page at a time (?offset=N&limit=N) or one (?profile=NAME), as HTML
+ * or, with ?json, as JSON (src/status.c); or every profile in the
+ * Prometheus text format (src/metrics.c) with ?metrics or when the
  * client's Accept asks for text/plain; version=0.0.4 (as Prometheus does).
  */
 #include <stdlib.h>
@@ -19,8 +22,9 @@
 #include "status.h"
 #include "metrics.h"
 
-/* The keys, slot state and last error of an https profile, read now. */
-static void slot_status(request_rec *r, const ojw_profile_t *p,
+/* The slot's state, last error and (discovery) jwks_uri, read now; with
+ * detail, its keys too (parsing the document). */
+static void slot_status(request_rec *r, const ojw_profile_t *p, int detail,
                         ojw_status_profile_t *sp)
 {
     ordsjwt_state_t *st = ordsjwt_state;
@@ -31,8 +35,10 @@ static void slot_status(request_rec *r, const ojw_profile_t *p,
     char errbuf[256];
 
     if (st == NULL || !st->active || p->slot < 0
-        || ojw_cache_read(st->cache, p->slot, 0, r->pool, &doc, &len,
-                          state) != APR_SUCCESS) {
+        || (detail ? ojw_cache_read(st->cache, p->slot, 0, r->pool, &doc,
+                                    &len, state)
+                   : ojw_cache_state(st->cache, p->slot, state))
+           != APR_SUCCESS) {
         return;
     }
     ojw_cache_last_error(st->cache, p->slot, error, OJW_ERROR_MAX);
@@ -47,12 +53,14 @@ static void slot_status(request_rec *r, const ojw_profile_t *p,
                               sizeof(errbuf)) == APR_SUCCESS) {
         sp->keys = ks;
     }
+    sp->nkeys = (int)state->nkeys;
     sp->slot = state;
     sp->last_error = error;
 }
 
+/* One profile's object; without detail no key list (no parse). */
 static json_t *profile_status(request_rec *r, const ojw_profile_t *p,
-                              long long now)
+                              long long now, int detail)
 {
     const ojw_settings_t *n = &ordsjwt_srv_conf(r->server)->num;
     static const ojw_refresh_policy_t no_policy;
@@ -60,12 +68,13 @@ static json_t *profile_status(request_rec *r, const ojw_profile_t *p,
 
     memset(&sp, 0, sizeof(sp));
     sp.profile = p;
+    sp.light = !detail;
     sp.allowed_skew = ojw_profile_skew(p, ojw_setting(n, OJW_SET_SKEW));
     sp.allowed_age = ojw_profile_age(p, ojw_setting(n, OJW_SET_AGE));
     sp.keys = p->static_keys;
     sp.counters = ordsjwt_counters(p);
     if (p->static_keys == NULL) {
-        slot_status(r, p, &sp);
+        slot_status(r, p, detail, &sp);
     }
     return ojw_status_profile_json(&sp, ordsjwt_state ? &ordsjwt_state->policy
                                                       : &no_policy, now);
@@ -76,29 +85,114 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The status document for the profiles this server sees, by name. */
-static json_t *status_document(request_rec *r)
+/* The names of the profiles asked for, sorted; NULL when the profile
+ * asked for is not one of this server's. */
+static apr_array_header_t *profile_names(request_rec *r, apr_hash_t *profiles,
+                                         const ojw_status_query_t *q)
 {
-    apr_hash_t *profiles = ordsjwt_srv_conf(r->server)->profiles;
     apr_array_header_t *names = apr_array_make(r->pool, 8, sizeof(char *));
-    long long now = apr_time_sec(apr_time_now());
-    json_t *doc = json_object(), *list = json_array();
     apr_hash_index_t *hi;
-    int i;
 
+    if (q->profile) {
+        if (apr_hash_get(profiles, q->profile, APR_HASH_KEY_STRING) == NULL) {
+            return NULL;
+        }
+        APR_ARRAY_PUSH(names, const char *) = q->profile;
+        return names;
+    }
     for (hi = apr_hash_first(r->pool, profiles); hi; hi = apr_hash_next(hi)) {
         APR_ARRAY_PUSH(names, const char *) = apr_hash_this_key(hi);
     }
     qsort(names->elts, names->nelts, sizeof(char *), compare_names);
+    return names;
+}
+
+/* The host's numbers: the JWKS region and the requests waiting. */
+static void host_status(json_t *doc)
+{
+    ordsjwt_state_t *st = ordsjwt_state;
+    ojw_cache_usage_t u;
+
+    if (st == NULL || !st->active
+        || ojw_cache_usage(st->cache, apr_time_as_msec(apr_time_now()),
+                           &st->policy, &u) != APR_SUCCESS) {
+        return;
+    }
+    json_object_set_new(doc, "shared_memory", json_pack(
+        "{s:I, s:I, s:i, s:I, s:I}", "size", (json_int_t)u.region,
+        "used", (json_int_t)u.used, "documents", u.documents,
+        "largest_document", (json_int_t)u.largest,
+        "refused_no_room", (json_int_t)u.full));
+    json_object_set_new(doc, "waiters", json_pack(
+        "{s:i, s:i, s:I, s:i}", "bound", u.places, "waiting", u.waiting,
+        "refused", (json_int_t)u.refused, "max_request_workers",
+        st->workers));
+}
+
+/* Every profile asked for, without key lists (no document parsed). */
+static json_t *all_profiles(request_rec *r, apr_hash_t *profiles,
+                            const apr_array_header_t *names, long long now)
+{
+    json_t *list = json_array();
+    int i;
+
     for (i = 0; i < names->nelts; i++) {
         json_array_append_new(list, profile_status(r, apr_hash_get(profiles,
-            APR_ARRAY_IDX(names, i, const char *), APR_HASH_KEY_STRING), now));
+            APR_ARRAY_IDX(names, i, const char *), APR_HASH_KEY_STRING), now,
+            0));
     }
+    return list;
+}
+
+/* The page of profiles q asks for, with their keys. */
+static json_t *page_of(request_rec *r, apr_hash_t *profiles,
+                       const apr_array_header_t *names,
+                       const ojw_status_query_t *q, long long now)
+{
+    json_t *list = json_array();
+    long i;
+
+    for (i = q->offset; i < names->nelts && i < q->offset + q->limit; i++) {
+        json_array_append_new(list, profile_status(r, apr_hash_get(profiles,
+            APR_ARRAY_IDX(names, i, const char *), APR_HASH_KEY_STRING), now,
+            1));
+    }
+    return list;
+}
+
+/* The status document for the profiles this server sees, by name: for
+ * metrics every one of them (no keys parsed); else a summary of them and
+ * the page asked for. NULL: no such profile. */
+static json_t *status_document(request_rec *r, const ojw_status_query_t *q)
+{
+    apr_hash_t *profiles = ordsjwt_srv_conf(r->server)->profiles;
+    apr_array_header_t *names = profile_names(r, profiles, q);
+    long long now = apr_time_sec(apr_time_now());
+    json_t *doc, *all, *unattributed;
+
+    if (names == NULL) {
+        return NULL;
+    }
+    doc = json_object();
+    all = all_profiles(r, profiles, names, now);
+    unattributed = ojw_status_counters_json(ordsjwt_counters(NULL));
     json_object_set_new(doc, "version", json_string(ojw_version()));
     json_object_set_new(doc, "generated", json_integer(now));
-    json_object_set_new(doc, "profiles", list);
-    json_object_set_new(doc, "unattributed_refusals",
-                        ojw_status_counters_json(ordsjwt_counters(NULL)));
+    host_status(doc);
+    if (q->format == OJW_STATUS_METRICS) {
+        json_object_set_new(doc, "profiles", all);
+    }
+    else {
+        json_object_set_new(doc, "summary",
+                            ojw_status_summary(all, unattributed));
+        json_decref(all);
+        json_object_set_new(doc, "paging", json_pack(
+            "{s:I, s:I, s:I}", "offset", (json_int_t)q->offset, "limit",
+            (json_int_t)q->limit, "total", (json_int_t)names->nelts));
+        json_object_set_new(doc, "profiles", page_of(r, profiles, names, q,
+                                                     now));
+    }
+    json_object_set_new(doc, "unattributed_refusals", unattributed);
     return doc;
 }
 
@@ -126,18 +220,20 @@ static void cache_numbers(ojw_metrics_cache_t *mc)
     }
 }
 
-/* 0 HTML, 1 JSON, 2 Prometheus: ?json, ?metrics, else the Accept. */
-static int status_format(request_rec *r)
+/* The query (src/status.c); without json or metrics the Accept header
+ * chooses between HTML and Prometheus. OK or HTTP_BAD_REQUEST. */
+static int parse_query(request_rec *r, ojw_status_query_t *q)
 {
-    if (r->args && strcmp(r->args, "json") == 0) {
-        return 1;
+    if (ojw_status_query_parse(q, r->args, r->pool) != APR_SUCCESS) {
+        return HTTP_BAD_REQUEST;
     }
-    if (r->args && strcmp(r->args, "metrics") == 0) {
-        return 2;
+    if (q->format < 0) {
+        apr_table_mergen(r->headers_out, "Vary", "Accept");
+        q->format = ojw_metrics_accepted(apr_table_get(r->headers_in,
+                                                       "Accept"))
+                    ? OJW_STATUS_METRICS : OJW_STATUS_HTML;
     }
-    apr_table_mergen(r->headers_out, "Vary", "Accept");
-    return ojw_metrics_accepted(apr_table_get(r->headers_in, "Accept"))
-           ? 2 : 0;
+    return OK;
 }
 
 static void send_metrics(request_rec *r, const json_t *doc)
@@ -161,8 +257,9 @@ static void send_json(request_rec *r, const json_t *doc)
 
 int ordsjwt_status_handler(request_rec *r)
 {
+    ojw_status_query_t q;
     json_t *doc;
-    int format;
+    int rc;
 
     if (r->handler == NULL || strcmp(r->handler, ORDSJWT_STATUS_HANDLER) != 0) {
         return DECLINED;
@@ -170,13 +267,17 @@ int ordsjwt_status_handler(request_rec *r)
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
     }
-    format = status_format(r);
-    doc = status_document(r);
+    if ((rc = parse_query(r, &q)) != OK) {
+        return rc;
+    }
+    if ((doc = status_document(r, &q)) == NULL) {
+        return HTTP_NOT_FOUND;
+    }
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    if (format == 2) {
+    if (q.format == OJW_STATUS_METRICS) {
         send_metrics(r, doc);
     }
-    else if (format == 1) {
+    else if (q.format == OJW_STATUS_JSON) {
         send_json(r, doc);
     }
     else {

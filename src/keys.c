@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The signing keys of one process and the fetch/wait/use loop (keys.h). */
 #include <string.h>
+#include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include "keys.h"
 #include "discovery.h"
+#include "settings.h"
 
 /* Parsed keys of one generation of a slot, shared by the threads of a
  * process; freed when no request holds them and a newer set replaced them. */
@@ -261,6 +263,20 @@ static void record_source(ojw_keys_t *k, int slot, const source_t *src)
     }
 }
 
+/* Why a document of len bytes could not be stored: the region is full. */
+static const char *no_room(ojw_keys_t *k, apr_size_t len, apr_pool_t *tmp)
+{
+    ojw_cache_usage_t u;
+
+    ojw_cache_usage(k->cache, now_ms(k), &k->policy, &u);
+    return apr_psprintf(tmp, "no room for its %" APR_SIZE_T_FMT " bytes in "
+                        "the shared memory for JWKS documents (%"
+                        APR_SIZE_T_FMT " of %" APR_SIZE_T_FMT " KiB in use, "
+                        "%d document(s)): raise %s", len, u.used / 1024,
+                        u.region / 1024, u.documents,
+                        ojw_settings[OJW_SET_JWKS_MEMORY].directive);
+}
+
 /* Stores a fetched document that parses; reports either way. */
 static void store_fetched(ojw_keys_t *k, int slot, const source_t *src,
                           ojw_fetch_result_t *res, int have_doc,
@@ -276,12 +292,17 @@ static void store_fetched(ojw_keys_t *k, int slot, const source_t *src,
         fetch_failed(k, slot, src, res, errbuf, have_doc, ctx);
         return;
     }
+    record_source(k, slot, src);
+    if (ojw_cache_store(k->cache, slot, now_ms(k), res->body, res->len,
+                        res->etag, fresh_of(k, src, res->max_age), ks->nkeys)
+        == APR_ENOSPC) {
+        fetch_failed(k, slot, src, res, no_room(k, res->len, tmp), have_doc,
+                     ctx);
+        return;
+    }
     ev.res = res;
     ev.nkeys = ks->nkeys;
     report(k, ctx, &ev);
-    record_source(k, slot, src);
-    ojw_cache_store(k->cache, slot, now_ms(k), res->body, res->len,
-                    res->etag, fresh_of(k, src, res->max_age));
 }
 
 /* The ETag to send for src: the slot's, unless the jwks_uri changed. */
@@ -424,7 +445,7 @@ void ojw_keys_get(ojw_keys_use_t *out, ojw_keys_t *k, int slot,
                          + apr_time_from_sec(k->policy.fetch_timeout);
     ojw_decision_t decision = OJW_UNAVAILABLE;
     ojw_slot_state_t state;
-    apr_uint32_t ticket = 0;
+    ojw_ticket_t ticket = { 0, 0 };
     keyref_t *ref;
     long long now = now_ms(k);
 
@@ -490,8 +511,8 @@ ojw_reason_t ojw_keys_verify(ojw_keys_use_t *out, ojw_keys_t *k, int slot,
     ojw_keys_get(out, k, slot, out->generation, pool, ctx);
     if (out->busy) {            /* enough requests wait for the new keys */
         return ojw_fail(err, OJW_ERR_KEYS_UNAVAILABLE, "%d requests wait "
-                        "already for the keys of %s", k->policy.max_waiters,
-                        ojw_keys_url(k, slot));
+                        "already for signing keys; not for the new keys of "
+                        "%s", k->policy.max_waiters, ojw_keys_url(k, slot));
     }
     if (out->ks == NULL || out->ks == first) {
         out->ks = first;        /* no newer keys: the kid stays unknown */

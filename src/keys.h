@@ -6,8 +6,9 @@
  * document changes (requests still holding the old set keep it until
  * their pool goes). Getting keys for a request is one loop: use the keys,
  * fetch them (one process at a time, the others use or wait), or wait for
- * a fetch in flight (at most policy->max_waiters requests per fetch; the
- * others are told at once to come back). An unknown kid asks for one forced refetch (the
+ * a fetch in flight (at most policy->max_waiters requests of the host,
+ * all URLs together, once the fetch is past its first OJW_WAIT_GRACE_MS;
+ * the others are told at once to come back). An unknown kid asks for one forced refetch (the
  * shared min interval bounds those) and the token is verified once more.
  *
  * A slot bound with an issuer (ojw_cache_bind) is a discovery slot: each
@@ -71,7 +72,7 @@ typedef struct {
 /* libcurl, apr_time_now and apr_sleep; report and note stay NULL. */
 void ojw_keys_env_default(ojw_keys_env_t *env);
 
-#define OJW_KEYS_WAIT_STEP  apr_time_from_msec(50)
+#define OJW_KEYS_WAIT_STEP  apr_time_from_msec(25)
 
 typedef struct ojw_keys ojw_keys_t;
 
@@ -88,7 +89,7 @@ typedef struct {
     const ojw_keyset_t *ks;     /* NULL: none can be had now */
     apr_uint64_t generation;
     long retry_after;           /* seconds, when ks is NULL */
-    int busy;                   /* refused a wait: OJW_MAX_WAITERS wait */
+    int busy;                   /* refused a wait: the places are taken */
 } ojw_keys_use_t;
 
 /* The slot's keys, held for the life of pool (a request's), fetched here

@@ -124,10 +124,13 @@ static void refusals(buf_t *b, const char *profile, const json_t *refused)
     json_t *n;
 
     json_object_foreach((json_t *)refused, reason, n) {
+        if (!json_is_integer(n) || json_integer_value(n) == 0) {
+            continue;           /* a series appears with its first refusal */
+        }
         putf(b, "ordsjwt_refusals_total{profile=\"%s\",reason=\"%s\"} "
              "%" APR_INT64_T_FMT "\n",
              profile, ojw_prom_label_value(b->pool, reason),
-             json_is_integer(n) ? (apr_int64_t)json_integer_value(n) : 0);
+             (apr_int64_t)json_integer_value(n));
     }
 }
 
@@ -154,8 +157,8 @@ static void refused(buf_t *b, const json_t *doc)
 
     family(b, "ordsjwt_refusals_total", "counter",
            "Requests refused, by reason, summed over all child processes "
-           "since the last restart; profile=\"\": before a profile was "
-           "chosen.");
+           "since the last restart (a series appears with its first "
+           "refusal); profile=\"\": before a profile was chosen.");
     json_array_foreach(profiles, i, p) {
         refusals(b, name_label(b->pool, p), json_object_get(p, "refused"));
     }
@@ -170,9 +173,51 @@ static void keys_held(buf_t *b, const json_t *profiles)
     family(b, "ordsjwt_keys", "gauge",
            "Signing keys the profile holds now.");
     json_array_foreach(profiles, i, p) {
+        const json_t *n = json_object_get(p, "nkeys");
+
         putf(b, "ordsjwt_keys{profile=\"%s\"} %lu\n", name_label(b->pool, p),
-             (unsigned long)json_array_size(json_object_get(p, "keys")));
+             json_is_integer(n) ? (unsigned long)json_integer_value(n)
+             : (unsigned long)json_array_size(json_object_get(p, "keys")));
     }
+}
+
+/* A gauge or counter of the host, from member key of the document's
+ * object obj; no family when the document has no such object. */
+static void host_value(buf_t *b, const json_t *doc, const char *obj,
+                       const char *key, const char *name, const char *type,
+                       const char *help)
+{
+    const json_t *v = json_object_get(json_object_get(doc, obj), key);
+
+    if (json_is_integer(v)) {
+        family(b, name, type, help);
+        putf(b, "%s %" APR_INT64_T_FMT "\n", name,
+             (apr_int64_t)json_integer_value(v));
+    }
+}
+
+static void host(buf_t *b, const json_t *doc)
+{
+    host_value(b, doc, "waiters", "waiting", "ordsjwt_jwks_waiting_requests",
+               "gauge", "Requests waiting now for JWKS fetches in flight, "
+               "all JWK URLs together.");
+    host_value(b, doc, "waiters", "bound", "ordsjwt_jwks_waiting_requests_max",
+               "gauge", "OrdsJwtJwksMaxWaiters: the most requests that wait "
+               "for JWKS fetches (after a fetch's first 100 ms).");
+    host_value(b, doc, "waiters", "refused", "ordsjwt_jwks_waits_refused_total",
+               "counter", "Requests answered 503 at once because enough "
+               "requests waited for JWKS fetches, since the parent started.");
+    host_value(b, doc, "shared_memory", "used",
+               "ordsjwt_jwks_shared_memory_used_bytes", "gauge",
+               "Bytes of the shared memory for JWKS documents in use.");
+    host_value(b, doc, "shared_memory", "size",
+               "ordsjwt_jwks_shared_memory_bytes", "gauge",
+               "OrdsJwtJwksCacheSize: bytes of shared memory for JWKS "
+               "documents.");
+    host_value(b, doc, "shared_memory", "refused_no_room",
+               "ordsjwt_jwks_no_room_total", "counter",
+               "Fetched JWKS documents refused for want of room in the "
+               "shared memory (raise OrdsJwtJwksCacheSize).");
 }
 
 /* One JWKS family: the member key of each profile's "jwks" object; with
@@ -248,6 +293,7 @@ const char *ojw_metrics_text(apr_pool_t *pool, const json_t *doc,
     refused(b, doc);
     keys_held(b, profiles);
     jwks(b, doc);
+    host(b, doc);
     cache(b, c);
     *(char *)apr_array_push(b) = '\0';
     return b->elts;

@@ -8,7 +8,7 @@
 
 #define OJW_SETTING_ROW(id, name, flags, min, max, def, help) \
     { id, name, ((flags) & OJW_GLOBAL) != 0, ((flags) & OJW_OFF) != 0, \
-      min, max, def, help },
+      ((flags) & OJW_AUTO) != 0, min, max, def, help },
 const ojw_setting_t ojw_settings[OJW_SET_COUNT] = {
     OJW_NUMBER_SETTINGS(OJW_SETTING_ROW)
 };
@@ -59,11 +59,15 @@ const char *ojw_setting_parse(ojw_settings_t *s, const ojw_setting_t *st,
     }
     errno = 0;
     v = strtoll(arg, &end, 10);
-    if (*arg == '\0' || *end != '\0' || errno == ERANGE || v < st->min
-        || v > st->max) {
+    if (st->autov && strcasecmp(arg, "auto") == 0) {
+        v = 0;
+    }
+    else if (*arg == '\0' || *end != '\0' || errno == ERANGE || v < st->min
+             || v > st->max) {
         return apr_psprintf(pool, "%s: \"%s\" is not a number from %ld to "
                             "%ld%s", st->directive, arg, st->min, st->max,
-                            st->off ? " (or off)" : "");
+                            st->off ? " (or off)"
+                                    : st->autov ? " (or auto)" : "");
     }
     s->value[st->id] = (long)v;
     s->set |= 1u << st->id;

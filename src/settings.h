@@ -15,12 +15,14 @@
 #define OJW_DAY         86400L
 #define OJW_GLOBAL      1
 #define OJW_OFF         2
+#define OJW_AUTO        4
 
 /*
  * X(id, directive, flags, min, max, default, help)
  * OJW_GLOBAL: the main server only (one JWKS cache, one token cache per
  * process); else per server, a virtual host inheriting the main server's
- * value. OJW_OFF: "off" is read as 0.
+ * value. OJW_OFF: "off" is read as 0. OJW_AUTO: "auto" is read as 0, the
+ * default, which the module works out (any other value is in min..max).
  */
 #define OJW_NUMBER_SETTINGS(X)                                              \
     X(OJW_SET_SKEW, "OrdsJwtAllowedSkew", 0, -OJW_DAY, OJW_SKEW_MAX, 0,     \
@@ -44,6 +46,14 @@
       "16384)")                                                             \
     X(OJW_SET_TOKEN_CACHE, "OrdsJwtTokenCache", OJW_GLOBAL | OJW_OFF, 0, 1000000, 1000,        \
       "verified tokens kept per child process, N or off (default 1000)") \
+    X(OJW_SET_JWKS_MEMORY, "OrdsJwtJwksCacheSize", OJW_GLOBAL | OJW_AUTO,  \
+      256, 16L * 1024 * 1024, 0, "KiB of shared memory for the JWKS "       \
+      "documents of all JWK URLs together, or auto (default: 512 KiB and "   \
+      "16 KiB per JWK URL)")                                                \
+    X(OJW_SET_MAX_WAITERS, "OrdsJwtJwksMaxWaiters", OJW_GLOBAL | OJW_AUTO, \
+      1, 1024, 0, "requests of the whole server that may wait for JWKS "    \
+      "fetches in flight, or auto (default: a quarter of "                  \
+      "MaxRequestWorkers, at least 1)")                                      \
     X(OJW_SET_DPOP_WINDOW, "OrdsJwtDpopProofWindow", 0, 1, 3600, 60,      \
       "seconds after its iat a DPoP proof is accepted, plus the skew "     \
       "(default 60)")                                                       \
@@ -64,6 +74,7 @@ typedef struct {
     const char *directive;
     int global_only;            /* OJW_GLOBAL */
     int off;                    /* OJW_OFF: "off" means 0 */
+    int autov;                  /* OJW_AUTO: "auto" means 0, the default */
     long min;
     long max;
     long def;
@@ -89,9 +100,9 @@ void ojw_settings_merge(ojw_settings_t *out, const ojw_settings_t *base,
 /* The row of a directive name (case-insensitive, as httpd), or NULL. */
 const ojw_setting_t *ojw_setting_find(const char *directive);
 
-/* Parses arg for row st into s (marks it set; "off" is 0 where the row
- * allows it); on error returns the message ("Directive: \"arg\" is not a number
- * from MIN to MAX"). */
+/* Parses arg for row st into s (marks it set; "off" or "auto" is 0 where
+ * the row allows it); on error returns the message ("Directive: \"arg\" is
+ * not a number from MIN to MAX"). */
 const char *ojw_setting_parse(ojw_settings_t *s, const ojw_setting_t *st,
                               const char *arg, apr_pool_t *pool);
 

@@ -213,6 +213,42 @@ def test_status_html_escapes(diag, dc):
     assert "rsa1" in r.text and "expired" in r.text
 
 
+def status_get(server, query):
+    return requests.get(server.url("/ordsjwt-status" + query), timeout=10)
+
+
+def test_status_filter_paging_and_summary(dc, diag, keys):
+    """Issue 22: ?profile=NAME, pages (?offset=N&limit=N) and a summary of
+    every profile first, so that thousands of profiles are not one page."""
+    dc.acknowledged = ("ORDSJWT00009",)
+    assert dc.get("/broken/", mint(claims(iss=ISS),
+                                   key=keys["rsa1"])).status_code == 503
+    doc = status_get(diag, "?json&profile=hr").json()
+    assert [p["name"] for p in doc["profiles"]] == ["hr"]
+    assert doc["paging"]["total"] == 1
+    doc = status_get(diag, "?json&limit=2").json()
+    assert [p["name"] for p in doc["profiles"]] == ["aged", "broken"]
+    assert doc["paging"] == {"offset": 0, "limit": 2, "total": 4}
+    doc = status_get(diag, "?limit=2&offset=2&json").json()
+    assert [p["name"] for p in doc["profiles"]] == ["hr", "static"]
+    # the summary is of every profile, whatever the page
+    assert doc["summary"]["profiles"] == 4
+    assert doc["summary"]["errors"]["profiles"] == ["broken"]
+    assert doc["summary"]["refusals"]["count"] >= 1
+    assert doc["waiters"]["bound"] == 4         # prefork, 16 workers
+    assert doc["shared_memory"]["used"] <= doc["shared_memory"]["size"]
+    html = status_get(diag, "?profile=broken").text
+    assert "<h2>Profile broken</h2>" in html and "<h2>Profile hr</h2>" not in html
+    assert html.index("<h2>Summary</h2>") < html.index("<h2>Profile broken")
+    assert '<a href="?profile=broken">broken</a>' in html
+    html = status_get(diag, "?limit=1&offset=1").text
+    assert "Profiles 2 to 2 of 4" in html and ">next</a>" in html
+    assert status_get(diag, "?json&profile=nope").status_code == 404
+    for bad in ("?json&limit=0", "?json&limit=10001", "?offset=-1",
+                "?offset=x", "?profile=", "?limit=%zz"):
+        assert status_get(diag, bad).status_code == 400, bad
+
+
 # --- configtest ------------------------------------------------------------
 
 BASE = "OrdsJwtProfile ok issuer=https://i/ audience=a jwk_url=https://127.0.0.1:1/j\n"

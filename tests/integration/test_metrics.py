@@ -88,7 +88,10 @@ def value(s, name, **labels):
 
 
 def refused(s, profile, reason):
-    return value(s, "ordsjwt_refusals_total", profile=profile, reason=reason)
+    """A refusal counter; 0 when its series is absent (issue 22: a series
+    appears with its first refusal)."""
+    return value(s, "ordsjwt_refusals_total", profile=profile,
+                 reason=reason) or 0
 
 
 def wait_for(server, check, timeout=5.0):
@@ -186,3 +189,42 @@ def test_accept_negotiation(mc, mx):
                      headers={"Accept": PROMETHEUS_ACCEPT})
     assert r.headers["Content-Type"] == "application/json"
 
+
+
+def series_of(s, profile):
+    return sorted(k[0] for k in s if ("profile", profile) in k[1])
+
+
+def test_refusal_series_appear_with_their_first_refusal(mc, mx, keys):
+    """Issue 22: a refusal series is emitted once its counter is not zero,
+    so that a tenant costs 6 series (README) plus one per reason seen."""
+    s, _ = samples(scrape(mx))
+    # mxb: one JWKS profile that no request chose
+    assert series_of(s, "mxb") == sorted([
+        "ordsjwt_tokens_accepted_total", "ordsjwt_keys",
+        "ordsjwt_jwks_fetches_total", "ordsjwt_jwks_fetch_failures_total",
+        "ordsjwt_jwks_age_seconds", "ordsjwt_jwks_next_refresh_seconds"])
+    assert value(s, "ordsjwt_refusals_total", profile="mx",
+                 reason="audience_mismatch") is None
+    assert_invalid_token(mc.get("/mx/", mint(claims(aud="other/"),
+                                            key=keys["rsa1"])))
+    s = wait_for(mx, lambda s: refused(s, "mx", "audience_mismatch") >= 1)
+    assert refused(s, "mx", "audience_mismatch") >= 1
+    zero = [k for k, v in s.items()
+            if k[0] == "ordsjwt_refusals_total" and v == 0]
+    assert not zero, zero
+
+
+def test_waiters_and_shared_memory(mc, mx):
+    s, families = samples(scrape(mx))
+    # event, 1 process x 8 threads: a quarter of MaxRequestWorkers 8
+    assert value(s, "ordsjwt_jwks_waiting_requests_max") == 2
+    assert value(s, "ordsjwt_jwks_waiting_requests") == 0
+    assert value(s, "ordsjwt_jwks_waits_refused_total") == 0
+    assert families["ordsjwt_jwks_waits_refused"].type == "counter"
+    used = value(s, "ordsjwt_jwks_shared_memory_used_bytes")
+    size = value(s, "ordsjwt_jwks_shared_memory_bytes")
+    # one JWK URL (mx and mxb share it; a file: has no slot): auto is
+    # 512 KiB and 16 KiB per URL
+    assert size == (512 + 16) * 1024, size
+    assert 0 < used < 128 * 1024, used

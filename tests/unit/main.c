@@ -129,6 +129,7 @@ int main(void)
     srunner_add_suite(sr, keys_suite());
     srunner_add_suite(sr, token_cache_suite());
     srunner_add_suite(sr, metrics_suite());
+    srunner_add_suite(sr, status_suite());
     srunner_add_suite(sr, pass_suite());
     srunner_add_suite(sr, discovery_suite());
     srunner_add_suite(sr, source_suite());

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "unit.h"
 #include "settings.h"
+#include "jwks_cache.h"
 
 START_TEST(table_is_indexed_by_id_and_defaults_fit)
 {
@@ -11,7 +12,9 @@ START_TEST(table_is_indexed_by_id_and_defaults_fit)
     for (i = 0; i < OJW_SET_COUNT; i++) {
         ck_assert_int_eq(ojw_settings[i].id, i);
         ck_assert(strncmp(ojw_settings[i].directive, "OrdsJwt", 7) == 0);
-        ck_assert(ojw_settings[i].min <= ojw_settings[i].def);
+        /* an auto row's default is 0, worked out by the module */
+        ck_assert(ojw_settings[i].min <= ojw_settings[i].def
+                  || (ojw_settings[i].autov && ojw_settings[i].def == 0));
         ck_assert(ojw_settings[i].def <= ojw_settings[i].max);
         ck_assert(ojw_settings[i].help && *ojw_settings[i].help);
         ck_assert_ptr_eq(ojw_setting_find(ojw_settings[i].directive),
@@ -72,6 +75,31 @@ START_TEST(merge_takes_what_the_virtual_host_sets)
 }
 END_TEST
 
+/* auto is the default of an auto row, and no number stands for it. */
+START_TEST(auto_rows)
+{
+    const ojw_setting_t *w = &ojw_settings[OJW_SET_MAX_WAITERS];
+    const ojw_setting_t *m = &ojw_settings[OJW_SET_JWKS_MEMORY];
+    ojw_settings_t s;
+
+    ojw_settings_init(&s);
+    ck_assert_int_eq(ojw_setting(&s, OJW_SET_MAX_WAITERS), 0);
+    ck_assert_int_eq(w->max, OJW_PLACES_MAX);
+    ck_assert_ptr_null(ojw_setting_parse(&s, w, "3", test_pool));
+    ck_assert_int_eq(ojw_setting(&s, OJW_SET_MAX_WAITERS), 3);
+    ck_assert_ptr_null(ojw_setting_parse(&s, w, "AUTO", test_pool));
+    ck_assert_int_eq(ojw_setting(&s, OJW_SET_MAX_WAITERS), 0);
+    ck_assert_str_eq(ojw_setting_parse(&s, w, "0", test_pool),
+                     "OrdsJwtJwksMaxWaiters: \"0\" is not a number from 1 "
+                     "to 1024 (or auto)");
+    ck_assert_ptr_nonnull(ojw_setting_parse(&s, m, "255", test_pool));
+    ck_assert_ptr_null(ojw_setting_parse(&s, m, "1048576", test_pool));
+    ck_assert_int_eq(ojw_setting(&s, OJW_SET_JWKS_MEMORY), 1048576);
+    /* off is no word for them */
+    ck_assert_ptr_nonnull(ojw_setting_parse(&s, m, "off", test_pool));
+}
+END_TEST
+
 Suite *settings_suite(void)
 {
     Suite *s = suite_create("settings");
@@ -81,6 +109,7 @@ Suite *settings_suite(void)
     tcase_add_test(tc, table_is_indexed_by_id_and_defaults_fit);
     tcase_add_test(tc, parse_bounds_and_messages);
     tcase_add_test(tc, merge_takes_what_the_virtual_host_sets);
+    tcase_add_test(tc, auto_rows);
     suite_add_tcase(s, tc);
     return s;
 }

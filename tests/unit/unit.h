@@ -37,6 +37,7 @@ Suite *settings_suite(void);
 Suite *keys_suite(void);
 Suite *token_cache_suite(void);
 Suite *metrics_suite(void);
+Suite *status_suite(void);
 Suite *pass_suite(void);
 Suite *discovery_suite(void);
 Suite *source_suite(void);
