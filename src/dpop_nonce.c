@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Stateless resource-server DPoP nonces (see dpop_nonce.h). */
 #include <string.h>
+#include <apr_file_io.h>
+#include <apr_strings.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -14,6 +16,10 @@
 #define NONCE_TIME_LEN  8
 #define NONCE_MAC_LEN   16
 #define NONCE_RAW_LEN   (NONCE_TIME_LEN + NONCE_MAC_LEN)
+/* The ages told of stale nonces, at most ten years either way: a nonce
+ * made with the key for a time nobody issued it at (a leaked key)
+ * cannot overflow a 32-bit long. */
+#define NONCE_AGE_MAX   (10LL * 366 * 86400)
 
 apr_status_t ojw_nonce_key_random(ojw_nonce_key_t *k)
 {
@@ -39,6 +45,51 @@ const char *ojw_nonce_key_set(ojw_nonce_key_t *k, const void *bytes,
     memcpy(k->key, bytes, len);
     k->len = len;
     return NULL;
+}
+
+const char *ojw_nonce_key_read(ojw_nonce_key_t *k, const char *path,
+                               int *shared, apr_pool_t *pool)
+{
+    unsigned char buf[OJW_NONCE_KEY_MAX + 1];
+    apr_size_t n = 0;
+    apr_file_t *f = NULL;
+    apr_finfo_t fi;
+    apr_status_t rv;
+    const char *why;
+    char errbuf[120];
+
+    memset(k, 0, sizeof(*k));
+    *shared = 0;
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, pool);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&fi, APR_FINFO_TYPE | APR_FINFO_PROT, f);
+    }
+    if (rv == APR_SUCCESS && fi.filetype != APR_REG) {
+        apr_file_close(f);
+        return apr_psprintf(pool, "%s: not a regular file", path);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_read_full(f, buf, sizeof(buf), &n);
+        rv = rv == APR_EOF ? APR_SUCCESS : rv;
+    }
+    if (f) {
+        apr_file_close(f);
+    }
+    if (rv != APR_SUCCESS) {
+        OPENSSL_cleanse(buf, sizeof(buf));
+        return apr_psprintf(pool, "%s: cannot be read: %s", path,
+                            apr_strerror(rv, errbuf, sizeof(errbuf)));
+    }
+    why = ojw_nonce_key_set(k, buf, n);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    *shared = (fi.protection & APR_FPROT_WREAD) != 0;
+    return why ? apr_psprintf(pool, "%s: %s", path, why) : NULL;
+}
+
+apr_status_t ojw_nonce_key_wipe(void *k)
+{
+    OPENSSL_cleanse(k, sizeof(ojw_nonce_key_t));
+    return APR_SUCCESS;
 }
 
 /* raw = issued || MAC(issued); 0 when the key is unset or HMAC fails. */
@@ -112,10 +163,13 @@ ojw_nonce_state_t ojw_nonce_check(const ojw_nonce_key_t *k,
         || CRYPTO_memcmp(want, got, NONCE_RAW_LEN) != 0) {
         return OJW_NONCE_FORGED;
     }
-    *age = issued > now ? 0 : (long)(now - issued);
     if (issued > now + skew || issued < now - lifetime) {
+        *age = issued > now + NONCE_AGE_MAX ? (long)-NONCE_AGE_MAX
+               : issued < now - NONCE_AGE_MAX ? (long)NONCE_AGE_MAX
+               : (long)(now - issued);
         return OJW_NONCE_STALE;
     }
+    *age = (long)(now - issued);
     return OJW_NONCE_GOOD;
 }
 
@@ -124,28 +178,109 @@ int ojw_nonce_renew(long age, long lifetime)
     return age > lifetime / 2;
 }
 
-ojw_reason_t ojw_nonce_peek(const char **nonce, const char *proof,
-                            size_t len, apr_pool_t *pool, ojw_error_t *err)
+/* The nonce member of claims: OJW_OK with *nonce (NULL when absent), or
+ * OJW_ERR_DPOP_PROOF when it is not a string. */
+static ojw_reason_t nonce_claim(const char **nonce, const json_t *claims,
+                                ojw_error_t *err)
 {
-    ojw_token_t *tok = NULL;
-    ojw_error_t why;
-    const json_t *claims, *v;
+    const json_t *v = json_object_get(claims, "nonce");
 
     *nonce = NULL;
-    memset(&why, 0, sizeof(why));
-    if (ojw_token_parse(&tok, proof, len, OJW_DPOP_PROOF_MAX, pool, &why)
-        != OJW_OK) {
-        return ojw_fail(err, OJW_ERR_DPOP_PROOF, "proof: %s", why.detail);
-    }
-    if ((claims = ojw_token_unverified_claims(tok, pool)) == NULL) {
-        return ojw_fail(err, OJW_ERR_DPOP_PROOF, "proof: the payload is not "
-                        "a JSON object");
-    }
-    v = json_object_get(claims, "nonce");
     if (v != NULL && !json_is_string(v)) {
         return ojw_fail(err, OJW_ERR_DPOP_PROOF, "proof: nonce is not a "
                         "string");
     }
     *nonce = v ? json_string_value(v) : NULL;
     return OJW_OK;
+}
+
+/* The claims of a compact proof, parsed and not verified. */
+static ojw_reason_t unverified(const json_t **claims, const char *proof,
+                               size_t len, apr_pool_t *pool, ojw_error_t *err)
+{
+    ojw_token_t *tok = NULL;
+    ojw_error_t why;
+
+    memset(&why, 0, sizeof(why));
+    if (ojw_token_parse(&tok, proof, len, OJW_DPOP_PROOF_MAX, pool, &why)
+        != OJW_OK) {
+        return ojw_fail(err, OJW_ERR_DPOP_PROOF, "proof: %s", why.detail);
+    }
+    if ((*claims = ojw_token_unverified_claims(tok, pool)) == NULL) {
+        return ojw_fail(err, OJW_ERR_DPOP_PROOF, "proof: the payload is not "
+                        "a JSON object");
+    }
+    return OJW_OK;
+}
+
+ojw_reason_t ojw_nonce_peek(const char **nonce, const char *proof,
+                            size_t len, apr_pool_t *pool, ojw_error_t *err)
+{
+    const json_t *claims = NULL;
+    ojw_reason_t rc;
+
+    *nonce = NULL;
+    if ((rc = unverified(&claims, proof, len, pool, err)) != OJW_OK) {
+        return rc;
+    }
+    return nonce_claim(nonce, claims, err);
+}
+
+/* The detail of a refused nonce (state not GOOD). */
+static ojw_reason_t refused(ojw_nonce_state_t state, long age,
+                            const ojw_nonce_policy_t *pol, ojw_error_t *err)
+{
+    if (state == OJW_NONCE_ABSENT) {
+        return ojw_fail(err, OJW_ERR_DPOP_NONCE, "proof: no nonce (nonces "
+                        "are required here; one is sent in the DPoP-Nonce "
+                        "header)");
+    }
+    if (state == OJW_NONCE_FORGED) {
+        return ojw_fail(err, OJW_ERR_DPOP_NONCE, "proof: the nonce was not "
+                        "issued with this server's nonce key (another "
+                        "server's or fleet's key, a key changed by a "
+                        "restart, or altered)");
+    }
+    if (age < 0) {
+        return ojw_fail(err, OJW_ERR_DPOP_NONCE, "proof: the nonce was "
+                        "issued %ld s in the future (skew %ld s)", -age,
+                        pol->skew);
+    }
+    return ojw_fail(err, OJW_ERR_DPOP_NONCE, "proof: the nonce is stale: "
+                    "issued %ld s ago, good for %ld s", age, pol->lifetime);
+}
+
+ojw_reason_t ojw_nonce_judge(long *age, const json_t *claims,
+                             const ojw_nonce_policy_t *pol, apr_pool_t *pool,
+                             ojw_error_t *err)
+{
+    const char *nonce;
+    ojw_nonce_state_t state;
+    ojw_reason_t rc;
+
+    *age = 0;
+    if (claims == NULL) {
+        return ojw_fail(err, OJW_ERR_DPOP_PROOF, "proof: the payload is not "
+                        "a JSON object");
+    }
+    if ((rc = nonce_claim(&nonce, claims, err)) != OJW_OK) {
+        return rc;
+    }
+    state = ojw_nonce_check(pol->key, nonce, pol->now, pol->lifetime,
+                            pol->skew, age, pool);
+    return state == OJW_NONCE_GOOD ? OJW_OK : refused(state, *age, pol, err);
+}
+
+ojw_reason_t ojw_nonce_require(long *age, const char *proof, size_t len,
+                               const ojw_nonce_policy_t *pol,
+                               apr_pool_t *pool, ojw_error_t *err)
+{
+    const json_t *claims = NULL;
+    ojw_reason_t rc;
+
+    *age = 0;
+    if ((rc = unverified(&claims, proof, len, pool, err)) != OJW_OK) {
+        return rc;
+    }
+    return ojw_nonce_judge(age, claims, pol, pool, err);
 }

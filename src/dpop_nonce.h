@@ -15,6 +15,7 @@
 #ifndef OJW_DPOP_NONCE_H
 #define OJW_DPOP_NONCE_H
 
+#include <jansson.h>
 #include "ojw.h"
 
 #define OJW_NONCE_KEY_MIN       32      /* bytes of a nonce key */
@@ -38,6 +39,17 @@ apr_status_t ojw_nonce_key_random(ojw_nonce_key_t *k);
 const char *ojw_nonce_key_set(ojw_nonce_key_t *k, const void *bytes,
                               size_t len);
 
+/* A key from the key file path (OrdsJwtDpopNonceKeyFile): its bytes, as
+ * ojw_nonce_key_set() takes them. NULL, or why not ("PATH: cannot be
+ * read: ...", "PATH: a nonce key needs ..."); *shared: the file's mode
+ * lets every user of the host read it. No copy of the bytes is left but
+ * k's. */
+const char *ojw_nonce_key_read(ojw_nonce_key_t *k, const char *path,
+                               int *shared, apr_pool_t *pool);
+
+/* Overwrites the key k (an ojw_nonce_key_t) with zeros; a pool cleanup. */
+apr_status_t ojw_nonce_key_wipe(void *k);
+
 /* A nonce issued at now (seconds since the epoch), in pool. */
 const char *ojw_nonce_make(const ojw_nonce_key_t *k, long long now,
                            apr_pool_t *pool);
@@ -50,7 +62,8 @@ typedef enum {
 } ojw_nonce_state_t;
 
 /* Judges nonce (NULL when the proof has none) at now; *age: seconds
- * since it was issued, when made with k. */
+ * since it was issued (negative: issued ahead of now), when made with k,
+ * else 0. A key without bytes makes nothing GOOD. */
 ojw_nonce_state_t ojw_nonce_check(const ojw_nonce_key_t *k,
                                   const char *nonce, long long now,
                                   long lifetime, long skew, long *age,
@@ -60,6 +73,24 @@ ojw_nonce_state_t ojw_nonce_check(const ojw_nonce_key_t *k,
  * of this age has lived more than half its lifetime. */
 int ojw_nonce_renew(long age, long lifetime);
 
+/* What a location or profile that requires nonces asks of a proof. */
+typedef struct {
+    const ojw_nonce_key_t *key; /* this server's, or its fleet's */
+    long lifetime;              /* seconds a nonce is good */
+    long skew;                  /* seconds a nonce may be issued ahead
+                                 * (another server's clock), >= 0 */
+    long long now;              /* seconds since the epoch */
+} ojw_nonce_policy_t;
+
+/* Judges the nonce claim of a proof's claims (may be read before the
+ * signature is verified: the caller verifies it over the same bytes
+ * later): OJW_OK with *age (seconds since the nonce was issued), or
+ * OJW_ERR_DPOP_NONCE (absent, stale or not this key's: the detail says
+ * which), or OJW_ERR_DPOP_PROOF (the nonce is not a string). */
+ojw_reason_t ojw_nonce_judge(long *age, const json_t *claims,
+                             const ojw_nonce_policy_t *pol, apr_pool_t *pool,
+                             ojw_error_t *err);
+
 /* The "nonce" claim of a compact DPoP proof, read before any signature
  * is verified (so that a request without a good nonce costs a parse):
  * OJW_OK with *nonce (NULL when the proof has no nonce member), or
@@ -68,5 +99,12 @@ int ojw_nonce_renew(long age, long lifetime);
  * ojw_nonce_check(). */
 ojw_reason_t ojw_nonce_peek(const char **nonce, const char *proof,
                             size_t len, apr_pool_t *pool, ojw_error_t *err);
+
+/* ojw_nonce_judge() of a compact proof whose signature is not verified
+ * yet (as ojw_nonce_peek() reads it): what a request that must carry a
+ * nonce costs before anything is verified. */
+ojw_reason_t ojw_nonce_require(long *age, const char *proof, size_t len,
+                               const ojw_nonce_policy_t *pol,
+                               apr_pool_t *pool, ojw_error_t *err);
 
 #endif
