@@ -126,9 +126,7 @@ static int nonce_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 /* 1 when a DPoP proof for a token of p needs a nonce in r's section. */
 static int required(request_rec *r, const ojw_profile_t *p)
 {
-    return p->dpop != OJW_BIND_OFF
-           && (p->dpop_nonce >= 0 ? p->dpop_nonce
-                                  : ordsjwt_dir_conf(r)->dpop_nonce == 1);
+    return ojw_profile_nonce_required(p, ordsjwt_dir_conf(r)->dpop_nonce);
 }
 
 const ojw_nonce_policy_t *ordsjwt_nonce_policy(request_rec *r,

@@ -436,6 +436,12 @@ long ojw_profile_skew(const ojw_profile_t *p, long default_skew)
     return skew > 0 ? skew : 0;
 }
 
+int ojw_profile_nonce_required(const ojw_profile_t *p, int location)
+{
+    return p->dpop != OJW_BIND_OFF
+           && (p->dpop_nonce >= 0 ? p->dpop_nonce == 1 : location == 1);
+}
+
 long ojw_profile_age(const ojw_profile_t *p, long default_age)
 {
     long age = p->age_set ? p->allowed_age : default_age;

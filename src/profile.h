@@ -120,6 +120,11 @@ int ojw_profile_set_would_choose(const ojw_profile_set_t *set,
                                  const ojw_profile_t *p,
                                  const json_t *claims);
 
+/* 1 when a DPoP proof for a token of p needs a resource-server nonce:
+ * p takes DPoP, and its dpop_nonce= says on, or it says nothing and the
+ * location does (OrdsJwtDpopNonce: location is 1). */
+int ojw_profile_nonce_required(const ojw_profile_t *p, int location);
+
 /* The claim policy of p, with the server's defaults for skew and age. */
 void ojw_profile_policy(ojw_claim_policy_t *policy, const ojw_profile_t *p,
                         long default_skew, long default_age);

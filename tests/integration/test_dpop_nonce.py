@@ -396,3 +396,77 @@ def test_key_file_nonces_as_documented(fleet, keys, pk):
     resp = call(a, "/n/z", token, pk["es"],
                 nonce(shared_key, t - LIFETIME // 2 - 2))
     assert resp.status_code == 200 and len(resp.headers["DPoP-Nonce"]) == 32
+
+
+# --- ordsjwt-check ------------------------------------------------------------
+
+def checker(server, profile, token, proof_, url, *more):
+    from test_checker import with_config
+    return with_config(server, profile, token, "--dpop", proof_, "--url", url,
+                       *more)
+
+
+def test_checker_random_key(httpd, keys, pk, client):
+    """Without a key file the tool cannot know the server's key: it says
+    whether the proof has a nonce where one is required, and that it
+    cannot judge it."""
+    token = bound_token(keys["rsa1"], pk["es"])
+    u = httpd.url("/p/chk")
+    run = checker(httpd, "dpon", token, proof(pk["es"], "GET", u, token), u)
+    assert run.code == 1 and run.result == "dpop_nonce_required", run
+    step, detail, hint = run.failed["dpop_nonce_required"]
+    assert step == "dpop nonce" and "no nonce" in detail and \
+        "DPoP-Nonce" in hint, run
+    assert 'error="use_dpop_nonce"' in run.out, run
+    fresh = assert_nonce_asked(call(httpd, "/p/chk", token, pk["es"]))
+    run = checker(httpd, "dpon", token,
+                  proof(pk["es"], "GET", u, token, nonce=fresh), u)
+    assert run.code == 0 and "not judged" in run.out, run
+    # dp: only where the location says so (--dpop-nonce); dpoff wins
+    p = proof(pk["es"], "GET", u, token)
+    assert checker(httpd, "dp", token, p, u).result == "accepted"
+    assert checker(httpd, "dp", token, p, u, "--dpop-nonce").result == \
+        "dpop_nonce_required"
+    assert checker(httpd, "dpoff", token, p, u, "--dpop-nonce").result == \
+        "accepted"
+    run = checker(httpd, "dp", token, p, u, "--dpop-nonce-key-file",
+                  "/nonexistent/k")
+    assert run.code == 2 and "cannot be read" in run.err, run
+
+
+def test_checker_and_module_agree_before_the_token(httpd, keys, pk, client):
+    """A token that is not even a JWS, with a proof without a nonce, at a
+    location of one profile: both ask for the nonce first."""
+    u = httpd.url("/p/junk")
+    junk = "not-a-token"
+    p = proof(pk["es"], "GET", u, junk)
+    assert_nonce_asked(send(httpd, "/p/junk", junk, p))
+    run = checker(httpd, "dpon", junk, p, u)
+    assert run.result == "dpop_nonce_required", run
+
+
+def test_checker_with_the_key_file(fleet, keys, pk):
+    (a, b, c), shared_key = fleet
+    token = bound_token(keys["rsa1"], pk["es"])
+    u = a.url("/p/chk")
+    from_a = assert_nonce_asked(call(a, "/p/chk", token, pk["es"]))
+    run = checker(a, "dpon", token,
+                  proof(pk["es"], "GET", u, token, nonce=from_a), u)
+    assert run.code == 0, run
+    assert "issued 0 s ago with the key, good for %d s" % LIFETIME in run.out \
+        or "issued 1 s ago with the key" in run.out, run
+    from_c = assert_nonce_asked(call(c, "/p/chk", token, pk["es"]))
+    p = proof(pk["es"], "GET", u, token, nonce=from_c)
+    run = checker(a, "dpon", token, p, u)
+    assert run.result == "dpop_nonce_required", run
+    assert "not issued with this server's nonce key" in \
+        run.failed["dpop_nonce_required"][1], run
+    # c's key file judges c's nonce
+    run = checker(a, "dpon", token, p, u, "--dpop-nonce-key-file",
+                  c.site.split("OrdsJwtDpopNonceKeyFile ")[1].split("\n")[0])
+    assert run.code == 0, run
+    # a nonce old enough: the tool says httpd would renew it
+    old = nonce(shared_key, now() - LIFETIME // 2 - 2)
+    run = checker(a, "dpon", token,
+                  proof(pk["es"], "GET", u, token, nonce=old), u)
+    assert run.code == 0 and "would send a fresh one" in run.out, run
