@@ -17,15 +17,15 @@ import pytest
 import requests
 
 import sites
-from dpop import bound_token, challenges, nonce, proof, proof_keys, send
-from helpers import Client
+from dpop import bound_token, challenges, nonce, proof, send
 from httpd_instance import Httpd, bad_lines
+# the DPoP tests' proof keys, client and JWKS fixtures (pk, client and
+# _republish are fixtures: imported, pytest uses them here)
+from test_dpop import ALGS, SHMCB, _republish, client, pk  # noqa: F401
 from tokens import claims, mint, now
 
-SHMCB = "LoadModule socache_shmcb_module /usr/lib/apache2/modules/mod_socache_shmcb.so"
 AUTHZ_HOST = ("LoadModule authz_host_module "
               "/usr/lib/apache2/modules/mod_authz_host.so")
-ALGS = 'algs="ES256 ES384 ES512 RS256 RS384 RS512 PS256 PS384 PS512"'
 LIFETIME = 8            # OrdsJwtDpopNonceLifetime of these servers
 OTHER_ISSUER = "https://other.example/"
 NONCE_DESCRIPTION = "resource server requires a fresh nonce in the DPoP proof"
@@ -62,22 +62,6 @@ def httpd(request, workdir, pki, jwks, keys):
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def pk():
-    return proof_keys()
-
-
-@pytest.fixture
-def client(httpd):
-    return Client(httpd)
-
-
-@pytest.fixture(autouse=True)
-def _republish(jwks, keys):
-    jwks.publish("/dp", keys.jwks("rsa1", "ec1"))
-    yield
 
 
 def call(server, path, token, key, nonce_=None, **over):
