@@ -609,7 +609,10 @@ static int check_authn(request_rec *r)
         set_challenge(r, rq);
         return HTTP_UNAUTHORIZED;
     }
-    if ((rc = check_token(r, rq, compact)) == HTTP_UNAUTHORIZED) {
+    if ((rc = ordsjwt_nonce_gate(r, rq, compact)) == OK) {
+        rc = check_token(r, rq, compact);
+    }
+    if (rc == HTTP_UNAUTHORIZED) {
         set_challenge(r, rq);
     }
     return rc;

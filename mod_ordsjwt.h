@@ -22,10 +22,11 @@
  *                          bound tokens
  *   mod_ordsjwt_replay.c   the DPoP replay store (socache), bounded in time
  *   mod_ordsjwt_htu.c      the URL a DPoP proof's htu is compared with
+ *   mod_ordsjwt_nonce.c    resource-server DPoP nonces (OrdsJwtDpopNonce)
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
  * reused. The next free id is ORDSJWT00086 (ranges 00100-00199 were given
- * to parallel branches; next free there: 00102, 00171).
+ * to parallel branches; next free there: 00102, 00171, 00195).
  *
  * Token-derived text (kid, iss, sub, details) is logged as is: httpd 2.4
  * escapes control characters and backslashes in error log messages.
@@ -42,6 +43,7 @@
 #include <apr_shm.h>
 
 #include "ojw.h"
+#include "dpop_nonce.h"
 #include "jwks_cache.h"
 #include "jwks_fetch.h"
 #include "keys.h"
@@ -73,6 +75,9 @@ typedef struct {
     apr_array_header_t *role_requires;  /* main server: ordsjwt_role_line_t */
     const char *dpop_base_url;  /* OrdsJwtDpopBaseUrl, no trailing / */
     const char *replay_cache;   /* OrdsJwtReplayCache, global only */
+    const char *nonce_key_file; /* OrdsJwtDpopNonceKeyFile, global only */
+    const ojw_nonce_key_t *nonce_key;   /* its key, read at startup */
+    int nonce_key_shared;       /* the file is readable by every user */
 } ordsjwt_srv_conf_t;
 
 /* Where verified claims go (OrdsJwtPassClaims). */
@@ -87,6 +92,8 @@ typedef struct {
     apr_array_header_t *sources;    /* ojw_source_t (OrdsJwtTokenFrom);
                                      * NULL: header=Authorization:Bearer */
     int anonymous;                  /* -1 unset, default 0 */
+    int dpop_nonce;                 /* OrdsJwtDpopNonce: -1 unset, default
+                                     * 0; a profile's dpop_nonce= wins */
 } ordsjwt_dir_conf_t;
 
 /* A "Require ords-role" line, checked after parsing against the profiles
@@ -292,6 +299,14 @@ const char *ordsjwt_cmd_replay_cache(cmd_parms *cmd, void *dconf,
  * Retry-After: *retry_after. */
 apr_status_t ordsjwt_replay_remember(request_rec *r, const unsigned char *key,
                                      long long expires, int *retry_after);
+/* The one DPoP header of r, or NULL (none, or several). */
+const char *ordsjwt_dpop_proof(request_rec *r);
+/* 1 when the request that r serves (a subrequest or an internal
+ * redirect) was accepted with the token compact and its proof already. */
+int ordsjwt_dpop_checked_before(request_rec *r, const char *compact);
+/* Refuses rq for a binding or proof error (logged, counted): 401. */
+int ordsjwt_refuse_binding(request_rec *r, ordsjwt_req_t *rq,
+                           const ojw_error_t *err);
 /* The binding of a token whose signature and claims hold (also when it
  * comes from the token cache): cnf, the profile's dpop=/mtls=, the DPoP
  * proof and its jti, the client certificate. OK, HTTP_UNAUTHORIZED
@@ -304,6 +319,27 @@ int ordsjwt_dpop_error(request_rec *of, const ordsjwt_req_t *rq);
 /* Adds the DPoP challenge where the section of of accepts DPoP. */
 void ordsjwt_dpop_challenge(request_rec *r, request_rec *of,
                             const ordsjwt_req_t *rq, const char *header);
+/* mod_ordsjwt_nonce.c: resource-server DPoP nonces (RFC 9449 8, 9). */
+void ordsjwt_nonce_register(apr_pool_t *p);
+const char *ordsjwt_cmd_dpop_nonce_key_file(cmd_parms *cmd, void *dconf,
+                                            const char *arg);
+/* What a DPoP proof for a token of profile p must show in r's section:
+ * the nonce policy, or NULL when no nonce is required there. */
+const ojw_nonce_policy_t *ordsjwt_nonce_policy(request_rec *r,
+                                               const ojw_profile_t *p);
+/* Before the token compact is checked: where a nonce is required, a DPoP
+ * request whose proof has no good one is refused (401, the DPoP-Nonce
+ * header set, rq->reason dpop_nonce_required) at the cost of parsing;
+ * OK when it has one, or when none is required. */
+int ordsjwt_nonce_gate(request_rec *r, ordsjwt_req_t *rq,
+                       const char *compact);
+/* Refuses rq for err (OJW_ERR_DPOP_NONCE) with a fresh DPoP-Nonce: 401. */
+int ordsjwt_nonce_refuse(request_rec *r, ordsjwt_req_t *rq,
+                         const ojw_error_t *err);
+/* An accepted proof's nonce of this age, under pol (NULL: none was
+ * required): a fresh DPoP-Nonce once it has lived half its lifetime. */
+void ordsjwt_nonce_accepted(request_rec *r, const ojw_nonce_policy_t *pol,
+                            long age);
 /* Warns (configtest and startup) about Require expr on ORDSJWT_* without
  * REMOTE_USER and sections whose ords-* lines are all negated. */
 void ordsjwt_warn_composition(apr_pool_t *ptemp, server_rec *s); /* _compose.c */

@@ -4,7 +4,8 @@
  * DPoP (RFC 9449) and certificate-bound tokens (RFC 8705 3): the DPoP
  * scheme and proof header, the client certificate from mod_ssl, the DPoP
  * challenge. The checks are in src/dpop.c; the URL htu is compared with
- * is mod_ordsjwt_htu.c's, the replay store mod_ordsjwt_replay.c's.
+ * is mod_ordsjwt_htu.c's, the replay store mod_ordsjwt_replay.c's, the
+ * nonces (where required) mod_ordsjwt_nonce.c's.
  *
  * The binding is checked for every request, after the token cache: a
  * cached verdict is about the token, never about the proof or the
@@ -74,8 +75,8 @@ static int bound_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 /* ------------------------------------------------------------------ */
 /* the request                                                         */
 
-static int refuse_binding(request_rec *r, ordsjwt_req_t *rq,
-                          const ojw_error_t *err)
+int ordsjwt_refuse_binding(request_rec *r, ordsjwt_req_t *rq,
+                           const ojw_error_t *err)
 {
     const char *hint = ojw_hint_for_binding(err->reason);
 
@@ -102,18 +103,17 @@ static int replay_unavailable(request_rec *r, ordsjwt_req_t *rq,
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
-/* The one DPoP header of r, or NULL (none, or several: httpd joins
- * repeated headers with commas, which a compact JWS never holds). */
-static const char *proof_header(request_rec *r)
+/* The one DPoP header: httpd joins repeated headers with commas, which a
+ * compact JWS never holds. */
+const char *ordsjwt_dpop_proof(request_rec *r)
 {
     const char *p = apr_table_get(r->headers_in, "DPoP");
 
     return p && *p && strpbrk(p, ", \t") == NULL ? p : NULL;
 }
 
-/* 1 when the request that r serves (a subrequest or an internal
- * redirect) was accepted with this token and its proof already. */
-static int proof_checked_before(request_rec *r, const ordsjwt_req_t *rq)
+/* Looks at the first request of r's chain (see mod_ordsjwt.h). */
+int ordsjwt_dpop_checked_before(request_rec *r, const char *compact)
 {
     request_rec *first = r;
     const ordsjwt_req_t *frq;
@@ -122,14 +122,14 @@ static int proof_checked_before(request_rec *r, const ordsjwt_req_t *rq)
         first = first->main ? first->main : first->prev;
     }
     frq = first == r ? NULL : ordsjwt_req(first);
-    return frq && frq->dpop_checked && frq->compact && rq->compact
-           && strcmp(frq->compact, rq->compact) == 0;
+    return frq && frq->dpop_checked && frq->compact && compact
+           && strcmp(frq->compact, compact) == 0;
 }
 
 static int check_proof(request_rec *r, ordsjwt_req_t *rq, const char *jkt)
 {
     const ojw_settings_t *n = &ordsjwt_srv_conf(r->server)->num;
-    const char *proof = proof_header(r);
+    const char *proof = ordsjwt_dpop_proof(r);
     ojw_dpop_request_t req;
     ojw_dpop_proof_t out;
     ojw_error_t err;
@@ -138,17 +138,18 @@ static int check_proof(request_rec *r, ordsjwt_req_t *rq, const char *jkt)
     int retry_after;
 
     memset(&err, 0, sizeof(err));
-    if (proof_checked_before(r, rq)) {
+    memset(&req, 0, sizeof(req));
+    if (ordsjwt_dpop_checked_before(r, rq->compact)) {
         return OK;
     }
     if (proof == NULL) {
         ojw_fail(&err, OJW_ERR_DPOP_MISSING, "no DPoP header, or more than "
                  "one");
-        return refuse_binding(r, rq, &err);
+        return ordsjwt_refuse_binding(r, rq, &err);
     }
     if ((req.url = ordsjwt_htu_url(r, &why)) == NULL) {
         ojw_fail(&err, OJW_ERR_DPOP_PROOF, "proof: %s", why);
-        return refuse_binding(r, rq, &err);
+        return ordsjwt_refuse_binding(r, rq, &err);
     }
     req.method = r->method;
     req.access_token = rq->compact;
@@ -157,20 +158,24 @@ static int check_proof(request_rec *r, ordsjwt_req_t *rq, const char *jkt)
     req.window = ojw_setting(n, OJW_SET_DPOP_WINDOW);
     req.skew = ojw_profile_skew(rq->profile, ojw_setting(n, OJW_SET_SKEW));
     req.now = apr_time_sec(apr_time_now());
+    req.nonce = ordsjwt_nonce_policy(r, rq->profile);
     if (ojw_dpop_check(&out, proof, strlen(proof), &req, r->pool, &err)
         != OJW_OK) {
-        return refuse_binding(r, rq, &err);
+        return err.reason == OJW_ERR_DPOP_NONCE
+               ? ordsjwt_nonce_refuse(r, rq, &err)
+               : ordsjwt_refuse_binding(r, rq, &err);
     }
     rv = ordsjwt_replay_remember(r, out.replay_key, out.expires, &retry_after);
     if (rv == APR_EEXIST) {
         ojw_fail(&err, OJW_ERR_DPOP_REPLAY, "the proof's jti was used before "
                  "(a proof is good for one request)");
-        return refuse_binding(r, rq, &err);
+        return ordsjwt_refuse_binding(r, rq, &err);
     }
     if (rv != APR_SUCCESS) {
         return replay_unavailable(r, rq, retry_after);
     }
     rq->dpop_checked = 1;
+    ordsjwt_nonce_accepted(r, req.nonce, out.nonce_age);
     return OK;
 }
 
@@ -198,13 +203,13 @@ static int check_cert(request_rec *r, ordsjwt_req_t *rq, const char *x5t)
     if (mine == NULL) {
         ojw_fail(&err, OJW_ERR_CERT_MISSING, "the token is bound to a client "
                  "certificate (cnf x5t#S256) and the connection has none");
-        return refuse_binding(r, rq, &err);
+        return ordsjwt_refuse_binding(r, rq, &err);
     }
     if (strcmp(mine, x5t) != 0) {
         ojw_fail(&err, OJW_ERR_CERT_MISMATCH, "the token is bound to another "
                  "client certificate (cnf x5t#S256 %.64s, the connection's "
                  "%s)", x5t, mine);
-        return refuse_binding(r, rq, &err);
+        return ordsjwt_refuse_binding(r, rq, &err);
     }
     return OK;
 }
@@ -219,7 +224,7 @@ static int policy_refuses(request_rec *r, ordsjwt_req_t *rq,
 
     if (ojw_binding_policy(cnf, rq->profile->dpop, rq->profile->mtls, sent,
                            &err) != OJW_OK) {
-        return refuse_binding(r, rq, &err);
+        return ordsjwt_refuse_binding(r, rq, &err);
     }
     return OK;
 }
@@ -233,7 +238,7 @@ int ordsjwt_bound_check(request_rec *r, ordsjwt_req_t *rq,
 
     memset(&err, 0, sizeof(err));
     if (ojw_cnf_read(&cnf, claims, &err) != OJW_OK) {
-        return refuse_binding(r, rq, &err);
+        return ordsjwt_refuse_binding(r, rq, &err);
     }
     if ((rc = policy_refuses(r, rq, &cnf)) != OK) {
         return rc;
@@ -276,15 +281,17 @@ void ordsjwt_dpop_challenge(request_rec *r, request_rec *of,
     int proof_error = rq && (rq->reason == OJW_ERR_DPOP_MISSING
                              || rq->reason == OJW_ERR_DPOP_PROOF
                              || rq->reason == OJW_ERR_DPOP_REPLAY);
+    const char *error = rq && rq->reason == OJW_ERR_DPOP_NONCE
+                        ? "use_dpop_nonce"
+                        : proof_error ? "invalid_dpop_proof"
+                                      : "invalid_token";
 
     if (!section_takes_dpop(of) && !(rq && rq->dpop)) {
         return;
     }
     if (ordsjwt_dpop_error(of, rq)) {
         c = apr_psprintf(r->pool, "%s, error=\"%s\", error_description=\"%s\"",
-                         c, proof_error ? "invalid_dpop_proof"
-                                        : "invalid_token",
-                         ojw_reason_description(rq->reason));
+                         c, error, ojw_reason_description(rq->reason));
     }
     apr_table_addn(r->err_headers_out, header, c);
 }
@@ -294,4 +301,5 @@ void ordsjwt_bound_register(apr_pool_t *p)
     ap_hook_post_config(bound_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ordsjwt_replay_register(p);
     ordsjwt_htu_register(p);
+    ordsjwt_nonce_register(p);
 }

@@ -42,6 +42,9 @@ void *ordsjwt_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     ojw_settings_merge(&c->num, &base->num, &add->num);
     c->ca_file = base->ca_file;         /* global only: the main server's */
     c->replay_cache = base->replay_cache;
+    c->nonce_key_file = base->nonce_key_file;   /* global only */
+    c->nonce_key = base->nonce_key;
+    c->nonce_key_shared = base->nonce_key_shared;
     c->dpop_base_url = add->dpop_base_url ? add->dpop_base_url
                                           : base->dpop_base_url;
     return c;
@@ -55,6 +58,7 @@ void *ordsjwt_create_dir_conf(apr_pool_t *p, char *dir)
     c->pass_claims = ORDSJWT_PASS_UNSET;
     c->forward_token = -1;
     c->anonymous = -1;
+    c->dpop_nonce = -1;
     return c;
 }
 
@@ -71,6 +75,8 @@ void *ordsjwt_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                                                 : base->forward_token;
     c->sources = add->sources ? add->sources : base->sources;
     c->anonymous = add->anonymous != -1 ? add->anonymous : base->anonymous;
+    c->dpop_nonce = add->dpop_nonce != -1 ? add->dpop_nonce
+                                          : base->dpop_nonce;
     return c;
 }
 
@@ -318,7 +324,8 @@ const command_rec ordsjwt_cmds[] = {
         "(or pem_file=/... [pem_kid=...], or discovery_url=https://...) "
         "[allowed_skew=N] [allowed_age=N] "
         "[role_claim_name=/pointer] [description=...] [token_type=at+jwt] "
-        "[dpop=off|allowed|required] [mtls=allowed|required]"),
+        "[dpop=off|allowed|required] [dpop_nonce=on|off] "
+        "[mtls=allowed|required]"),
     OJW_NUMBER_SETTINGS(NUMBER_CMD)
     AP_INIT_TAKE1("OrdsJwtCACertificateFile", cmd_ca_file, NULL, RSRC_CONF,
         "CA bundle that verifies JWK URL servers (default: system store)"),
@@ -341,6 +348,15 @@ const command_rec ordsjwt_cmds[] = {
     AP_INIT_TAKE1("OrdsJwtDpopBaseUrl", ordsjwt_cmd_dpop_base_url, NULL,
         RSRC_CONF, "the external https://host[:port] clients address (and "
         "sign in DPoP proofs) when a balancer terminates TLS"),
+    AP_INIT_FLAG("OrdsJwtDpopNonce", ap_set_flag_slot,
+        (void *)APR_OFFSETOF(ordsjwt_dir_conf_t, dpop_nonce), OR_AUTHCFG,
+        "On: a DPoP proof must carry a nonce this server issued, else 401 "
+        "use_dpop_nonce with a fresh one in DPoP-Nonce; a profile's "
+        "dpop_nonce= wins (default Off)"),
+    AP_INIT_TAKE1("OrdsJwtDpopNonceKeyFile", ordsjwt_cmd_dpop_nonce_key_file,
+        NULL, RSRC_CONF, "FILE of 32 to 1024 random bytes (openssl rand "
+        "-out FILE 32): the DPoP nonce key of every httpd of a fleet "
+        "(default: a random key made at startup, kept by restarts)"),
     AP_INIT_TAKE1("OrdsJwtReplayCache", ordsjwt_cmd_replay_cache, NULL,
         RSRC_CONF, "PROVIDER[:ARGS]: the socache provider that remembers "
         "DPoP proofs (default shmcb; redis:host:port for a fleet)"),

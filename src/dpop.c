@@ -313,6 +313,10 @@ const char *ojw_hint_for_binding(ojw_reason_t reason)
                "of cnf.jkt";
     case OJW_ERR_DPOP_REPLAY:
         return "make a new proof (new jti) for every request";
+    case OJW_ERR_DPOP_NONCE:
+        return "put the nonce of the DPoP-Nonce response header in the "
+               "proof's nonce claim and retry (RFC 9449 section 9; "
+               "clients such as oauth4webapi do so on use_dpop_nonce)";
     case OJW_ERR_CERT_MISSING:
         return "connect over TLS with the client certificate the token "
                "was issued for (SSLVerifyClient optional_no_ca)";
@@ -349,11 +353,13 @@ static ojw_reason_t bad(ojw_error_t *err, const char *what)
     return ojw_fail(err, OJW_ERR_DPOP_PROOF, "proof: %s", what);
 }
 
-/* Parses the compact proof, checks typ and jwk, verifies the signature
- * with that jwk; *claims: the verified claims, *jkt: the key's
- * thumbprint. */
+/* Parses the compact proof, judges its nonce (req->nonce) before
+ * anything costs more than that parse, checks typ and jwk, verifies the
+ * signature with that jwk; *claims: the verified claims, *jkt: the key's
+ * thumbprint, out->nonce_age. */
 static ojw_reason_t verified_proof(json_t **claims, const char **jkt,
-                                   const char *proof, size_t len,
+                                   ojw_dpop_proof_t *out, const char *proof,
+                                   size_t len, const ojw_dpop_request_t *req,
                                    apr_pool_t *pool, ojw_error_t *err)
 {
     ojw_keyset_t *ks = apr_pcalloc(pool, sizeof(*ks));
@@ -366,6 +372,11 @@ static ojw_reason_t verified_proof(json_t **claims, const char **jkt,
     if (ojw_token_parse(&tok, proof, len, OJW_DPOP_PROOF_MAX, pool, &why)
         != OJW_OK) {
         return ojw_fail(err, OJW_ERR_DPOP_PROOF, "proof: %s", why.detail);
+    }
+    if (req->nonce && ojw_nonce_judge(&out->nonce_age,
+                                      ojw_token_unverified_claims(tok, pool),
+                                      req->nonce, pool, err) != OJW_OK) {
+        return err->reason;
     }
     typ = json_object_get(tok->header, "typ");
     if (!json_is_string(typ) || strcmp(json_string_value(typ), "dpop+jwt")) {
@@ -482,7 +493,8 @@ ojw_reason_t ojw_dpop_check(ojw_dpop_proof_t *out, const char *proof,
     ojw_reason_t rc;
 
     memset(out, 0, sizeof(*out));
-    if ((rc = verified_proof(&claims, &jkt, proof, len, pool, err)) != OJW_OK
+    if ((rc = verified_proof(&claims, &jkt, out, proof, len, req, pool, err))
+        != OJW_OK
         || (rc = check_target(claims, req, pool, err)) != OJW_OK
         || (rc = check_iat(claims, req, &iat, err)) != OJW_OK
         || (rc = check_binding(claims, jkt, req, pool, err)) != OJW_OK) {

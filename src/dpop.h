@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include "ojw.h"
+#include "dpop_nonce.h"
 
 #define OJW_DPOP_PROOF_MAX      8192    /* bytes of a compact proof */
 #define OJW_DPOP_JTI_MAX        256     /* bytes of a proof's jti */
@@ -32,6 +33,8 @@ typedef struct {
     long window;                /* seconds after iat a proof is fresh */
     long skew;                  /* clock tolerance, seconds (>= 0) */
     long long now;              /* seconds since the epoch */
+    const ojw_nonce_policy_t *nonce; /* a nonce is required (judged before
+                                      * the signature), or NULL */
 } ojw_dpop_request_t;
 
 /* What the replay store needs of an accepted proof. */
@@ -40,11 +43,14 @@ typedef struct {
     long long expires;          /* the jti is kept until then (iat + window
                                  * + skew + 1) */
     const char *jkt;            /* the proof key's thumbprint */
+    long nonce_age;             /* req->nonce: seconds since it was issued */
 } ojw_dpop_proof_t;
 
 /* Checks proof (len bytes) against req; OJW_OK, or OJW_ERR_DPOP_PROOF
  * (any rule of 4.3, including a key other than cnf.jkt) with the rule in
- * err's detail. Never logs; never keeps the proof. */
+ * err's detail, or OJW_ERR_DPOP_NONCE (req->nonce set, and the proof has
+ * no good nonce: found once the proof is parsed, before its signature
+ * is verified). Never logs; never keeps the proof. */
 ojw_reason_t ojw_dpop_check(ojw_dpop_proof_t *out, const char *proof,
                             size_t len, const ojw_dpop_request_t *req,
                             apr_pool_t *pool, ojw_error_t *err);

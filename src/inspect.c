@@ -16,6 +16,7 @@ static const char *const step_names[OJW_STEP_COUNT] = {
     [OJW_STEP_FORMAT]    = "format/size",
     [OJW_STEP_ALG]       = "alg",
     [OJW_STEP_CRIT]      = "crit",
+    [OJW_STEP_NONCE]     = "dpop nonce",
     [OJW_STEP_KEY]       = "key found",
     [OJW_STEP_SIGNATURE] = "signature",
     [OJW_STEP_TYPE]      = "typ",
@@ -711,6 +712,49 @@ ojw_reason_t ojw_inspect_type(ojw_inspection_t *in, const char *required,
                   "%s)", json_text(pool, typ), required));
     }
     return OJW_OK;
+}
+
+/* The nonce step's detail when it passes. */
+static const char *nonce_text(apr_pool_t *pool, const ojw_nonce_policy_t *pol,
+                              long age)
+{
+    if (pol->key == NULL) {
+        return "the proof has a nonce; not judged: the server's nonce key "
+               "is random (no OrdsJwtDpopNonceKeyFile, or it cannot be "
+               "read here): httpd refuses it unless it issued it in the "
+               "last OrdsJwtDpopNonceLifetime seconds";
+    }
+    return apr_psprintf(pool, "issued %ld s ago with the key, good for %ld "
+                        "s%s", age, pol->lifetime,
+                        ojw_nonce_renew(age, pol->lifetime)
+                        ? "; httpd would send a fresh one with the answer"
+                        : "");
+}
+
+ojw_reason_t ojw_inspect_nonce(ojw_inspection_t *in, const char *proof,
+                               const ojw_nonce_policy_t *pol,
+                               apr_pool_t *pool)
+{
+    const char *nonce = NULL;
+    ojw_error_t err;
+    ojw_reason_t rc;
+    long age = 0;
+
+    memset(&err, 0, sizeof(err));
+    rc = ojw_nonce_require(&age, proof, strlen(proof), pol, pool, &err);
+    if (rc == OJW_ERR_DPOP_NONCE && pol->key == NULL
+        && ojw_nonce_peek(&nonce, proof, strlen(proof), pool, NULL) == OJW_OK
+        && nonce != NULL) {
+        rc = OJW_OK;        /* without the key, only its presence counts */
+    }
+    if (rc == OJW_OK) {
+        step_pass(in, OJW_STEP_NONCE, nonce_text(pool, pol, age));
+        return OJW_OK;
+    }
+    step_fail(in, OJW_STEP_NONCE, &err, ojw_hint_for_binding(rc), pool);
+    in->verdict = err;      /* the module judges it first */
+    in->hint = ojw_hint_for_binding(rc);
+    return rc;
 }
 
 /* What a token that passed its binding is bound to. */

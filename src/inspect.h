@@ -25,6 +25,7 @@ typedef enum {
     OJW_STEP_FORMAT,        /* size, segments, base64url, JSON */
     OJW_STEP_ALG,
     OJW_STEP_CRIT,
+    OJW_STEP_NONCE,         /* the DPoP proof's nonce, where required */
     OJW_STEP_TYPE,          /* typ: token_type=, never-access types */
     OJW_STEP_KEY,           /* a key for the kid that fits the alg */
     OJW_STEP_SIGNATURE,
@@ -132,6 +133,15 @@ ojw_reason_t ojw_inspect_binding(ojw_inspection_t *in, int dpop, int mtls,
                                  apr_pool_t *pool);
 
 void ojw_inspect_no_profile(ojw_inspection_t *in, int n, apr_pool_t *pool);
+
+/* The nonce of the DPoP header proof where one is required, judged as
+ * the module judges it before anything of the token but its parse: a
+ * refusal becomes the verdict, whatever was found before. pol->key NULL:
+ * the server's key is not known (a random one): only that the proof has
+ * a nonce is checked, and the detail says so. */
+ojw_reason_t ojw_inspect_nonce(ojw_inspection_t *in, const char *proof,
+                               const ojw_nonce_policy_t *pol,
+                               apr_pool_t *pool);
 
 /* The decoded segment (0: header, 1: payload) for display only, never
  * trusted: NULL with *why set when it is not base64url JSON. */

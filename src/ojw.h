@@ -51,6 +51,7 @@ typedef enum {
     OJW_ERR_DPOP_MISSING,       /* DPoP: no (single) proof */
     OJW_ERR_DPOP_PROOF,         /* DPoP: a rule of RFC 9449 4.3 broken */
     OJW_ERR_DPOP_REPLAY,        /* DPoP: the proof's jti was seen */
+    OJW_ERR_DPOP_NONCE,         /* DPoP: no good nonce where one is due */
     OJW_ERR_CERT_MISSING,       /* mTLS: no client certificate */
     OJW_ERR_CERT_MISMATCH,      /* mTLS: another client certificate */
     OJW_ERR_REPLAY_UNAVAILABLE, /* DPoP: the replay store cannot answer */

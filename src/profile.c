@@ -95,7 +95,8 @@ static const char *set_discovery_url(ojw_profile_t *p, const char *value,
                         value);
 }
 
-/* token_type=at+jwt, dpop=off|allowed|required, mtls=allowed|required. */
+/* token_type=at+jwt, dpop=off|allowed|required, mtls=allowed|required,
+ * dpop_nonce=on|off. */
 static const char *set_binding_key(ojw_profile_t *p, const char *key,
                                    const char *value, apr_pool_t *pool)
 {
@@ -117,6 +118,13 @@ static const char *set_binding_key(ojw_profile_t *p, const char *key,
         p->mtls = v;
         return NULL;
     }
+    if (strcmp(key, "dpop_nonce") == 0) {
+        p->dpop_nonce = strcmp(value, "on") == 0 ? 1
+                        : strcmp(value, "off") == 0 ? 0 : -1;
+        return p->dpop_nonce >= 0 ? NULL
+               : apr_psprintf(pool, "dpop_nonce=%s: use dpop_nonce=on or "
+                              "dpop_nonce=off", value);
+    }
     return apr_psprintf(pool, "%s=%s: use %s=allowed or %s=required%s", key,
                         value, key, key,
                         strcmp(key, "dpop") == 0 ? " (or off)" : "");
@@ -125,7 +133,8 @@ static const char *set_binding_key(ojw_profile_t *p, const char *key,
 static const char *const known_keys[] = {
     "issuer", "audience", "jwk_url", "allowed_skew", "allowed_age",
     "role_claim_name", "description", "pem_file", "pem_kid",
-    "discovery_url", "token_type", "dpop", "mtls", "tenants", NULL
+    "discovery_url", "token_type", "dpop", "mtls", "tenants", "dpop_nonce",
+    NULL
 };
 
 /* Levenshtein distance of a and b (short strings), capped at 99. */
@@ -286,7 +295,7 @@ static const char *set_key(ojw_profile_t *p, const char *key,
         err = set_tenants(p, value, pool);
     }
     else if (strcmp(key, "token_type") == 0 || strcmp(key, "dpop") == 0
-             || strcmp(key, "mtls") == 0) {
+             || strcmp(key, "mtls") == 0 || strcmp(key, "dpop_nonce") == 0) {
         err = set_binding_key(p, key, value, pool);
     }
     else {
@@ -389,6 +398,10 @@ static const char *check_pairs(const ojw_profile_t *p, apr_pool_t *pool)
     if (p->pem_kid && !p->pem_file) {
         return "pem_kid needs pem_file";
     }
+    if (p->dpop_nonce == 1 && p->dpop == OJW_BIND_OFF) {
+        return "dpop_nonce=on needs dpop=allowed or dpop=required (nonces "
+               "are for DPoP proofs)";
+    }
     return check_template(p, pool);
 }
 
@@ -402,6 +415,7 @@ ojw_profile_t *ojw_profile_parse(const char *args, apr_pool_t *pool,
     p->slot = -1;
     p->audiences = apr_array_make(pool, 2, sizeof(const char *));
     p->mtls = OJW_BIND_ALLOWED;
+    p->dpop_nonce = -1;
     p->name = next_word(pool, &rest, &err);
     if (p->name == NULL || !valid_name(p->name)) {
         *error = err ? err : "needs a profile NAME (letters, digits, _ - .) "
@@ -420,6 +434,12 @@ long ojw_profile_skew(const ojw_profile_t *p, long default_skew)
     long skew = p->skew_set ? p->allowed_skew : default_skew;
 
     return skew > 0 ? skew : 0;
+}
+
+int ojw_profile_nonce_required(const ojw_profile_t *p, int location)
+{
+    return p->dpop != OJW_BIND_OFF
+           && (p->dpop_nonce >= 0 ? p->dpop_nonce == 1 : location == 1);
 }
 
 long ojw_profile_age(const ojw_profile_t *p, long default_age)
@@ -642,6 +662,18 @@ const ojw_profile_t *ojw_profile_set_choose(const ojw_profile_set_t *set,
     }
     m = set->templates->nelts ? template_choice(set, iss, NULL) : NULL;
     return m ? m->p : NULL;
+}
+
+const ojw_profile_t *ojw_profile_set_choose_token(
+    const ojw_profile_set_t *set, ojw_token_t *tok, apr_pool_t *pool)
+{
+    int many = ojw_profile_set_count(set) > 1;
+    const json_t *claims = many ? ojw_token_unverified_claims(tok, pool)
+                                : NULL;
+
+    return ojw_profile_set_choose(set, many ? ojw_token_peek_issuer(tok, pool)
+                                            : NULL,
+                                  json_object_get(claims, "aud"));
 }
 
 int ojw_profile_set_would_choose(const ojw_profile_set_t *set,

@@ -7,7 +7,8 @@
  * instead of jwk_url, pem_file (one static public key) with pem_kid, or
  * discovery_url (the issuer's metadata document naming its jwks_uri,
  * see discovery.h); token_type=at+jwt (RFC 9068 typing), dpop=allowed|
- * required (RFC 9449), mtls=allowed|required (RFC 8705); an issuer may
+ * required (RFC 9449) and dpop_nonce=on|off (its resource-server nonces,
+ * dpop_nonce.h), mtls=allowed|required (RFC 8705); an issuer may
  * be a template with one {tid} and tenants= the tenants it accepts
  * (tenant.h).
  *
@@ -23,6 +24,7 @@
 #include <apr_tables.h>
 #include "jwks.h"
 #include "claims.h"
+#include "token.h"
 #include "settings.h"
 #include "tenant.h"
 
@@ -52,6 +54,9 @@ typedef struct {
     const char *token_type;       /* "at+jwt": typ must say so, or NULL */
     int dpop;                     /* OJW_BIND_OFF / _ALLOWED / _REQUIRED */
     int mtls;                     /* OJW_BIND_ALLOWED / _REQUIRED */
+    int dpop_nonce;               /* dpop_nonce=on (1) or off (0): wins
+                                   * over the location's OrdsJwtDpopNonce;
+                                   * -1: not given, the location's */
     ojw_tenants_t *tenants;       /* issuer template: tenants=, or NULL */
     ojw_keyset_t *static_keys;    /* file: JWKS, loaded at startup */
     int slot;                     /* https: shared-memory slot, -1 if none */
@@ -104,11 +109,21 @@ const ojw_profile_t *ojw_profile_set_choose(const ojw_profile_set_t *set,
                                             const char *iss,
                                             const json_t *aud);
 
+/* ojw_profile_set_choose() for a parsed token (its iss and aud, not yet
+ * verified; read only when the set has more than one profile). */
+const ojw_profile_t *ojw_profile_set_choose_token(
+    const ojw_profile_set_t *set, ojw_token_t *tok, apr_pool_t *pool);
+
 /* 1 when p is in the set and is the profile it chooses for claims (of a
  * verified token: its iss and aud): a cached verdict of p holds here. */
 int ojw_profile_set_would_choose(const ojw_profile_set_t *set,
                                  const ojw_profile_t *p,
                                  const json_t *claims);
+
+/* 1 when a DPoP proof for a token of p needs a resource-server nonce:
+ * p takes DPoP, and its dpop_nonce= says on, or it says nothing and the
+ * location does (OrdsJwtDpopNonce: location is 1). */
+int ojw_profile_nonce_required(const ojw_profile_t *p, int location);
 
 /* The claim policy of p, with the server's defaults for skew and age. */
 void ojw_profile_policy(ojw_claim_policy_t *policy, const ojw_profile_t *p,

@@ -50,6 +50,9 @@ static const reason_text_t reason_texts[OJW_REASON_COUNT] = {
                                    "DPoP proof is invalid" },
     [OJW_ERR_DPOP_REPLAY]      = { "dpop_proof_replayed",
                                    "DPoP proof was used before" },
+    [OJW_ERR_DPOP_NONCE]       = { "dpop_nonce_required",
+                                   "resource server requires a fresh nonce "
+                                   "in the DPoP proof" },
     [OJW_ERR_CERT_MISSING]     = { "client_cert_missing",
                                    "token is bound to a client certificate "
                                    "and none was presented" },

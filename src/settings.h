@@ -10,6 +10,7 @@
 
 #include <apr_pools.h>
 #include "ojw.h"
+#include "dpop_nonce.h"
 
 #define OJW_SKEW_MAX    60
 #define OJW_DAY         86400L
@@ -59,7 +60,10 @@
       "(default 60)")                                                       \
     X(OJW_SET_REPLAY_TIMEOUT, "OrdsJwtReplayTimeout", OJW_GLOBAL, 50,      \
       60000, 1000, "milliseconds a DPoP request waits for the replay "     \
-      "store, its lock and its I/O together, then 503 (default 1000)")
+      "store, its lock and its I/O together, then 503 (default 1000)")    \
+    X(OJW_SET_DPOP_NONCE_LIFETIME, "OrdsJwtDpopNonceLifetime", 0, 5, 3600, \
+      OJW_NONCE_LIFETIME_DEFAULT, "seconds a DPoP-Nonce this server "      \
+      "issues is good (default 300; renewed after half of it)")
 
 #define OJW_SETTING_ID(id, name, flags, min, max, def, help) id,
 typedef enum {

@@ -473,6 +473,9 @@ static int directive(reader_t *r, const where_t *at, const char *text)
     else if (strcasecmp(name, "OrdsJwtCACertificateFile") == 0) {
         r->conf->ca_file = resolve(r, at, arg);
     }
+    else if (strcasecmp(name, "OrdsJwtDpopNonceKeyFile") == 0) {
+        r->conf->nonce_key_file = resolve(r, at, arg);
+    }
     else if (strcasecmp(name, "Include") == 0
              || strcasecmp(name, "IncludeOptional") == 0) {
         return include_path(r, at, resolve(r, at, arg),

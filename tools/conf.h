@@ -4,7 +4,7 @@
  * httpd: OrdsJwtProfile lines (main server and every <VirtualHost>), the
  * numeric directives of the module's own table (src/settings.h: per server,
  * a virtual host inheriting the main server's; global ones in the main
- * server) and OrdsJwtCACertificateFile.
+ * server), OrdsJwtCACertificateFile and OrdsJwtDpopNonceKeyFile.
  *
  * Include and IncludeOptional are followed (wildcards, directories;
  * relative paths against ServerRoot when it is set, else against the
@@ -48,6 +48,7 @@ typedef struct {
     apr_array_header_t *skipped;    /* const char *: "FILE:LINE: <If..>: why" */
     apr_array_header_t *servers;    /* ojw_settings_t, [0]: main server */
     const char *ca_file;            /* resolved path, or NULL */
+    const char *nonce_key_file;     /* OrdsJwtDpopNonceKeyFile, or NULL */
     int nfiles;                     /* files read */
 } ojw_conf_t;
 

@@ -33,6 +33,7 @@
 #include "profile.h"
 #include "settings.h"
 #include "inspect.h"
+#include "dpop_nonce.h"
 #include "conf.h"
 
 #define EXIT_ACCEPTED       0
@@ -58,6 +59,9 @@ typedef struct {
     const char *token;              /* the argument, or NULL: stdin */
     const char *dpop;               /* --dpop PROOF: sent with DPoP */
     const char *method, *url;       /* --method, --url: of that request */
+    int dpop_nonce;                 /* --dpop-nonce: OrdsJwtDpopNonce on */
+    const char *nonce_key_file;     /* --dpop-nonce-key-file */
+    ojw_nonce_key_t *nonce_key;     /* its key */
     long long now;
     int help;
     int version;
@@ -85,6 +89,8 @@ typedef struct {
     const char *ca_file;            /* OrdsJwtCACertificateFile */
     long fetch_timeout;             /* OrdsJwtJwksFetchTimeout */
     long dpop_window;               /* OrdsJwtDpopProofWindow */
+    long nonce_lifetime;            /* OrdsJwtDpopNonceLifetime */
+    const ojw_nonce_key_t *nonce_key; /* OrdsJwtDpopNonceKeyFile's, or NULL */
     ojw_privilege_def_t *pvs;       /* --privilege, as this server sees them */
     keys_t keys;
 } setup_t;
@@ -136,6 +142,13 @@ static const char usage_text[] =
 "  --method M              with --dpop: the request method (default GET)\n"
 "  --url U                 with --dpop: the URL the client addressed (as\n"
 "                          OrdsJwtDpopBaseUrl makes it behind a balancer)\n"
+"  --dpop-nonce            with --dpop: the location requires nonces\n"
+"                          (OrdsJwtDpopNonce on; a profile's dpop_nonce=\n"
+"                          wins, as in httpd)\n"
+"  --dpop-nonce-key-file F with --dpop: the OrdsJwtDpopNonceKeyFile that\n"
+"                          judges the proof's nonce (default: the\n"
+"                          configuration's; without one only its presence\n"
+"                          is checked: a random key is the server's alone)\n"
 "  --now SECONDS           check at this time (seconds since 1970)\n"
 "  --help                  this text\n"
 "  --version               the release, e.g. \"ordsjwt-check 0.1.0\"\n"
@@ -235,7 +248,8 @@ static void print_steps(const ojw_inspection_t *in, int scopes, int roles,
     int id;
 
     for (id = 0; id < OJW_STEP_COUNT; id++) {
-        if (((id == OJW_STEP_TYPE || id == OJW_STEP_BINDING)
+        if (((id == OJW_STEP_TYPE || id == OJW_STEP_BINDING
+              || id == OJW_STEP_NONCE)
              && in->steps[id].state == OJW_STEP_NOT_RUN)
             || (id == OJW_STEP_SCOPE && !scopes)
             || (id == OJW_STEP_ROLE && !roles)
@@ -358,6 +372,11 @@ static void print_result(const ojw_inspection_t *in)
     else if (r == OJW_ERR_KEYS_UNAVAILABLE) {
         printf("Result: no verdict (keys_unavailable): httpd would answer "
                "503 until the JWK URL can be fetched\n");
+    }
+    else if (r == OJW_ERR_DPOP_NONCE) {
+        printf("Result: refused (%s): httpd would answer 401 with the "
+               "challenge DPoP error=\"use_dpop_nonce\" and a fresh nonce "
+               "in the DPoP-Nonce header\n", ojw_reason_name(r));
     }
     else if (r == OJW_ERR_DPOP_MISSING || r == OJW_ERR_DPOP_PROOF) {
         printf("Result: refused (%s): httpd would answer 401 with the "
@@ -614,21 +633,34 @@ static setup_t *choose(apr_array_header_t *setups, ojw_inspection_t *in,
 {
     const char *err = NULL;
     ojw_profile_set_t *set = profile_set(setups, pool, &err);
-    const ojw_profile_t *p;
-    int i, n = setups->nelts;
+    const ojw_profile_t *p = ojw_profile_set_choose_token(set, in->tok, pool);
+    int i;
 
-    p = ojw_profile_set_choose(set, n > 1 ? ojw_token_peek_issuer(in->tok,
-                                                                  pool)
-                                          : NULL,
-                               n > 1 ? json_object_get(
-                                   ojw_token_unverified_claims(in->tok, pool),
-                                   "aud") : NULL);
-    for (i = 0; p && i < n; i++) {
+    for (i = 0; p && i < setups->nelts; i++) {
         if (APR_ARRAY_IDX(setups, i, setup_t).profile == p) {
             return &APR_ARRAY_IDX(setups, i, setup_t);
         }
     }
     return NULL;
+}
+
+/* The --dpop proof's nonce, where the profile (or --dpop-nonce) requires
+ * one: judged before the token, as the module judges it. */
+static void check_nonce(ojw_inspection_t *in, const setup_t *su,
+                        const options_t *opt, apr_pool_t *pool)
+{
+    ojw_claim_policy_t policy = claim_policy(su);
+    ojw_nonce_policy_t pol;
+
+    if (opt->dpop == NULL
+        || !ojw_profile_nonce_required(su->profile, opt->dpop_nonce)) {
+        return;
+    }
+    pol.key = opt->nonce_key ? opt->nonce_key : su->nonce_key;
+    pol.lifetime = su->nonce_lifetime;
+    pol.skew = policy.allowed_skew;
+    pol.now = opt->now;
+    ojw_inspect_nonce(in, opt->dpop, &pol, pool);
 }
 
 /* Keys (fetched only for a token that parses), verify, claims. */
@@ -661,11 +693,15 @@ static int check_token(const char *token, apr_array_header_t *setups,
     if (ojw_inspect_parse(&in, token, strlen(token), su->token_max, pool)
         == OJW_OK) {
         if ((su = choose(setups, &in, pool)) != NULL) {
+            check_nonce(&in, su, opt, pool);
             check_chosen(&in, su, opt, pool);
         }
         else {
             ojw_inspect_no_profile(&in, setups->nelts, pool);
         }
+    }
+    else if (setups->nelts == 1) {
+        check_nonce(&in, su, opt, pool);    /* the module's profile anyway */
     }
     print_report(&in, setups, su, opt, token, pool);
     if (in.verdict.reason == OJW_ERR_KEYS_UNAVAILABLE) {
@@ -872,6 +908,32 @@ static int privileges_of(setup_t *su, const ojw_conf_t *conf, int server,
     return 0;
 }
 
+/* The key of the configuration's OrdsJwtDpopNonceKeyFile, when nonces
+ * may be judged with it; NULL (said on stderr when it cannot be read)
+ * otherwise. */
+static const ojw_nonce_key_t *conf_nonce_key(const ojw_conf_t *conf,
+                                             const options_t *opt,
+                                             apr_pool_t *pool)
+{
+    ojw_nonce_key_t *k = apr_palloc(pool, sizeof(*k));
+    const char *why;
+    int shared;
+
+    if (conf->nonce_key_file == NULL || opt->dpop == NULL
+        || opt->nonce_key) {
+        return NULL;
+    }
+    apr_pool_cleanup_register(pool, k, ojw_nonce_key_wipe,
+                              apr_pool_cleanup_null);
+    if ((why = ojw_nonce_key_read(k, conf->nonce_key_file, &shared, pool))) {
+        fprintf(stderr, "ordsjwt-check: OrdsJwtDpopNonceKeyFile %s; a "
+                "nonce is not judged, only its presence (run as root, or "
+                "give --dpop-nonce-key-file)\n", why);
+        return NULL;
+    }
+    return k;
+}
+
 static int profile_from_config(setup_t *su, const ojw_conf_t *conf,
                                const char *name, const options_t *opt,
                                apr_pool_t *pool, const char **error)
@@ -896,6 +958,8 @@ static int profile_from_config(setup_t *su, const ojw_conf_t *conf,
     su->token_max = (size_t)ojw_setting(&defaults, OJW_SET_TOKEN_MAX);
     su->fetch_timeout = ojw_setting(&defaults, OJW_SET_FETCH_TIMEOUT);
     su->dpop_window = ojw_setting(&defaults, OJW_SET_DPOP_WINDOW);
+    su->nonce_lifetime = ojw_setting(&defaults, OJW_SET_DPOP_NONCE_LIFETIME);
+    su->nonce_key = conf_nonce_key(conf, opt, pool);
     su->ca_file = opt->ca_file ? opt->ca_file : conf->ca_file;
     return privileges_of(su, conf, def->server, opt, pool, error);
 }
@@ -916,6 +980,7 @@ static setup_t *new_setup(apr_array_header_t *setups, apr_pool_t *pool)
     su->token_max = (size_t)ojw_settings[OJW_SET_TOKEN_MAX].def;
     su->fetch_timeout = ojw_settings[OJW_SET_FETCH_TIMEOUT].def;
     su->dpop_window = ojw_settings[OJW_SET_DPOP_WINDOW].def;
+    su->nonce_lifetime = ojw_settings[OJW_SET_DPOP_NONCE_LIFETIME].def;
     su->keys.pool = pool;
     su->keys.notes = apr_array_make(pool, 4, sizeof(const char *));
     return su;
@@ -960,8 +1025,10 @@ static const char *option_conflict(const options_t *opt)
     if (opt->dpop && opt->url == NULL) {
         return "--dpop needs --url, the URL the client addressed";
     }
-    if (opt->dpop == NULL && (opt->url || opt->method)) {
-        return "--method and --url describe the request of a --dpop proof";
+    if (opt->dpop == NULL && (opt->url || opt->method || opt->dpop_nonce
+                              || opt->nonce_key_file)) {
+        return "--method, --url, --dpop-nonce and --dpop-nonce-key-file "
+               "describe the request of a --dpop proof";
     }
     if (opt->config && has_profile_options(opt)) {
         return "--config takes the profile from the file: --issuer, "
@@ -1026,7 +1093,8 @@ enum {
     OPT_ISSUER = 256, OPT_AUDIENCE, OPT_JWK_URL, OPT_PEM_FILE, OPT_PEM_KID,
     OPT_ROLE_CLAIM, OPT_SKEW, OPT_AGE, OPT_CA_FILE, OPT_CONFIG, OPT_PROFILE,
     OPT_SCOPE, OPT_ROLE, OPT_NOW, OPT_HELP, OPT_DISCOVERY_URL, OPT_PRIVILEGE,
-    OPT_DEFINE, OPT_VERSION, OPT_DPOP, OPT_METHOD, OPT_URL
+    OPT_DEFINE, OPT_VERSION, OPT_DPOP, OPT_METHOD, OPT_URL, OPT_DPOP_NONCE,
+    OPT_NONCE_KEY_FILE
 };
 
 static const struct option long_options[] = {
@@ -1052,6 +1120,8 @@ static const struct option long_options[] = {
     { "dpop", required_argument, NULL, OPT_DPOP },
     { "method", required_argument, NULL, OPT_METHOD },
     { "url", required_argument, NULL, OPT_URL },
+    { "dpop-nonce", no_argument, NULL, OPT_DPOP_NONCE },
+    { "dpop-nonce-key-file", required_argument, NULL, OPT_NONCE_KEY_FILE },
     { NULL, 0, NULL, 0 }
 };
 
@@ -1070,6 +1140,23 @@ static int parse_now(options_t *opt, const char *arg, apr_pool_t *pool,
         return -1;
     }
     opt->now = v;
+    return 0;
+}
+
+/* --dpop-nonce-key-file: the key, read now; -1 with *error. */
+static int read_nonce_key(options_t *opt, const char *path,
+                          apr_pool_t *pool, const char **error)
+{
+    int shared;
+
+    opt->nonce_key_file = path;
+    opt->nonce_key = apr_palloc(pool, sizeof(*opt->nonce_key));
+    apr_pool_cleanup_register(pool, opt->nonce_key, ojw_nonce_key_wipe,
+                              apr_pool_cleanup_null);
+    if ((*error = ojw_nonce_key_read(opt->nonce_key, path, &shared, pool))) {
+        *error = apr_pstrcat(pool, "--dpop-nonce-key-file ", *error, NULL);
+        return -1;
+    }
     return 0;
 }
 
@@ -1113,6 +1200,8 @@ static int set_option(options_t *opt, int c, const char *arg,
     case OPT_DPOP:          opt->dpop = arg; break;
     case OPT_METHOD:        opt->method = arg; break;
     case OPT_URL:           opt->url = arg; break;
+    case OPT_DPOP_NONCE:    opt->dpop_nonce = 1; break;
+    case OPT_NONCE_KEY_FILE: return read_nonce_key(opt, arg, pool, error);
     case OPT_NOW:           return parse_now(opt, arg, pool, error);
     case OPT_HELP:          opt->help = 1; break;
     case OPT_VERSION:       opt->version = 1; break;

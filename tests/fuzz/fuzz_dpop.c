@@ -6,19 +6,31 @@
  *
  * Input: the compact proof as received; 'J' HEADER "\n.\n" PAYLOAD "\n.\n"
  * SIGNATURE as raw bytes the target encodes (as fuzz_token); 'U' a URL
- * for ojw_url_normalise(); 'C' a claims document for ojw_cnf_read().
+ * for ojw_url_normalise(); 'C' a claims document for ojw_cnf_read(); 'N'
+ * a resource-server nonce for ojw_nonce_check() (src/dpop_nonce.c).
+ *
+ * Every proof is also checked where a nonce is required (the key
+ * FUZZ_NONCE_KEY, the clock FUZZ_NOW): ojw_nonce_peek(),
+ * ojw_nonce_require() and ojw_dpop_check() with the nonce policy must
+ * agree, and a nonce judged good must be one the key made.
  */
 #include <cjose/base64.h>
 #include <cjose/util.h>
 #include "fuzz.h"
 #include "dpop.h"
+#include "dpop_nonce.h"
 #include "token.h"
 
 #define FUZZ_NOW    1700000000LL
 #define FUZZ_URL    "https://api.example.com/ords/hr/emp"
 #define FUZZ_TOKEN  "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"
 
+#define FUZZ_NONCE_KEY      "fuzz-dpop-nonce-key-0123456789ab"
+#define FUZZ_NONCE_LIFETIME 300
+#define FUZZ_NONCE_SKEW     5
+
 static char fixed_jkt[64];
+static ojw_nonce_key_t nonce_key;       /* static: see README, LSan */
 
 static void fuzz_setup(void)
 {
@@ -40,6 +52,72 @@ static void fuzz_setup(void)
     }
     strcpy(fixed_jkt, t);
     json_decref(jwks);
+    if (ojw_nonce_key_set(&nonce_key, FUZZ_NONCE_KEY,
+                          strlen(FUZZ_NONCE_KEY)) != NULL) {
+        abort();
+    }
+}
+
+/* A nonce judged good was made by the key at the time its age says. */
+static void check_nonce(const char *nonce, apr_pool_t *pool)
+{
+    ojw_nonce_key_t none;
+    long age;
+    ojw_nonce_state_t st = ojw_nonce_check(&nonce_key, nonce, FUZZ_NOW,
+                                           FUZZ_NONCE_LIFETIME,
+                                           FUZZ_NONCE_SKEW, &age, pool);
+    const char *made;
+
+    if (st == OJW_NONCE_GOOD) {
+        made = ojw_nonce_make(&nonce_key, FUZZ_NOW - age, pool);
+        if (made == NULL || strcmp(made, nonce) != 0
+            || age < -FUZZ_NONCE_SKEW || age > FUZZ_NONCE_LIFETIME) {
+            abort();
+        }
+    }
+    if ((st == OJW_NONCE_ABSENT) != (nonce == NULL)) {
+        abort();
+    }
+    memset(&none, 0, sizeof(none));     /* no key: nothing is good */
+    if (ojw_nonce_check(&none, nonce, FUZZ_NOW, FUZZ_NONCE_LIFETIME,
+                        FUZZ_NONCE_SKEW, &age, pool) == OJW_NONCE_GOOD) {
+        abort();
+    }
+}
+
+/* The proof where a nonce is required: peek, require and the full check
+ * agree; what they accept carries a nonce the key made. */
+static void check_proof_nonce(const char *proof, size_t len,
+                              ojw_dpop_request_t *req, apr_pool_t *pool)
+{
+    ojw_nonce_policy_t pol = { &nonce_key, FUZZ_NONCE_LIFETIME,
+                               FUZZ_NONCE_SKEW, FUZZ_NOW };
+    const char *nonce = NULL;
+    ojw_reason_t peeked, required, full;
+    ojw_dpop_proof_t out;
+    ojw_error_t err;
+    long age = 0;
+
+    peeked = ojw_nonce_peek(&nonce, proof, len, pool, &err);
+    required = ojw_nonce_require(&age, proof, len, &pol, pool, &err);
+    if ((peeked != OJW_OK && required != OJW_ERR_DPOP_PROOF)
+        || (required != OJW_OK && required != OJW_ERR_DPOP_PROOF
+            && required != OJW_ERR_DPOP_NONCE)
+        || (required == OJW_OK && nonce == NULL)) {
+        abort();
+    }
+    if (peeked == OJW_OK) {
+        check_nonce(nonce, pool);
+    }
+    req->nonce = &pol;
+    full = ojw_dpop_check(&out, proof, len, req, pool, &err);
+    req->nonce = NULL;
+    if ((full == OJW_OK && (required != OJW_OK || out.nonce_age != age))
+        || (full == OJW_ERR_DPOP_NONCE && required != OJW_ERR_DPOP_NONCE)
+        || (full != OJW_OK && full != OJW_ERR_DPOP_PROOF
+            && full != OJW_ERR_DPOP_NONCE)) {
+        abort();
+    }
 }
 
 static void check_proof(const char *proof, size_t len, apr_pool_t *pool)
@@ -67,6 +145,7 @@ static void check_proof(const char *proof, size_t len, apr_pool_t *pool)
     if (rc != OJW_OK && (rc != OJW_ERR_DPOP_PROOF || err.detail[0] == '\0')) {
         abort();
     }
+    check_proof_nonce(proof, len, &req, pool);
 }
 
 static void check_url(const uint8_t *data, size_t size, apr_pool_t *pool)
@@ -108,6 +187,10 @@ static void fuzz_one(const uint8_t *data, size_t size, apr_pool_t *pool)
     }
     else if (size > 0 && data[0] == 'C') {
         check_cnf(data + 1, size - 1);
+    }
+    else if (size > 0 && data[0] == 'N') {
+        check_nonce(apr_pstrmemdup(pool, (const char *)data + 1, size - 1),
+                    pool);
     }
     else if (size > 0 && data[0] == 'J') {
         data++;

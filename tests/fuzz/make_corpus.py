@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import os
+import struct
 import sys
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -500,6 +501,15 @@ def profile_seeds():
 
 DPOP_URL = "https://api.example.com/ords/hr/emp"      # fuzz_dpop.c
 DPOP_TOKEN = "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"
+DPOP_NONCE_KEY = b"fuzz-dpop-nonce-key-0123456789ab"   # fuzz_dpop.c
+
+
+def dpop_nonce(issued, key=DPOP_NONCE_KEY):
+    """A resource-server nonce (src/dpop_nonce.h) issued at issued."""
+    t = struct.pack(">Q", issued)
+    mac = hmac.new(key, b"ordsjwt-dpop-nonce-v1" + t,
+                   hashlib.sha256).digest()[:16]
+    return b64(t + mac)
 
 
 def dpop_seeds(keys):
@@ -532,6 +542,18 @@ def dpop_seeds(keys):
         "C-jkt": b'C{"cnf":{"jkt":"abc"}}',
         "C-x5t": b'C{"cnf":{"x5t#S256":"abc","jkt":7}}',
         "C-other": b'C{"cnf":{"jwk":{}}}',
+        "nonce-good": token(h, dict(c, nonce=dpop_nonce(FUZZ_NOW - 10)),
+                            key=ec256).encode(),
+        "nonce-stale": token(h, dict(c, nonce=dpop_nonce(FUZZ_NOW - 301)),
+                             key=ec256).encode(),
+        "nonce-other-key": token(h, dict(c, nonce=dpop_nonce(
+            FUZZ_NOW, b"another-fleet-key-0123456789abcd")), key=ec256).encode(),
+        "nonce-number": token(h, dict(c, nonce=7), key=ec256).encode(),
+        "J-nonce": structured(h, dict(c, nonce=dpop_nonce(FUZZ_NOW + 5))),
+        "N-good": b"N" + dpop_nonce(FUZZ_NOW - 150).encode(),
+        "N-future": b"N" + dpop_nonce(FUZZ_NOW + 6).encode(),
+        "N-max-time": b"N" + dpop_nonce(2 ** 64 - 1).encode(),
+        "N-short": b"NAAAA",
     }
     return seeds
 

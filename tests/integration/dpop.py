@@ -5,7 +5,9 @@ them."""
 
 import base64
 import hashlib
+import hmac
 import json
+import struct
 import uuid
 
 import requests
@@ -92,9 +94,22 @@ def challenges(resp):
     return {c.split(" ", 1)[0]: c for c in raw}
 
 
+NONCE_LABEL = b"ordsjwt-dpop-nonce-v1"
+
+
+def nonce(key, issued):
+    """A resource-server nonce as the module makes them (src/dpop_nonce.h):
+    base64url(issued as 8 bytes big-endian || the first 16 bytes of
+    HMAC-SHA256(key, label || those 8 bytes)); key: the bytes of an
+    OrdsJwtDpopNonceKeyFile."""
+    t = struct.pack(">Q", issued)
+    mac = hmac.new(key, NONCE_LABEL + t, hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(t + mac).rstrip(b"=").decode()
+
+
 def dump(obj):
     return json.dumps(obj)
 
 
 __all__ = ["proof_keys", "jkt", "bound_token", "ath", "proof", "send",
-           "challenges", "b64url", "dump"]
+           "challenges", "b64url", "dump", "nonce"]

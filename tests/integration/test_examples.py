@@ -242,7 +242,8 @@ def test_debian_files_enable_with_a2enmod(workdir, pki):
 # --- static-keys.conf, end to end --------------------------------------------
 
 def write_static_keys(directory, keys):
-    """The files static-keys.conf names, in directory/ordsjwt/. Without keys,
+    """The files static-keys.conf (and dpop-fleet-redis.conf) name, in
+    directory/ordsjwt/. Without keys,
     throwaway ones (enough for apache2 -t)."""
     kd = os.path.join(directory, "ordsjwt")
     os.makedirs(kd, mode=0o755, exist_ok=True)
@@ -259,6 +260,10 @@ def write_static_keys(directory, keys):
         f.write(pem)
     for name in ("partners-jwks.json", "gateway-signing.pem"):
         os.chmod(os.path.join(kd, name), 0o644)
+    # dpop-fleet-redis.conf: the fleet's DPoP nonce key, root's alone
+    with open(os.path.join(kd, "dpop-nonce.key"), "wb") as f:
+        f.write(os.urandom(32))
+    os.chmod(os.path.join(kd, "dpop-nonce.key"), 0o600)
 
 
 def started(httpd):

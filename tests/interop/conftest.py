@@ -26,7 +26,8 @@ sys.path.insert(0, INTEGRATION)
 import interop  # noqa: E402
 from helpers import wait_log  # noqa: E402
 from httpd_instance import Httpd, bad_lines  # noqa: E402
-from interop_site import CLIENTS, ROT, resources, site, write_cgi  # noqa: E402
+from interop_site import CLIENTS, ROT, resources, site, write_cgi, \
+    write_nonce_key  # noqa: E402
 from jwks_server import free_port  # noqa: E402
 from pki import make_client_cert  # noqa: E402
 
@@ -89,10 +90,13 @@ def rotating_server(workdir, pki):
 def httpd(request, workdir, pki, auth_server, rotating_server):
     directory = os.path.join(workdir, "httpd-" + request.param)
     tls_port = free_port()
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    key_path, server_nonce_key = write_nonce_key(directory)
     server = Httpd(directory, request.param,
                    site(pki, auth_server, rotating_server, tls_port,
-                        write_cgi(directory)))
+                        write_cgi(directory), key_path))
     server.tls_port = tls_port
+    server.nonce_key = server_nonce_key
     # AH01882: Debian's mod_ssl built against a newer OpenSSL than installed
     server.start(acknowledged=("AH01882",))
     yield server

@@ -24,7 +24,8 @@ def _example():
 # indicator the clients ask for) and its two Locations.
 PROFILE = re.search(r"^OrdsJwtProfile (\S+)", _example(), re.M).group(1)
 HR = re.search(r"audience=(\S+)", _example()).group(1)
-READ_PATH, WRITE_PATH = re.findall(r"^<Location (\S+)>", _example(), re.M)[:2]
+READ_PATH, WRITE_PATH, NONCE_PATH = re.findall(r"^<Location (\S+)>",
+                                               _example(), re.M)[:3]
 # other resources of the AS
 OTHER = "https://api.example.com/other/"
 SHORT = "https://api.example.com/short/"
@@ -74,7 +75,7 @@ def extra_profiles(auth_server, rotating_server):
     ]
 
 
-def site(pki, auth_server, rotating_server, tls_port, cgi_dir):
+def site(pki, auth_server, rotating_server, tls_port, cgi_dir, nonce_key):
     extra = [sites.location("/cgi/", PROFILE, "ords-scope hr.read"),
              sites.location("/algs/", "algs"),
              sites.location("/short/", "short"),
@@ -92,6 +93,8 @@ def site(pki, auth_server, rotating_server, tls_port, cgi_dir):
         sites.ca(pki),
         # a key rotation is followed at once (unknown kid: refetch)
         "OrdsJwtJwksMinRefreshInterval 1",
+        # the fleet's DPoP nonce key (the tests make nonces with it too)
+        "OrdsJwtDpopNonceKeyFile %s" % nonce_key,
         example_site(auth_server),
         *extra_profiles(auth_server, rotating_server),
         *extra,
@@ -111,6 +114,17 @@ printf 'Content-Type: text/plain\\n\\n'
 echo "REMOTE_USER=$REMOTE_USER"
 env | grep '^ORDSJWT_' | sort
 """
+
+
+def write_nonce_key(directory):
+    """A DPoP nonce key file (OrdsJwtDpopNonceKeyFile), root's alone:
+    (its path, its bytes)."""
+    path = os.path.join(directory, "dpop-nonce.key")
+    key = os.urandom(32)
+    with open(path, "wb") as f:
+        f.write(key)
+    os.chmod(path, 0o600)
+    return path, key
 
 
 def write_cgi(directory):

@@ -9,15 +9,19 @@ oauth4webapi parses.
 
 client.mjs retries once on use_dpop_nonce with the nonce the server sent
 (RFC 9449 section 9), and "proof_claims" sets claims of a proof (a foreign
-"nonce"): nonce cases plan their calls the same way and read
-"nonce_retries"; today the module issues no nonces, so it stays 0."""
+"nonce"). Where the example requires resource-server nonces
+(OrdsJwtDpopNonce on), oauth4webapi is asked for one, retries with it and
+is accepted; a nonce made with another fleet's key is refused, one made
+with this fleet's key file is taken."""
 
+import os
 import time
 
 import pytest
 
+from dpop import nonce
 from interop import DPOP_ALGS, jwt_parts
-from interop_site import HR, READ_PATH
+from interop_site import HR, NONCE_PATH, READ_PATH
 
 
 def calls(api):
@@ -97,3 +101,44 @@ def test_proof_algorithms(auth_server, api, alg):
     (call,) = out["calls"]
     assert call["status"] == 200, call
     assert jwt_parts(call["sent"]["dpop"])[0]["alg"] == alg
+
+
+def test_dpop_nonce(auth_server, api, httpd):
+    """RFC 9449 section 9 with a real client: the first call is answered
+    401 use_dpop_nonce with a DPoP-Nonce, oauth4webapi retries with it (and
+    keeps it for the next call); a nonce from another fleet's key file is
+    refused, one made with this fleet's key file is taken."""
+    u = api.url
+    foreign = nonce(os.urandom(32), int(time.time()))
+    ours = nonce(httpd.nonce_key, int(time.time()) - 1)
+    out = auth_server.dpop_client("dpop-client", HR, "hr.read", [
+        {"method": "GET", "url": u(NONCE_PATH + "a")},
+        {"method": "GET", "url": u(NONCE_PATH + "b")},
+        {"method": "GET", "url": u(NONCE_PATH + "c"),
+         "proof_claims": {"nonce": foreign}},
+        {"method": "GET", "url": u(NONCE_PATH + "d"),
+         "proof_claims": {"nonce": ours}},
+        {"method": "GET", "url": u(READ_PATH + "e")},
+    ])
+    api.remember(out["access_token"])
+    first, cached, other_fleet, fleet, elsewhere = out["calls"]
+    assert first["status"] == 200 and first["nonce_retries"] == 1, first
+    assert first["headers"]["x-remote-user"] == "dpop-client"
+    sent = jwt_parts(first["sent"]["dpop"])[1]
+    assert len(sent["nonce"]) == 32, sent
+    assert cached["status"] == 200 and cached["nonce_retries"] == 0, cached
+    assert jwt_parts(cached["sent"]["dpop"])[1]["nonce"] == sent["nonce"]
+    # refused twice: the retry carries the foreign nonce again
+    assert other_fleet["status"] == 401 and \
+        other_fleet["nonce_retries"] == 1, other_fleet
+    got = by_scheme(other_fleet["headers"]["www-authenticate"])
+    assert got["DPoP"].startswith('DPoP algs="%s", error="use_dpop_nonce"'
+                                  % DPOP_ALGS), got
+    assert len(other_fleet["headers"]["dpop-nonce"]) == 32
+    schemes = {c["scheme"]: c["parameters"]
+               for c in other_fleet["challenges"]}
+    assert schemes["dpop"]["error"] == "use_dpop_nonce", schemes
+    assert fleet["status"] == 200 and fleet["nonce_retries"] == 0, fleet
+    assert elsewhere["status"] == 200, elsewhere
+    api.assert_refused("dpop_nonce_required")
+    assert "not issued with this server's nonce key" in api.new_log()

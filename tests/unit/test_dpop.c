@@ -266,6 +266,62 @@ START_TEST(cnf_members)
 }
 END_TEST
 
+/* The claims of a proof with a nonce member (nonce: JSON text). */
+static const char *claims_nonce(const char *jti, const char *nonce)
+{
+    return apr_psprintf(test_pool, "{\"htm\":\"GET\",\"htu\":\"%s\","
+                        "\"iat\":%ld,\"ath\":\"%s\",\"jti\":\"%s\"%s%s}",
+                        URL, (long)NOW, ath(), jti, nonce ? ",\"nonce\":" : "",
+                        nonce ? nonce : "");
+}
+
+/* Where a nonce is required, the full check judges it, before the
+ * signature: a proof with a bad signature and no nonce is told so. */
+START_TEST(nonce_in_the_proof_check)
+{
+    cjose_jwk_t *ec = test_ec_key(CJOSE_JWK_EC_P_256);
+    ojw_dpop_request_t req = request(thumb(ec));
+    ojw_nonce_policy_t pol = { NULL, 300, 5, NOW };
+    ojw_nonce_key_t k;
+    ojw_dpop_proof_t out;
+    ojw_error_t err;
+    const char *good, *p;
+    char bytes[32];
+
+    memset(bytes, 'k', sizeof(bytes));
+    ck_assert_ptr_null(ojw_nonce_key_set(&k, bytes, sizeof(bytes)));
+    pol.key = &k;
+    good = ojw_nonce_make(&k, NOW - 200, test_pool);
+    p = proof(ec, "ES256", "dpop+jwt", pub_json(ec), claims_nonce("n1", NULL));
+    ck_assert_int_eq(check(p, &req, &err), OJW_OK);     /* none required */
+    req.nonce = &pol;
+    ck_assert_int_eq(check(p, &req, &err), OJW_ERR_DPOP_NONCE);
+    ck_assert(strstr(err.detail, "no nonce") != NULL);
+    p = proof(ec, "ES256", "dpop+jwt", pub_json(ec), claims_nonce("n2",
+              apr_psprintf(test_pool, "\"%s\"", good)));
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(ojw_dpop_check(&out, p, strlen(p), &req, test_pool,
+                                    &err), OJW_OK);
+    ck_assert_int_eq(out.nonce_age, 200);
+    p = unsigned_proof("ES256", pub_json(ec), claims_nonce("n3", NULL));
+    ck_assert_int_eq(check(p, &req, &err), OJW_ERR_DPOP_NONCE);
+    p = unsigned_proof("ES256", pub_json(ec), claims_nonce("n4",
+                       apr_psprintf(test_pool, "\"%s\"", good)));
+    ck_assert_int_eq(check(p, &req, &err), OJW_ERR_DPOP_PROOF);
+    p = proof(ec, "ES256", "dpop+jwt", pub_json(ec), claims_nonce("n5",
+              "[\"x\"]"));
+    ck_assert_int_eq(check(p, &req, &err), OJW_ERR_DPOP_PROOF);
+    pol.now = NOW + 101;    /* good was issued 301 s before */
+    p = proof(ec, "ES256", "dpop+jwt", pub_json(ec), claims_nonce("n6",
+              apr_psprintf(test_pool, "\"%s\"", good)));
+    req.now = pol.now;
+    ck_assert_int_eq(check(p, &req, &err), OJW_ERR_DPOP_NONCE);
+    ck_assert(strstr(err.detail, "stale: issued 301 s ago, good for 300 s")
+              != NULL);
+    ck_assert_ptr_nonnull(ojw_hint_for_binding(OJW_ERR_DPOP_NONCE));
+}
+END_TEST
+
 Suite *dpop_suite(void)
 {
     Suite *s = suite_create("dpop");
@@ -278,6 +334,7 @@ Suite *dpop_suite(void)
     tcase_add_test(tc, thumbprint_vector);
     tcase_add_test(tc, url_normalisation);
     tcase_add_test(tc, cnf_members);
+    tcase_add_test(tc, nonce_in_the_proof_check);
     suite_add_tcase(s, tc);
     return s;
 }

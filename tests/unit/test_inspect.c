@@ -57,7 +57,8 @@ START_TEST(honest_token_passes_every_step)
     inspect(&in, RS256, "{\"iss\":\"https://issuer/\",\"aud\":[\"x\",\"api\"],"
             "\"sub\":\"alice\",\"exp\":1700000300,\"iat\":1700000000}", &policy);
     for (id = 0; id <= OJW_STEP_SUBJECT; id++) {
-        if (id != OJW_STEP_TYPE) {      /* marked only when it matters */
+        if (id != OJW_STEP_TYPE          /* marked only when it matters */
+            && id != OJW_STEP_NONCE) {
             assert_step(&in, (ojw_step_id_t)id, OJW_STEP_PASSED, OJW_OK);
         }
     }
@@ -333,6 +334,43 @@ START_TEST(type_and_binding_steps)
 }
 END_TEST
 
+/* issue 23: the nonce step, judged before the token, its refusal the
+ * verdict; without the server's key only its presence counts. */
+START_TEST(nonce_step)
+{
+    cjose_jwk_t *ec = test_ec_key(CJOSE_JWK_EC_P_256);
+    const char *h = "{\"typ\":\"dpop+jwt\",\"alg\":\"ES256\"}";
+    ojw_nonce_policy_t pol = { NULL, 300, 0, NOW };
+    ojw_nonce_key_t k;
+    ojw_inspection_t in;
+    char bytes[32];
+    const char *with, *without;
+
+    memset(bytes, 'n', sizeof(bytes));
+    ck_assert_ptr_null(ojw_nonce_key_set(&k, bytes, sizeof(bytes)));
+    with = test_sign(test_pool, ec, h, apr_psprintf(test_pool,
+                     "{\"nonce\":\"%s\"}",
+                     ojw_nonce_make(&k, NOW - 200, test_pool)));
+    without = test_sign(test_pool, ec, h, "{\"jti\":\"1\"}");
+    ck_assert_int_ne(ojw_inspect_parse(&in, "x", 1, 100, test_pool), OJW_OK);
+    ck_assert_int_eq(ojw_inspect_nonce(&in, without, &pol, test_pool),
+                     OJW_ERR_DPOP_NONCE);
+    ck_assert_int_eq(in.verdict.reason, OJW_ERR_DPOP_NONCE);
+    assert_step(&in, OJW_STEP_NONCE, OJW_STEP_FAILED, OJW_ERR_DPOP_NONCE);
+    ck_assert_ptr_nonnull(in.hint);
+    ck_assert_int_ne(ojw_inspect_parse(&in, "x", 1, 100, test_pool), OJW_OK);
+    ck_assert_int_eq(ojw_inspect_nonce(&in, with, &pol, test_pool), OJW_OK);
+    ck_assert_ptr_nonnull(strstr(in.steps[OJW_STEP_NONCE].detail,
+                                 "not judged"));
+    pol.key = &k;
+    ck_assert_int_eq(ojw_inspect_nonce(&in, with, &pol, test_pool), OJW_OK);
+    ck_assert_ptr_nonnull(strstr(in.steps[OJW_STEP_NONCE].detail,
+                                 "issued 200 s ago with the key, good for "
+                                 "300 s; httpd would send a fresh one"));
+    ck_assert_str_eq(ojw_step_name(OJW_STEP_NONCE), "dpop nonce");
+}
+END_TEST
+
 Suite *inspect_suite(void)
 {
     Suite *s = suite_create("inspect");
@@ -350,6 +388,7 @@ Suite *inspect_suite(void)
     tcase_add_test(tc, segments_for_display);
     tcase_add_test(tc, header_token_bearer_basic_bare);
     tcase_add_test(tc, header_token_hostile_basic);
+    tcase_add_test(tc, nonce_step);
     suite_add_tcase(s, tc);
     return s;
 }

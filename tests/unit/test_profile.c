@@ -346,6 +346,32 @@ START_TEST(binding_keys)
 }
 END_TEST
 
+/* issue 23: dpop_nonce=on|off, unset by default (the location's). */
+START_TEST(dpop_nonce_key)
+{
+    const char *err = NULL;
+    ojw_profile_t *p;
+
+    p = ojw_profile_parse("a issuer=i audience=a jwk_url=https://k/",
+                          test_pool, &err);
+    ck_assert_int_eq(p->dpop_nonce, -1);
+    p = ojw_profile_parse("a issuer=i audience=a jwk_url=https://k/ "
+                          "dpop=allowed dpop_nonce=on", test_pool, &err);
+    ck_assert_int_eq(p->dpop_nonce, 1);
+    p = ojw_profile_parse("a issuer=i audience=a jwk_url=https://k/ "
+                          "dpop_nonce=off", test_pool, &err);
+    ck_assert_int_eq(p->dpop_nonce, 0);
+    ck_assert_ptr_null(ojw_profile_parse("a issuer=i audience=a "
+                                         "jwk_url=https://k/ dpop=allowed "
+                                         "dpop_nonce=yes", test_pool, &err));
+    ck_assert_ptr_nonnull(strstr(err, "dpop_nonce=on or dpop_nonce=off"));
+    ck_assert_ptr_null(ojw_profile_parse("a issuer=i audience=a "
+                                         "jwk_url=https://k/ dpop_nonce=on",
+                                         test_pool, &err));
+    ck_assert_ptr_nonnull(strstr(err, "needs dpop=allowed"));
+}
+END_TEST
+
 Suite *profile_suite(void)
 {
     Suite *s = suite_create("profile");
@@ -353,6 +379,7 @@ Suite *profile_suite(void)
 
     tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
     tcase_add_test(tc, parses_full_profile);
+    tcase_add_test(tc, dpop_nonce_key);
     tcase_add_test(tc, defaults_and_file_url);
     tcase_add_test(tc, reports_mistakes);
     tcase_add_test(tc, pem_keys_and_exclusions);

@@ -46,5 +46,6 @@ Suite *dpop_suite(void);
 Suite *breaker_suite(void);
 Suite *lanes_suite(void);
 Suite *htu_suite(void);
+Suite *dpop_nonce_suite(void);
 
 #endif
