@@ -45,5 +45,7 @@ Suite *dpop_suite(void);
 Suite *breaker_suite(void);
 Suite *lanes_suite(void);
 Suite *htu_suite(void);
+Suite *shmcb_suite(void);
+Suite *replay_room_suite(void);
 
 #endif
