@@ -83,6 +83,20 @@ def test_the_store_says_what_it_holds(small):
     log = small.read_log()
     assert SMALL in log and "raise the size in OrdsJwtReplayCache" in log
     assert "ORDSJWT00089" not in log
+    # apachectl configtest says it too
+    rc, out = small.configtest()
+    assert rc == 0 and ROOM.search(out) and SMALL in out, out
+
+
+def test_a_size_shmcb_refuses_fails_configtest(small):
+    site = small.site
+    small.site = site.replace("(8192)", "(4096)")
+    try:
+        rc, out = small.configtest()
+        assert rc != 0 and "ORDSJWT00090" in out and ">= 8192" in out, out
+    finally:
+        small.site = site
+        small.write_config()
 
 
 def test_replays_refused_while_the_store_holds_them(small, keys):
