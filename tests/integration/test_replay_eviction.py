@@ -11,19 +11,22 @@ minute for the host), and takes proofs again once older ones expire.
 A deliberately tiny store (shmcb's minimum, 8192 bytes): 4 subcaches of 31
 proofs with the module's hints. Event and prefork."""
 
+import hashlib
 import os
 import re
 import time
+import uuid
 
 import pytest
 
 import sites
-from dpop import bound_token, proof, proof_keys, send
+from dpop import bound_token, jkt, proof, proof_keys, send
 from httpd_instance import Httpd, bad_lines
 
 MODS = "/usr/lib/apache2/modules"
 HELD = 30           # proofs the 8192-byte store surely holds
 OVERFLOW = 300      # far more than it holds
+TOTAL = 124         # what it holds: 4 subcaches of 31 proofs
 FULL = "ORDSJWT00086"       # a proof refused: its subcache is full
 SMALL = "ORDSJWT00088"      # startup: the store holds few proofs a second
 ROOM = re.compile(r"ORDSJWT00087: .* holds (\d+) subcaches of (\d+) proofs, "
@@ -59,13 +62,24 @@ def short(request, workdir, pki, jwks, keys):
     server.stop()
 
 
-def client(server, keys):
-    """A proof key and a token bound to it, and a proof maker."""
+def client(server, keys, aim=False):
+    """A token bound to a fresh proof key, and a proof maker; aim: every
+    proof's replay key (SHA-256 of the thumbprint, a NUL and the jti)
+    starts with a byte that is 0 modulo 4, i.e. would fall into the
+    first of 4 subcaches."""
     pk = proof_keys()["es"]
     token = bound_token(keys["ec1"], pk)
+    prefix = jkt(pk).encode() + b"\0"
+
+    def jti():
+        while True:
+            j = str(uuid.uuid4())
+            if not aim or hashlib.sha256(prefix + j.encode()).digest()[0] \
+                    % 4 == 0:
+                return j
 
     def make(**over):
-        return proof(pk, "GET", server.url("/re/"), token, **over)
+        return proof(pk, "GET", server.url("/re/"), token, jti=jti(), **over)
     return token, make
 
 
@@ -79,7 +93,7 @@ def room(server):
 def test_the_store_says_what_it_holds(small):
     # 4 subcaches of 31 with the module's hints (72 with hints of the id
     # and value alone); checked against shmcb at startup, or ORDSJWT00089
-    assert room(small) == (4, 31, 124)
+    assert room(small) == (4, 31, TOTAL)
     log = small.read_log()
     assert SMALL in log and "raise the size in OrdsJwtReplayCache" in log
     assert "ORDSJWT00089" not in log
@@ -110,6 +124,17 @@ def test_replays_refused_while_the_store_holds_them(small, keys):
     assert not bad_lines(small.read_log(offset))
 
 
+def test_a_client_cannot_aim_at_one_subcache(small, keys):
+    """Proofs whose keys would all fall into one subcache of 31: shmcb
+    gets the key keyed with a secret, so they spread over all four."""
+    token, make = client(small, keys, aim=True)
+    offset = small.log_offset()
+    codes = [send(small, "/re/", token, make()).status_code
+             for _ in range(62)]
+    assert codes == [200] * 62, codes
+    assert not bad_lines(small.read_log(offset))
+
+
 def test_no_replay_after_the_store_overflowed(small, keys):
     """Far more fresh proofs than the store holds, then each accepted one
     replayed, newest first: none is accepted twice; the proofs beyond
@@ -121,13 +146,15 @@ def test_no_replay_after_the_store_overflowed(small, keys):
     codes = [a.status_code for a in answers]
     assert set(codes) <= {200, 503}, codes
     taken = [p for p, c in zip(proofs, codes) if c == 200]
-    assert 80 <= len(taken) <= 124, len(taken)
+    replayed = [send(small, "/re/", token, p).status_code
+                for p in reversed(taken)]
+    assert replayed.count(200) == 0, "%d of %d replayed" % (
+        replayed.count(200), len(taken))
+    assert replayed == [401] * len(taken), replayed
+    assert 80 <= len(taken) <= TOTAL, len(taken)
     for a in answers:
         if a.status_code == 503:
             assert 1 <= int(a.headers["Retry-After"]) <= 121
-    replayed = [send(small, "/re/", token, p).status_code
-                for p in reversed(taken)]
-    assert replayed == [401] * len(taken), replayed
     log = small.read_log(offset)
     assert log.count(FULL) == 1, log
     assert "shmcb:PATH(BYTES)" in log
@@ -140,7 +167,7 @@ def test_full_store_refuses_then_takes_again(short, keys):
     proof is refused within the window, replays still get 401, and once
     the N expire (iat + window + 1) new proofs are taken again."""
     token, make = client(short, keys)
-    _, _, total = room(short)
+    total = TOTAL
     offset = short.log_offset()
     iat = int(time.time())
     proofs = [make(iat=iat) for _ in range(3 * total)]
