@@ -25,7 +25,7 @@
  *   mod_ordsjwt_nonce.c    resource-server DPoP nonces (OrdsJwtDpopNonce)
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
- * reused. The next free id is ORDSJWT00086 (ranges 00100-00199 were given
+ * reused. The next free id is ORDSJWT00092 (ranges 00100-00199 were given
  * to parallel branches; next free there: 00102, 00171, 00195).
  *
  * Token-derived text (kid, iss, sub, details) is logged as is: httpd 2.4

@@ -139,6 +139,8 @@ int main(void)
     srunner_add_suite(sr, lanes_suite());
     srunner_add_suite(sr, htu_suite());
     srunner_add_suite(sr, dpop_nonce_suite());
+    srunner_add_suite(sr, shmcb_suite());
+    srunner_add_suite(sr, replay_room_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -47,5 +47,7 @@ Suite *breaker_suite(void);
 Suite *lanes_suite(void);
 Suite *htu_suite(void);
 Suite *dpop_nonce_suite(void);
+Suite *shmcb_suite(void);
+Suite *replay_room_suite(void);
 
 #endif
