@@ -271,15 +271,21 @@ def test_random_kid_flood_fetches_at_most_once_per_interval(lc, jwks, keys):
             token = mint(claims(), key=keys["attacker"],
                          header={"kid": random_kid()})
             r = lc.get("/flood/", token)
-            codes.append((r.status_code, r.headers.get("WWW-Authenticate")))
+            codes.append((r.status_code, r.headers.get("WWW-Authenticate"),
+                          r.headers.get("Retry-After") is not None))
         return codes
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         codes = sum(pool.map(flood, range(8)), [])
     elapsed = time.monotonic() - start
     assert len(codes) > 50
-    assert set(codes) == {(401, INVALID_PREFIX + 'signing key not found"')}, \
-        set(codes)
+    # while a forced refetch is in flight, the requests beyond the waiter
+    # bound (OrdsJwtJwksMaxWaiters) get 503 + Retry-After rather than wait
+    # (on a loaded machine the fetch can outlast the bound's grace); every
+    # other one is refused at once
+    refused = (401, INVALID_PREFIX + 'signing key not found"', False)
+    assert set(codes) <= {refused, (503, None, True)}, set(codes)
+    assert codes.count(refused) > len(codes) * 0.8, set(codes)
     # the first fetch (not forced), then forced refetches: one at once (the
     # forced budget is apart from other fetches), then at most one per
     # interval (slot times are milliseconds).
