@@ -42,6 +42,7 @@
 #include "jwks_cache.h"
 #include "jwks_fetch.h"
 #include "keys.h"
+#include "privilege.h"
 #include "profile.h"
 #include "settings.h"
 #include "token_cache.h"
@@ -55,16 +56,9 @@ extern module AP_MODULE_DECLARE_DATA auth_ordsjwt_module;
 /* ------------------------------------------------------------------ */
 /* configuration (mod_ordsjwt_config.c)                                */
 
-/* OrdsJwtPrivilege NAME [role=R ...]: a scope name and the roles that
- * grant it too (as ORDS.DEFINE_PRIVILEGE's roles). */
-typedef struct {
-    const char *name;
-    apr_array_header_t *roles;  /* const char * */
-} ordsjwt_privilege_t;
-
 typedef struct {
     apr_hash_t *profiles;       /* name -> ojw_profile_t *, this server's */
-    apr_hash_t *privileges;     /* name -> ordsjwt_privilege_t * */
+    apr_hash_t *privileges;     /* name -> ojw_privilege_t * */
     ojw_settings_t num;         /* the numeric directives (settings.h) */
     const char *ca_file;        /* global only */
     apr_array_header_t *role_requires;  /* main server: ordsjwt_role_line_t */
@@ -104,7 +98,8 @@ ordsjwt_dir_conf_t *ordsjwt_dir_conf(request_rec *r);
 
 /* A privilege visible from this server while parsing: its own, else the
  * main server's; NULL when none. */
-ordsjwt_privilege_t *ordsjwt_find_privilege(server_rec *s, const char *name);
+const ojw_privilege_t *ordsjwt_find_privilege(server_rec *s,
+                                              const char *name);
 
 /* Records a Require ords-role line (at startup) for the check below. */
 void ordsjwt_note_role_line(cmd_parms *cmd);

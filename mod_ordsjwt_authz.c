@@ -35,7 +35,7 @@ typedef struct {
 /* A Require ords-privilege line: the names and their definitions. */
 typedef struct {
     const require_args_t *args;
-    ordsjwt_privilege_t **pvs;
+    const ojw_privilege_t *const *pvs;
 } privilege_args_t;
 
 /* A Require ords-claim line: the claim (a name, or a JSON pointer when it
@@ -167,7 +167,7 @@ static const char *parse_privilege_args(cmd_parms *cmd, const char *line,
     privilege_args_t *pa = apr_pcalloc(cmd->pool, sizeof(*pa));
     const require_args_t *a;
     const char *err = parse_require_args(cmd, line, (const void **)&a);
-    ordsjwt_privilege_t **pvs;
+    const ojw_privilege_t **pvs;
     int i;
 
     if (err) {
@@ -183,7 +183,7 @@ static const char *parse_privilege_args(cmd_parms *cmd, const char *line,
         }
     }
     pa->args = a;
-    pa->pvs = pvs;
+    pa->pvs = (const ojw_privilege_t *const *)pvs;
     *parsed = pa;
     return NULL;
 }
@@ -328,16 +328,6 @@ static authz_status authz_role(request_rec *r, const char *line,
     return deny(r, rq, a, OJW_ERR_ROLE_MISSING, log_role, a, NULL);
 }
 
-/* 1 when the token has a role that grants privilege pv. */
-static int has_privilege_role(const ordsjwt_req_t *rq,
-                              const ordsjwt_privilege_t *pv)
-{
-    return rq->profile->role_claim_name && pv->roles->nelts > 0
-           && ojw_claims_has_any_role(rq->claims, rq->profile->role_claim_name,
-                                      (const char *const *)pv->roles->elts,
-                                      pv->roles->nelts);
-}
-
 static void log_privilege(request_rec *r, const ordsjwt_req_t *rq,
                           const refusal_t *f)
 {
@@ -356,19 +346,14 @@ static authz_status authz_privilege(request_rec *r, const char *line,
     const require_args_t *a = pa->args;
     ordsjwt_req_t *rq;
     authz_status st = authz_claims(r, &rq);
-    int i;
 
     (void)line;
     if (st != AUTHZ_GRANTED) {
         return st;
     }
-    if (ojw_claims_has_any_scope(rq->claims, a->values, a->n)) {
+    if (ojw_privilege_granted(pa->pvs, a->n, rq->claims,
+                              rq->profile->role_claim_name, NULL) >= 0) {
         return AUTHZ_GRANTED;
-    }
-    for (i = 0; i < a->n; i++) {
-        if (has_privilege_role(rq, pa->pvs[i])) {
-            return AUTHZ_GRANTED;
-        }
     }
     return deny(r, rq, a, OJW_ERR_SCOPE_MISSING, log_privilege, a, NULL);
 }

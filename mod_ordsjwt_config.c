@@ -111,7 +111,8 @@ static ojw_profile_t *find_profile(server_rec *s, const char *name)
     return find_visible(s, APR_OFFSETOF(ordsjwt_srv_conf_t, profiles), name);
 }
 
-ordsjwt_privilege_t *ordsjwt_find_privilege(server_rec *s, const char *name)
+const ojw_privilege_t *ordsjwt_find_privilege(server_rec *s,
+                                              const char *name)
 {
     return find_visible(s, APR_OFFSETOF(ordsjwt_srv_conf_t, privileges),
                         name);
@@ -204,30 +205,28 @@ static const char *cmd_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
-/* OrdsJwtPrivilege NAME [role=R ...] */
+/* OrdsJwtPrivilege NAME [role=R ...], with the core's parser. */
 static const char *cmd_privilege(cmd_parms *cmd, void *dconf, const char *args)
 {
     ordsjwt_srv_conf_t *sc = ordsjwt_srv_conf(cmd->server);
-    ordsjwt_privilege_t *pv = apr_pcalloc(cmd->pool, sizeof(*pv));
-    const char *w;
+    apr_array_header_t *words = apr_array_make(cmd->temp_pool, 4,
+                                               sizeof(char *));
+    ojw_privilege_t *pv;
+    const char *w, *err;
 
     (void)dconf;
-    pv->name = ap_getword_conf(cmd->pool, &args);
-    pv->roles = apr_array_make(cmd->pool, 2, sizeof(const char *));
-    if (*pv->name == '\0') {
-        return "OrdsJwtPrivilege needs a NAME, then role=R pairs";
+    while (*(w = ap_getword_conf(cmd->temp_pool, &args))) {
+        APR_ARRAY_PUSH(words, const char *) = w;
+    }
+    err = ojw_privilege_parse(&pv, (const char *const *)words->elts,
+                              words->nelts, cmd->pool);
+    if (err) {
+        return err;
     }
     if (apr_hash_get(sc->privileges, pv->name, APR_HASH_KEY_STRING)) {
         return apr_psprintf(cmd->pool, "OrdsJwtPrivilege %s: a privilege of "
                             "that name is already defined in this server",
                             pv->name);
-    }
-    while (*(w = ap_getword_conf(cmd->pool, &args))) {
-        if (strncmp(w, "role=", 5) != 0 || w[5] == '\0') {
-            return apr_psprintf(cmd->pool, "OrdsJwtPrivilege %s: \"%s\" is "
-                                "not role=NAME", pv->name, w);
-        }
-        APR_ARRAY_PUSH(pv->roles, const char *) = w + 5;
     }
     apr_hash_set(sc->privileges, pv->name, APR_HASH_KEY_STRING, pv);
     return NULL;

@@ -580,31 +580,25 @@ const char *ojw_header_token(apr_pool_t *p, const char *text,
 
 /* The privilege of pvs that the token has, as a scope or by a role. */
 static const char *privilege_granted(const json_t *claims, const char *pointer,
-                                     const ojw_privilege_def_t *pvs, int n,
+                                     const ojw_privilege_t *const *pvs, int n,
                                      apr_pool_t *pool)
 {
-    int i;
+    int by_role = 0;
+    int i = ojw_privilege_granted(pvs, n, claims, pointer, &by_role);
 
-    for (i = 0; i < n; i++) {
-        if (ojw_claims_has_any_scope(claims, &pvs[i].name, 1)) {
-            return apr_psprintf(pool, "\"%s\" granted as a scope",
-                                pvs[i].name);
-        }
+    if (i < 0) {
+        return NULL;
     }
-    for (i = 0; pointer && i < n; i++) {
-        if (pvs[i].nroles > 0
-            && ojw_claims_has_any_role(claims, pointer, pvs[i].roles,
-                                       pvs[i].nroles)) {
-            return apr_psprintf(pool, "\"%s\" granted by a role at %s (%s)",
-                                pvs[i].name, pointer,
-                                joined(pool, pvs[i].roles, pvs[i].nroles));
-        }
+    if (!by_role) {
+        return apr_psprintf(pool, "\"%s\" granted as a scope", pvs[i]->name);
     }
-    return NULL;
+    return apr_psprintf(pool, "\"%s\" granted by a role at %s (%s)",
+                        pvs[i]->name, pointer,
+                        joined(pool, pvs[i]->roles, pvs[i]->nroles));
 }
 
 ojw_reason_t ojw_inspect_privileges(ojw_inspection_t *in, const char *pointer,
-                                    const ojw_privilege_def_t *pvs, int n,
+                                    const ojw_privilege_t *const *pvs, int n,
                                     apr_pool_t *pool)
 {
     const json_t *claims = in->tok ? in->tok->claims : NULL;
@@ -620,7 +614,7 @@ ojw_reason_t ojw_inspect_privileges(ojw_inspection_t *in, const char *pointer,
         return OJW_OK;
     }
     for (i = 0; i < n; i++) {
-        names = apr_pstrcat(pool, names, i ? " " : "", pvs[i].name, NULL);
+        names = apr_pstrcat(pool, names, i ? " " : "", pvs[i]->name, NULL);
     }
     ojw_fail(&err, OJW_ERR_SCOPE_MISSING, "none of the privileges \"%s\" "
              "is in \"scope\" or \"scp\" (%s), nor granted by %s%s", names,

@@ -20,6 +20,7 @@
 #include "jwks.h"
 #include "token.h"
 #include "dpop.h"
+#include "privilege.h"
 
 typedef enum {
     OJW_STEP_FORMAT,        /* size, segments, base64url, JSON */
@@ -99,17 +100,10 @@ ojw_reason_t ojw_inspect_roles(ojw_inspection_t *in, const char *pointer,
                                const char *const *roles, int n,
                                apr_pool_t *pool);
 
-/* An OrdsJwtPrivilege: a scope name and the roles that grant it too. */
-typedef struct {
-    const char *name;
-    const char *const *roles;
-    int nroles;
-} ojw_privilege_def_t;
-
 /* Require ords-privilege p1 p2 ...: any one of the n privileges as a
  * scope, or any of their roles at pointer (NULL: roles cannot grant). */
 ojw_reason_t ojw_inspect_privileges(ojw_inspection_t *in, const char *pointer,
-                                    const ojw_privilege_def_t *pvs, int n,
+                                    const ojw_privilege_t *const *pvs, int n,
                                     apr_pool_t *pool);
 
 /* None of the n profiles of a location has the token's (not yet

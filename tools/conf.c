@@ -371,35 +371,44 @@ static int conditional(reader_t *r, const where_t *at, const char *name,
     return 1;
 }
 
-/* OrdsJwtPrivilege NAME [role=R ...], as the module parses it. */
+/* The words of args, split as httpd splits a directive's arguments. */
+static const char *const *words_of(reader_t *r, const char *args, int *n)
+{
+    apr_array_header_t *w = apr_array_make(r->pool, 4, sizeof(char *));
+    const char *word;
+
+    while (*(word = next_word(r->pool, &args))) {
+        APR_ARRAY_PUSH(w, const char *) = word;
+    }
+    *n = w->nelts;
+    return (const char *const *)w->elts;
+}
+
+/* OrdsJwtPrivilege NAME [role=R ...], with the module's parser. */
 static int add_privilege(reader_t *r, const where_t *at, const char *args)
 {
-    ojw_conf_privilege_t *pv = apr_array_push(r->conf->privileges);
-    const char *w;
+    ojw_conf_privilege_t *def;
+    ojw_privilege_t *pv;
+    const char *const *words;
+    const ojw_conf_privilege_t *seen;
+    const char *err;
+    int n;
 
-    pv->name = next_word(r->pool, &args);
-    pv->roles = apr_array_make(r->pool, 2, sizeof(const char *));
-    pv->file = at->file;
-    pv->line = at->line;
-    pv->server = r->server;
-    if (*pv->name == '\0') {
-        return fail(r, at, "OrdsJwtPrivilege needs a NAME, then role=R pairs");
+    words = words_of(r, args, &n);
+    if ((err = ojw_privilege_parse(&pv, words, n, r->pool)) != NULL) {
+        return fail(r, at, err);
     }
-    if (ojw_conf_privilege(r->conf, pv->name, r->server) != pv
-        && ojw_conf_privilege(r->conf, pv->name, r->server)->server
-           == r->server) {
+    seen = ojw_conf_privilege(r->conf, pv->name, r->server);
+    if (seen && seen->server == r->server) {
         return fail(r, at, apr_psprintf(r->pool, "OrdsJwtPrivilege %s: a "
                                         "privilege of that name is already "
                                         "defined in this server", pv->name));
     }
-    while (*(w = next_word(r->pool, &args))) {
-        if (strncmp(w, "role=", 5) != 0 || w[5] == '\0') {
-            return fail(r, at, apr_psprintf(r->pool, "OrdsJwtPrivilege %s: "
-                                            "\"%s\" is not role=NAME",
-                                            pv->name, w));
-        }
-        APR_ARRAY_PUSH(pv->roles, const char *) = w + 5;
-    }
+    def = apr_array_push(r->conf->privileges);
+    def->pv = pv;
+    def->file = at->file;
+    def->line = at->line;
+    def->server = r->server;
     return 0;
 }
 
@@ -623,7 +632,7 @@ const ojw_conf_privilege_t *ojw_conf_privilege(const ojw_conf_t *conf,
         const ojw_conf_privilege_t *pv = &APR_ARRAY_IDX(conf->privileges, i,
                                                         ojw_conf_privilege_t);
 
-        if (strcmp(pv->name, name) != 0) {
+        if (strcmp(pv->pv->name, name) != 0) {
             continue;
         }
         if (pv->server == server) {

@@ -23,6 +23,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include "settings.h"
+#include "privilege.h"
 
 /* One OrdsJwtProfile line. */
 typedef struct {
@@ -33,10 +34,9 @@ typedef struct {
     int server;                 /* 0: main server, n: the n-th <VirtualHost> */
 } ojw_conf_profile_t;
 
-/* One OrdsJwtPrivilege line. */
+/* Where an OrdsJwtPrivilege line is, and what it defines. */
 typedef struct {
-    const char *name;
-    apr_array_header_t *roles;  /* const char * */
+    const ojw_privilege_t *pv;
     const char *file;
     int line;
     int server;

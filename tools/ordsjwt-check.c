@@ -85,7 +85,7 @@ typedef struct {
     const char *ca_file;            /* OrdsJwtCACertificateFile */
     long fetch_timeout;             /* OrdsJwtJwksFetchTimeout */
     long dpop_window;               /* OrdsJwtDpopProofWindow */
-    ojw_privilege_def_t *pvs;       /* --privilege, as this server sees them */
+    const ojw_privilege_t **pvs;    /* --privilege, as this server sees them */
     keys_t keys;
 } setup_t;
 
@@ -583,7 +583,8 @@ static void check_with_keys(ojw_inspection_t *in, const ojw_keyset_t *ks,
     ojw_inspect_roles(in, su->profile->role_claim_name,
                       (const char *const *)opt->roles->elts,
                       opt->roles->nelts, pool);
-    ojw_inspect_privileges(in, su->profile->role_claim_name, su->pvs,
+    ojw_inspect_privileges(in, su->profile->role_claim_name,
+                           (const ojw_privilege_t *const *)su->pvs,
                            opt->privileges->nelts, pool);
 }
 
@@ -852,9 +853,7 @@ static int privileges_of(setup_t *su, const ojw_conf_t *conf, int server,
                                   su->profile->name, opt->config);
             return -1;
         }
-        su->pvs[i].name = pv->name;
-        su->pvs[i].roles = (const char *const *)pv->roles->elts;
-        su->pvs[i].nroles = pv->roles->nelts;
+        su->pvs[i] = pv->pv;
     }
     return 0;
 }
