@@ -66,19 +66,7 @@ static void set_verdict(ojw_inspection_t *in, const ojw_error_t *err,
     }
 }
 
-/* A JSON value as quoted, escaped text (a string: "value"). */
-static const char *json_text(apr_pool_t *pool, const json_t *v)
-{
-    char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-    const char *out;
-
-    if (s == NULL) {
-        return "(absent)";
-    }
-    out = apr_pstrndup(pool, s, 200);
-    free(s);
-    return out;
-}
+#define json_text ojw_json_text
 
 /* ------------------------------------------------------------------ */
 /* parse: format/size, alg, crit                                       */

@@ -39,6 +39,7 @@ Suite *token_cache_suite(void);
 Suite *metrics_suite(void);
 Suite *pass_suite(void);
 Suite *privilege_suite(void);
+Suite *authz_suite(void);
 Suite *discovery_suite(void);
 Suite *source_suite(void);
 Suite *dpop_suite(void);
