@@ -30,7 +30,7 @@ typedef struct {
 } line_t;
 
 /* Why a line denied, logged only if the request is refused (see
- * ordsjwt_log_refusals): line is the line's parsed arguments. */
+ * log_refusals): line is the line's parsed arguments. */
 typedef struct refusal_t refusal_t;
 typedef void (*refusal_log_fn)(request_rec *r, const ordsjwt_req_t *rq,
                                const refusal_t *f);
@@ -275,7 +275,9 @@ static authz_status check_line(request_rec *r, const char *line,
     return deny(r, rq, l, decision, log_of[l->rl->kind]);
 }
 
-void ordsjwt_log_refusals(request_rec *r, const ordsjwt_req_t *rq)
+/* Logs why each ords-* line denied: once the answer is known to be an
+ * authorization refusal, never for a request another line granted. */
+static void log_refusals(request_rec *r, const ordsjwt_req_t *rq)
 {
     int i;
 
@@ -284,6 +286,22 @@ void ordsjwt_log_refusals(request_rec *r, const ordsjwt_req_t *rq)
 
         f->log(r, rq, f);
     }
+}
+
+int ordsjwt_log_transaction(request_rec *r)
+{
+    ordsjwt_req_t *rq = ordsjwt_req(r);
+
+    if (rq && rq->state == ORDSJWT_VALID && rq->insufficient
+        && (r->status == HTTP_FORBIDDEN || r->status == HTTP_UNAUTHORIZED)) {
+        ordsjwt_count(rq->profile, rq->denied);
+        log_refusals(r, rq);
+        rq->outcome = ojw_reason_name(rq->denied);
+    }
+    if (rq && rq->outcome) {
+        ordsjwt_set_log_notes(r, rq);
+    }
+    return DECLINED;
 }
 
 static const authz_provider scope_provider = { check_line, parse_scope };

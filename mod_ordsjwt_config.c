@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * mod_auth_ordsjwt: configuration records and directives. The numeric
+ * mod_auth_ordsjwt: configuration records and the handlers of the
+ * directives (the command table is in mod_auth_ordsjwt.c). The numeric
  * directives come from one table (src/settings.h), shared with
- * ordsjwt-check; OrdsJwtProfile is parsed by src/profile.c.
+ * ordsjwt-check; OrdsJwtProfile is parsed by src/profile.c,
+ * OrdsJwtPrivilege by src/privilege.c.
  */
 #include <string.h>
 
@@ -138,7 +140,8 @@ void ordsjwt_note_skipped_key(void *baton, ojw_note_level_t level, int index,
 /* ------------------------------------------------------------------ */
 /* server directives                                                   */
 
-static const char *cmd_profile(cmd_parms *cmd, void *dconf, const char *args)
+const char *ordsjwt_cmd_profile(cmd_parms *cmd, void *dconf,
+                                const char *args)
 {
     ordsjwt_srv_conf_t *sc = ordsjwt_srv_conf(cmd->server);
     const char *error = NULL;
@@ -167,7 +170,8 @@ static const char *cmd_profile(cmd_parms *cmd, void *dconf, const char *args)
 }
 
 /* Every directive of the settings table (cmd->info: its row). */
-static const char *cmd_number(cmd_parms *cmd, void *dconf, const char *arg)
+const char *ordsjwt_cmd_number(cmd_parms *cmd, void *dconf,
+                               const char *arg)
 {
     const ojw_setting_t *st = cmd->info;
     const char *err = st->global_only ? ap_check_cmd_context(cmd, GLOBAL_ONLY)
@@ -181,7 +185,8 @@ static const char *cmd_number(cmd_parms *cmd, void *dconf, const char *arg)
                              cmd->pool);
 }
 
-static const char *cmd_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
+const char *ordsjwt_cmd_ca_file(cmd_parms *cmd, void *dconf,
+                                const char *arg)
 {
     ordsjwt_srv_conf_t *sc = ordsjwt_srv_conf(cmd->server);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
@@ -206,7 +211,8 @@ static const char *cmd_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
 }
 
 /* OrdsJwtPrivilege NAME [role=R ...], with the core's parser. */
-static const char *cmd_privilege(cmd_parms *cmd, void *dconf, const char *args)
+const char *ordsjwt_cmd_privilege(cmd_parms *cmd, void *dconf,
+                                  const char *args)
 {
     ordsjwt_srv_conf_t *sc = ordsjwt_srv_conf(cmd->server);
     apr_array_header_t *words = apr_array_make(cmd->temp_pool, 4,
@@ -290,8 +296,8 @@ static const char *indistinguishable(cmd_parms *cmd,
     return NULL;
 }
 
-static const char *cmd_auth_profile(cmd_parms *cmd, void *dconf,
-                                    const char *name)
+const char *ordsjwt_cmd_auth_profile(cmd_parms *cmd, void *dconf,
+                                     const char *name)
 {
     ordsjwt_dir_conf_t *dc = dconf;
     ojw_profile_t *p = find_profile(cmd->server, name);
@@ -314,8 +320,8 @@ static const char *cmd_auth_profile(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-static const char *cmd_pass_claims(cmd_parms *cmd, void *dconf,
-                                   const char *arg)
+const char *ordsjwt_cmd_pass_claims(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
 {
     static const char *const names[] = { "none", "env", "headers", "both" };
     ordsjwt_dir_conf_t *dc = dconf;
@@ -331,47 +337,6 @@ static const char *cmd_pass_claims(cmd_parms *cmd, void *dconf,
                         "env, headers or both", arg);
 }
 
-#define NUMBER_CMD(id, name, flags, min, max, def, help) \
-    AP_INIT_TAKE1(name, cmd_number, (void *)&ojw_settings[id], RSRC_CONF, \
-                  help),
-
-const command_rec ordsjwt_cmds[] = {
-    AP_INIT_RAW_ARGS("OrdsJwtProfile", cmd_profile, NULL, RSRC_CONF,
-        "NAME issuer=... audience=... jwk_url=https://...|file:///... "
-        "(or pem_file=/... [pem_kid=...], or discovery_url=https://...) "
-        "[allowed_skew=N] [allowed_age=N] "
-        "[role_claim_name=/pointer] [description=...] [token_type=at+jwt] "
-        "[dpop=off|allowed|required] [mtls=allowed|required]"),
-    OJW_NUMBER_SETTINGS(NUMBER_CMD)
-    AP_INIT_TAKE1("OrdsJwtCACertificateFile", cmd_ca_file, NULL, RSRC_CONF,
-        "CA bundle that verifies JWK URL servers (default: system store)"),
-    AP_INIT_ITERATE("AuthOrdsJwtProfile", cmd_auth_profile, NULL, OR_AUTHCFG,
-        "one or more OrdsJwtProfile names; the token's iss picks one"),
-    AP_INIT_TAKE1("OrdsJwtPassClaims", cmd_pass_claims, NULL, OR_AUTHCFG,
-        "none|env|headers|both: where verified claims go (default env)"),
-    AP_INIT_FLAG("OrdsJwtForwardToken", ap_set_flag_slot,
-        (void *)APR_OFFSETOF(ordsjwt_dir_conf_t, forward_token), OR_AUTHCFG,
-        "Off removes the Authorization header from what the backend gets "
-        "(default On)"),
-    AP_INIT_ITERATE("OrdsJwtTokenFrom", ordsjwt_cmd_token_from, NULL,
-        OR_AUTHCFG, "where AuthType ords-jwt finds the token: one or more of "
-        "header=NAME[:SCHEME], query=NAME, cookie=NAME (default "
-        "header=Authorization:Bearer)"),
-    AP_INIT_FLAG("OrdsJwtAnonymous", ap_set_flag_slot,
-        (void *)APR_OFFSETOF(ordsjwt_dir_conf_t, anonymous), OR_AUTHCFG,
-        "On lets a request without a token go on with no user, so that "
-        "Require decides; a bad token is still refused (default Off)"),
-    AP_INIT_TAKE1("OrdsJwtDpopBaseUrl", ordsjwt_cmd_dpop_base_url, NULL,
-        RSRC_CONF, "the external https://host[:port] clients address (and "
-        "sign in DPoP proofs) when a balancer terminates TLS"),
-    AP_INIT_TAKE1("OrdsJwtReplayCache", ordsjwt_cmd_replay_cache, NULL,
-        RSRC_CONF, "PROVIDER[:ARGS]: the socache provider that remembers "
-        "DPoP proofs (default shmcb; redis:host:port for a fleet)"),
-    AP_INIT_RAW_ARGS("OrdsJwtPrivilege", cmd_privilege, NULL, RSRC_CONF,
-        "NAME [role=R ...]: a privilege granted by the scope NAME or by any "
-        "of the roles"),
-    { NULL }
-};
 
 /* ------------------------------------------------------------------ */
 /* checks after parsing                                                */
