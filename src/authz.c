@@ -222,7 +222,7 @@ static const char *explain_denial(const ojw_require_t *rl,
                               rl->joined, pointer, ojw_json_text(pool,
                               ojw_json_pointer(claims, pointer)));
     default:
-        return apr_psprintf(pool, "claim %s (%s) is none of \"%s\" (strings, "
+        return apr_psprintf(pool, "claim %s: %s, none of \"%s\" (strings, "
                             "or members of a string array; booleans and "
                             "integers as JSON text)", rl->claim,
                             ojw_json_text(pool, rl->claim[0] == '/'

@@ -88,6 +88,7 @@ struct ojw_check {
                                      * sent; NULL for a bearer token */
     const ojw_check_hooks_t *hooks;
     void *baton;                    /* the caller's, for the hooks */
+    void *observer;                 /* the observer's */
     apr_pool_t *pool;
     /* what the run found */
     ojw_token_t *tok;               /* NULL: not parsed, or from the cache */

@@ -123,7 +123,7 @@ int main(void)
     srunner_add_suite(sr, profile_suite());
     srunner_add_suite(sr, wycheproof_suite());
     srunner_add_suite(sr, hostile_suite());
-    srunner_add_suite(sr, inspect_suite());
+    srunner_add_suite(sr, pipeline_suite());
     srunner_add_suite(sr, conf_suite());
     srunner_add_suite(sr, settings_suite());
     srunner_add_suite(sr, keys_suite());

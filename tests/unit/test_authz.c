@@ -106,7 +106,7 @@ START_TEST(decisions)
     ck_assert_int_eq(ojw_require_decide(rl, c, NULL), OJW_ERR_CLAIM_MISMATCH);
     ck_assert_ptr_nonnull(strstr(ojw_require_explain(rl, c, NULL,
                                  OJW_ERR_CLAIM_MISMATCH, test_pool),
-                                 "claim tier (\"gold\") is none of \"silver\""));
+                                 "claim tier: \"gold\", none of \"silver\""));
     json_decref(c);
 }
 END_TEST

@@ -31,7 +31,7 @@ Suite *jwks_fetch_suite(void);
 Suite *profile_suite(void);
 Suite *wycheproof_suite(void);
 Suite *hostile_suite(void);
-Suite *inspect_suite(void);
+Suite *pipeline_suite(void);
 Suite *conf_suite(void);        /* ordsjwt-check's tools/conf.c */
 Suite *settings_suite(void);
 Suite *keys_suite(void);
