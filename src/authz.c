@@ -96,6 +96,9 @@ const char *ojw_require_parse(ojw_require_t **out, ojw_require_kind_t kind,
     int i;
 
     *out = NULL;
+    if ((unsigned)kind >= OJW_REQUIRE_KINDS) {
+        return "Require ords-*: no such provider";
+    }
     if (n < 1) {
         return "Require ords-*: needs at least one value";
     }

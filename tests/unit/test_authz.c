@@ -54,6 +54,8 @@ START_TEST(parse_errors_are_the_modules)
 {
     ojw_require_t *rl;
 
+    ck_assert_ptr_nonnull(parse(&rl, (ojw_require_kind_t)-1, "a", NULL));
+    ck_assert_ptr_nonnull(parse(&rl, OJW_REQUIRE_KINDS, "a", NULL));
     ck_assert_str_eq(parse(&rl, OJW_REQUIRE_SCOPE, "", NULL),
                      "Require ords-*: needs at least one value");
     ck_assert_ptr_nonnull(strstr(parse(&rl, OJW_REQUIRE_CLAIM, "tier", NULL),
