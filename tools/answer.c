@@ -192,14 +192,19 @@ static int basic_authn(sim_t *s, ojw_answer_t *a)
     const ojw_check_t *c = s->req->check;
     char *last = NULL;
 
-    if (!s->req->basic || c == NULL) {
+    if (!s->req->basic) {
         set(a, 401, NULL, "no Basic credentials (mod_auth_basic)");
         return 0;
     }
-    if (providers == NULL || !is_word_of("ords-jwt", providers, s->pool)
+    if (providers == NULL
         || strcmp(apr_strtok(apr_pstrdup(s->pool, providers), " \t",
                              &last), "ords-jwt") != 0) {
         return -1;              /* another provider comes first */
+    }
+    if (c == NULL) {
+        set(a, 500, NULL, "AuthBasicProvider ords-jwt without "
+            "AuthOrdsJwtProfile (ORDSJWT00046)");
+        return 0;
     }
     if (c->err.reason == OJW_OK) {
         return 1;

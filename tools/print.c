@@ -519,7 +519,7 @@ static int print_known(const run_t *run, const ojw_check_t *c,
         if (strcmp(a->outcome, "accepted") == 0) {
             printf("Result: accepted; REMOTE_USER would be ");
             ojw_print_clean(c->subject ? c->subject : "");
-            printf("\n");
+            printf("; httpd would answer 200\n");
         }
         else {
             printf("Result: accepted without the token (%s): httpd would "
@@ -557,7 +557,7 @@ int ojw_print_result(const run_t *run, const ojw_check_t *c,
     else if (run->cert_unknown) {
         printf("Result: no verdict (client_cert_missing): the token is bound "
                "to a client certificate and no --client-cert FILE was given; "
-               "httpd answers %d to a client that presents none\n",
+               "to a client that presents none, httpd would answer %d\n",
                a->status);
     }
     else {

@@ -135,6 +135,7 @@ int main(void)
     srunner_add_suite(sr, dpop_suite());
     srunner_add_suite(sr, privilege_suite());
     srunner_add_suite(sr, authz_suite());
+    srunner_add_suite(sr, location_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

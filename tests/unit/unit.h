@@ -40,6 +40,7 @@ Suite *metrics_suite(void);
 Suite *pass_suite(void);
 Suite *privilege_suite(void);
 Suite *authz_suite(void);
+Suite *location_suite(void);   /* ordsjwt-check's tools/location.c */
 Suite *discovery_suite(void);
 Suite *source_suite(void);
 Suite *dpop_suite(void);
