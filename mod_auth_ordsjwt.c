@@ -31,9 +31,11 @@ static const command_rec ordsjwt_cmds[] = {
         RSRC_CONF, "CA bundle that verifies JWK URL servers (default: "
         "system store)"),
     AP_INIT_ITERATE("AuthOrdsJwtProfile", ordsjwt_cmd_auth_profile, NULL,
-        OR_AUTHCFG, "one or more OrdsJwtProfile names; the token's iss picks one"),
+        OR_AUTHCFG, "one or more OrdsJwtProfile names; the token's iss "
+        "picks one"),
     AP_INIT_TAKE1("OrdsJwtPassClaims", ordsjwt_cmd_pass_claims, NULL,
-        OR_AUTHCFG, "none|env|headers|both: where verified claims go (default env)"),
+        OR_AUTHCFG, "none|env|headers|both: where verified claims go "
+        "(default env)"),
     AP_INIT_FLAG("OrdsJwtForwardToken", ap_set_flag_slot,
         (void *)APR_OFFSETOF(ordsjwt_dir_conf_t, forward_token), OR_AUTHCFG,
         "Off removes the Authorization header from what the backend gets "
@@ -53,8 +55,8 @@ static const command_rec ordsjwt_cmds[] = {
         RSRC_CONF, "PROVIDER[:ARGS]: the socache provider that remembers "
         "DPoP proofs (default shmcb; redis:host:port for a fleet)"),
     AP_INIT_RAW_ARGS("OrdsJwtPrivilege", ordsjwt_cmd_privilege, NULL,
-        RSRC_CONF, "NAME [role=R ...]: a privilege granted by the scope NAME or by any "
-        "of the roles"),
+        RSRC_CONF, "NAME [role=R ...]: a privilege granted by the scope NAME "
+        "or by any of the roles"),
     { NULL }
 };
 

@@ -331,8 +331,8 @@ static void print_sections(const ojw_location_t *loc)
     int i;
 
     for (i = 0; i < loc->sections->nelts; i++) {
-        const ojw_conf_location_t *s = APR_ARRAY_IDX(loc->sections, i,
-                                                     const ojw_conf_location_t *);
+        const ojw_conf_location_t *s =
+            APR_ARRAY_IDX(loc->sections, i, const ojw_conf_location_t *);
 
         printf("  <%s ", s->regex ? "LocationMatch" : "Location");
         ojw_print_clean(s->path);
