@@ -14,11 +14,17 @@ The six kinds of issue 21's measurement are among the pairs:
 Require ords-claim; a virtual host's location with a main-server profile;
 two Require ords-scope lines; <RequireAll> with the role line first;
 AuthzSendForbiddenOnFailure Off; a certificate-bound token without a
-client certificate. A few pairs also have their answer written down here,
-so that the server and the checker cannot agree on a wrong one.
+client certificate. Then what main grew beside the pipeline: an issuer
+template with tenants= and keys with an issuer member (its tenant and key
+issuer rules are rows of the issuer line), and a location that requires
+DPoP nonces (judged with the server's OrdsJwtDpopNonceKeyFile, before
+the token's parse at a location of one profile). A few pairs also have
+their answer written down here, so that the server and the checker
+cannot agree on a wrong one.
 """
 
 import base64
+import json
 import os
 import re
 import subprocess
@@ -26,13 +32,14 @@ import time
 
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 import dpop
 import sites
 from httpd_instance import Httpd, bad_lines
 from jwks_server import free_port
 from test_checker import CHECKER, SANITIZER
-from tokens import AUDIENCE, DROP, ISSUER, b64url, claims, mint, now, \
+from tokens import AUDIENCE, DROP, ISSUER, Key, b64url, claims, mint, now, \
     raw_token
 
 MPMS = ("event", "prefork")
@@ -40,6 +47,14 @@ STATIC = "https://static.example/"
 ISSUER_A = "https://a.example/"
 ISSUER_B = "https://b.example/"
 MODULES = "/usr/lib/apache2/modules"
+# an issuer template, its tenants, and its keys' issuer members
+TENANT_TEMPLATE = "https://login.t.example/{tid}/v2.0"
+TENANT_KEY_ISSUER = "https://login.t.example/{tenantid}/v2.0"
+OTHER_CLOUD_ISSUER = "https://login.other.example/{tenantid}/v2.0"
+TID_A = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+TID_B = "9188040d-6c67-4c5b-b112-36a304b66dad"
+TID_C = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+NONCE_KEY = b"k" * 32               # OrdsJwtDpopNonceKeyFile's bytes
 # what httpd and the module log at warn or worse for refusals on purpose
 ACKNOWLEDGED = ("AH01631", "AH01630", "AH01629", "ORDSJWT00009", "AH01617",
                 "AH01618")
@@ -92,6 +107,10 @@ MAIN_LOCATIONS = [
           extra=("OrdsJwtTokenFrom query=access_token",)),
     authz("/down/", "down", "Require valid-user"),
     authz("/dpop/", "dp", "Require valid-user"),
+    authz("/nonce/", "dp", "Require valid-user",
+          extra=("OrdsJwtDpopNonce On",)),
+    authz("/tenant/", "tn", "Require ords-scope a"),
+    authz("/tenantmulti/", "st tn", "Require valid-user"),
     authz("/user/deeper/", "st", "Require ords-role admin"),
     authz("/scope/and/", "st", "Require ords-role admin",
           extra=("AuthMerging And",)),
@@ -112,9 +131,34 @@ VHOST_LOCATIONS = [
 ]
 
 
-def site_text(pki, jwks, static_jwks, vport):
+def tenant_keys():
+    """Keys of the template's cloud and of another cloud (their issuer
+    members say so)."""
+    def key(kid, issuer):
+        return Key(kid, "RS256", rsa.generate_private_key(65537, 2048),
+                   {"issuer": issuer})
+    return {"tkey": key("tkey", TENANT_KEY_ISSUER),
+            "tother": key("tother", OTHER_CLOUD_ISSUER)}
+
+
+def site_files(workdir, tkeys):
+    """The tenant profile's JWKS and the nonce key file: their paths."""
+    os.makedirs(workdir, exist_ok=True)
+    jwks_path = os.path.join(workdir, "tenant-jwks.json")
+    with open(jwks_path, "w") as f:
+        json.dump({"keys": [k.public_jwk() for k in tkeys.values()]}, f)
+    os.chmod(jwks_path, 0o644)
+    key_path = os.path.join(workdir, "nonce.key")
+    with open(key_path, "wb") as f:
+        f.write(NONCE_KEY)
+    os.chmod(key_path, 0o600)
+    return jwks_path, key_path
+
+
+def site_text(pki, jwks, static_jwks, vport, files):
     dead = "https://127.0.0.1:%d/jwks" % free_port()
     groups = {"role_claim_name": "/groups"}
+    tenant_jwks, nonce_key = files
     main = [
         "LoadModule socache_shmcb_module %s/mod_socache_shmcb.so" % MODULES,
         "LoadModule auth_basic_module %s/mod_auth_basic.so" % MODULES,
@@ -133,7 +177,11 @@ def site_text(pki, jwks, static_jwks, vport):
         sites.profile("pa", ISSUER_A, jwk_url=jwks.url("/jwks"), **groups),
         sites.profile("pb", ISSUER_B, jwk_url=jwks.url("/jwks-b"), **groups),
         sites.profile("down", jwk_url=dead),
+        sites.profile("tn", TENANT_TEMPLATE, audience="tenant",
+                      jwk_url="file://" + tenant_jwks,
+                      tenants="%s,%s" % (TID_A, TID_B)),
         "OrdsJwtPrivilege hr.admin role=admin",
+        "OrdsJwtDpopNonceKeyFile " + nonce_key,
     ]
     vhost = sites.virtual_host(
         "127.0.0.1:%d" % vport,
@@ -149,8 +197,10 @@ def site_text(pki, jwks, static_jwks, vport):
 @pytest.fixture(scope="module", params=MPMS)
 def server(request, workdir, pki, jwks, static_jwks):
     vport = free_port()
-    srv = Httpd(os.path.join(workdir, "checker-location-" + request.param),
-                request.param, site_text(pki, jwks, static_jwks, vport))
+    d = os.path.join(workdir, "checker-location-" + request.param)
+    srv = Httpd(d, request.param,
+                site_text(pki, jwks, static_jwks, vport,
+                          site_files(d + "-files", TKEYS)))
     srv.vport = vport
     srv.start()
     yield srv
@@ -170,6 +220,17 @@ def st(keys, **over):
 
 def hr(keys, **over):
     return mint(claims(**over), key=keys["rsa1"])
+
+
+TKEYS = tenant_keys()
+
+
+def tn(tid, key="tkey", **over):
+    """A token of the template's tenant tid (DROP: no tid claim)."""
+    values = {"iss": TENANT_TEMPLATE.replace("{tid}", str(tid)),
+              "aud": "tenant", "tid": tid, "scope": "a"}
+    values.update(over)
+    return mint(claims(**values), key=TKEYS[key])
 
 
 def tampered(token):
@@ -231,6 +292,18 @@ def tokens(keys):
         "from-c": mint(claims(iss="https://c.example/"), key=keys["rsa1"]),
         "typed": mint(claims(iss=STATIC, aud="typed"), key=keys["static1"],
                       header={"typ": "at+jwt"}),
+        "tenant-a": tn(TID_A),
+        "tenant-b-noscope": tn(TID_B, scope="openid"),
+        "tenant-c": tn(TID_C),
+        "tenant-no-tid": tn(DROP, iss=TENANT_TEMPLATE.replace("{tid}",
+                                                              TID_A)),
+        "tenant-bad-tid": tn("common"),
+        "tenant-iss-b": tn(TID_A, iss=TENANT_TEMPLATE.replace("{tid}",
+                                                              TID_B)),
+        "tenant-other-cloud": tn(TID_A, key="tother"),
+        # several at once: the issuer line's rows first, in their order
+        "tenant-c-other-cloud": tn(TID_C, key="tother", exp=t - 3600),
+        "tenant-c-expired": tn(TID_C, exp=t - 3600, aud="x"),
     }
 
 
@@ -253,6 +326,11 @@ SPECIAL = {
     "/scope/and/": ("admin-a-b", "admin", "scope-a"),
     "/rx/12/x": ("admin", "plain"),
     "/rx/x/": ("admin", "plain"),
+    "/tenant/": ("tenant-a", "tenant-b-noscope", "tenant-c", "tenant-no-tid",
+                 "tenant-bad-tid", "tenant-iss-b", "tenant-other-cloud",
+                 "tenant-c-other-cloud", "tenant-c-expired", "plain"),
+    "/tenantmulti/": ("tenant-a", "tenant-c", "plain", "tenant-other-cloud",
+                      "from-c"),
 }
 
 
@@ -384,6 +462,29 @@ KNOWN = {
     ("/scope/and/", "admin"): (403, "scope_missing"),
     ("/scope/and/", "admin-a-b"): (200, "accepted"),
     ("/rx/12/x", "plain"): (403, "claim_mismatch"),
+    ("/tenant/", "tenant-a"): (200, "accepted"),
+    ("/tenant/", "tenant-b-noscope"): (403, "scope_missing"),
+    ("/tenant/", "tenant-c"): (401, "tenant_not_allowed"),
+    ("/tenant/", "tenant-no-tid"): (401, "tenant_id_invalid"),
+    ("/tenant/", "tenant-bad-tid"): (401, "tenant_id_invalid"),
+    ("/tenant/", "tenant-iss-b"): (401, "issuer_mismatch"),
+    ("/tenant/", "tenant-other-cloud"): (401, "key_issuer_mismatch"),
+    ("/tenant/", "tenant-c-other-cloud"): (401, "key_issuer_mismatch"),
+    ("/tenant/", "tenant-c-expired"): (401, "tenant_not_allowed"),
+    ("/tenantmulti/", "tenant-a"): (200, "accepted"),
+    ("/tenantmulti/", "plain"): (200, "accepted"),
+    ("/tenantmulti/", "tenant-c"): (401, "tenant_not_allowed"),
+}
+
+# The nonce pairs in their order (dpop-3 ...): the server's answers.
+NONCE_KNOWN = {
+    "dpop-3": (401, "dpop_nonce_required"),
+    "dpop-4": (200, "accepted"),
+    "dpop-5": (401, "dpop_nonce_required"),
+    "dpop-6": (401, "dpop_nonce_required"),
+    "dpop-7": (401, "dpop_nonce_required"),
+    "dpop-8": (401, "dpop_nonce_required"),
+    "dpop-9": (401, "expired"),
 }
 
 # Paths no <Location> matches: the <Directory> sections of the test
@@ -398,7 +499,8 @@ PROVOKED = {
     "iat_missing", "issuer_mismatch", "audience_mismatch", "subject_missing",
     "token_type", "binding_refused", "client_cert_missing", "token_missing",
     "scope_missing", "role_missing", "claim_mismatch", "keys_unavailable",
-    "dpop_proof_invalid",
+    "dpop_proof_invalid", "tenant_not_allowed", "tenant_id_invalid",
+    "key_issuer_mismatch", "dpop_nonce_required",
 }
 
 
@@ -410,9 +512,29 @@ def dpop_pairs(srv, keys, pk):
     url = srv.url("/dpop/")
     good = dpop.proof(pk["es"], "GET", url, bound)
     other = dpop.proof(pk["es"], "GET", srv.url("/elsewhere/"), bound)
-    return [("/dpop/", bound, "dpop", good, ["--dpop", good, "--url", url]),
-            ("/dpop/", bound, "dpop", other, ["--dpop", other, "--url", url]),
-            ("/dpop/", bound, "bearer", None, [])]
+    out = [("/dpop/", bound, "dpop", good, ["--dpop", good, "--url", url]),
+           ("/dpop/", bound, "dpop", other, ["--dpop", other, "--url", url]),
+           ("/dpop/", bound, "bearer", None, [])]
+    return out + nonce_pairs(srv, keys, pk, bound)
+
+
+def nonce_pairs(srv, keys, pk, bound):
+    """OrdsJwtDpopNonce On: no nonce, a good one, a stale one, a forged
+    one; a token that does not parse and an expired one without a nonce
+    (the nonce is judged first at a location of one profile)."""
+    url, t = srv.url("/nonce/"), now()
+    expired = dpop.bound_token(keys["static1"], pk["es"], iss=STATIC,
+                               aud="dpop", exp=t - 3600)
+    out = []
+    for token, nonce_ in ((bound, None), (bound, dpop.nonce(NONCE_KEY, t)),
+                          (bound, dpop.nonce(NONCE_KEY, t - 1000)),
+                          (bound, dpop.nonce(b"x" * 32, t)),
+                          ("not-a-token", None), (expired, None),
+                          (expired, dpop.nonce(NONCE_KEY, t))):
+        over = {"nonce": nonce_} if nonce_ is not None else {}
+        p = dpop.proof(pk["es"], "GET", url, token, **over)
+        out.append(("/nonce/", token, "dpop", p, ["--dpop", p, "--url", url]))
+    return out
 
 
 def test_checker_answers_as_the_server(server, keys):
@@ -447,6 +569,7 @@ def test_checker_answers_as_the_server(server, keys):
                              proc.stdout[-800:], proc.stderr[-400:]))
         want = KNOWN.get((path, name, how), KNOWN.get((path, name))
                          if how == "bearer" else None)
+        want = NONCE_KNOWN.get(name, want) if path == "/nonce/" else want
         assert want is None or srv == want, (path, name, how, srv, want)
     assert not differ, "%d of %d pairs differ:\n%s" % (
         len(differ), len(sent), "\n".join(differ))
