@@ -143,8 +143,9 @@ static ojw_reason_t step_nonce(ojw_check_t *c)
 }
 
 /* A location of one profile knows it before the token is read: its
- * nonce is judged first, as the module always did; the profile is
- * chosen again once the token parses. */
+ * nonce is judged first, so that a client without one is told
+ * use_dpop_nonce before anything else; the profile is chosen again once
+ * the token parses. */
 static void nonce_first(ojw_check_t *c)
 {
     if (c->hooks->nonce == NULL || ojw_profile_set_count(c->profiles) != 1) {
