@@ -3,9 +3,13 @@
  * mod_auth_ordsjwt glue: what its files share. The logic is in src/ and
  * knows nothing of httpd; each mod_*.c file holds one concern:
  *
- *   mod_auth_ordsjwt.c     module record, hooks, AuthType ords-jwt, the
- *                          RFC 6750 responses
- *   mod_ordsjwt_config.c   configuration records and directives
+ *   mod_auth_ordsjwt.c     the module record: directives and hooks only
+ *   mod_ordsjwt_config.c   configuration records, directive handlers
+ *   mod_ordsjwt_request.c  the request's state, refusals, the RFC 6750
+ *                          challenges, the access log notes
+ *   mod_ordsjwt_check.c    the token check: the core's pipeline with the
+ *                          request's keys, token cache and binding;
+ *                          AuthType ords-jwt
  *   mod_ordsjwt_authz.c    Require ords-scope / ords-role / ords-privilege /
  *                          ords-claim
  *   mod_ordsjwt_shared.c   shared memory, the global mutex, retained data,
@@ -22,7 +26,13 @@
  *                          bound tokens
  *   mod_ordsjwt_replay.c   the DPoP replay store (socache), bounded in time
  *   mod_ordsjwt_htu.c      the URL a DPoP proof's htu is compared with
- *   mod_ordsjwt_nonce.c    resource-server DPoP nonces (OrdsJwtDpopNonce)
+ *   mod_ordsjwt_nonce.c    resource-server DPoP nonces (OrdsJwtDpopNonce):
+ *                          the key, the policy of the pipeline's nonce
+ *                          step, DPoP-Nonce
+ *
+ * No file calls into one that calls it (the hook file calls everyone;
+ * authz -> authn -> check -> request -> bound -> replay, htu, nonce ->
+ * config, shared).
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
  * reused. The next free id is ORDSJWT00092 (ranges 00100-00199 were given
@@ -47,8 +57,10 @@
 #include "jwks_cache.h"
 #include "jwks_fetch.h"
 #include "keys.h"
+#include "privilege.h"
 #include "profile.h"
 #include "settings.h"
+#include "token.h"
 #include "token_cache.h"
 
 #define ORDSJWT_AUTH_TYPE       "ords-jwt"
@@ -60,16 +72,9 @@ extern module AP_MODULE_DECLARE_DATA auth_ordsjwt_module;
 /* ------------------------------------------------------------------ */
 /* configuration (mod_ordsjwt_config.c)                                */
 
-/* OrdsJwtPrivilege NAME [role=R ...]: a scope name and the roles that
- * grant it too (as ORDS.DEFINE_PRIVILEGE's roles). */
-typedef struct {
-    const char *name;
-    apr_array_header_t *roles;  /* const char * */
-} ordsjwt_privilege_t;
-
 typedef struct {
     apr_hash_t *profiles;       /* name -> ojw_profile_t *, this server's */
-    apr_hash_t *privileges;     /* name -> ordsjwt_privilege_t * */
+    apr_hash_t *privileges;     /* name -> ojw_privilege_t * */
     ojw_settings_t num;         /* the numeric directives (settings.h) */
     const char *ca_file;        /* global only */
     apr_array_header_t *role_requires;  /* main server: ordsjwt_role_line_t */
@@ -104,7 +109,6 @@ typedef struct {
     int line;
 } ordsjwt_role_line_t;
 
-extern const command_rec ordsjwt_cmds[];
 void *ordsjwt_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *ordsjwt_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
 void *ordsjwt_create_dir_conf(apr_pool_t *p, char *dir);
@@ -113,9 +117,24 @@ void *ordsjwt_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 ordsjwt_srv_conf_t *ordsjwt_srv_conf(server_rec *s);
 ordsjwt_dir_conf_t *ordsjwt_dir_conf(request_rec *r);
 
+/* Directive handlers (the command table is in mod_auth_ordsjwt.c). */
+const char *ordsjwt_cmd_profile(cmd_parms *cmd, void *dconf,
+                                const char *args);
+const char *ordsjwt_cmd_number(cmd_parms *cmd, void *dconf,
+                               const char *arg);
+const char *ordsjwt_cmd_ca_file(cmd_parms *cmd, void *dconf,
+                                const char *arg);
+const char *ordsjwt_cmd_privilege(cmd_parms *cmd, void *dconf,
+                                  const char *args);
+const char *ordsjwt_cmd_auth_profile(cmd_parms *cmd, void *dconf,
+                                     const char *name);
+const char *ordsjwt_cmd_pass_claims(cmd_parms *cmd, void *dconf,
+                                    const char *arg);
+
 /* A privilege visible from this server while parsing: its own, else the
  * main server's; NULL when none. */
-ordsjwt_privilege_t *ordsjwt_find_privilege(server_rec *s, const char *name);
+const ojw_privilege_t *ordsjwt_find_privilege(server_rec *s,
+                                              const char *name);
 
 /* Records a Require ords-role line (at startup) for the check below. */
 void ordsjwt_note_role_line(cmd_parms *cmd);
@@ -194,7 +213,7 @@ const apr_uint32_t *ordsjwt_cache_counters(void);
 #define ORDSJWT_RETRY_AFTER_NO_SHM  10
 
 /* ------------------------------------------------------------------ */
-/* authentication state (mod_auth_ordsjwt.c)                           */
+/* the request (mod_ordsjwt_request.c, mod_ordsjwt_check.c)            */
 
 typedef enum {
     ORDSJWT_NO_TOKEN, ORDSJWT_INVALID, ORDSJWT_UNAVAILABLE, ORDSJWT_VALID
@@ -230,21 +249,67 @@ typedef struct {
 #define ORDSJWT_LOG_KID_MAX     64
 #define ORDSJWT_LOG_NAME_MAX    200
 
-ordsjwt_req_t *ordsjwt_req(request_rec *r);
+/* The request's state, or NULL before the module looked at it. */
+static APR_INLINE ordsjwt_req_t *ordsjwt_req(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &auth_ordsjwt_module);
+}
 
+/* mod_ordsjwt_request.c */
+/* The request's state, its profile when there is only one; NULL when the
+ * section has no profile. */
+ordsjwt_req_t *ordsjwt_start(request_rec *r);
+/* A refusal of the token: state, outcome, counter, ORDSJWT00011 with the
+ * hint (may be NULL); tok may be NULL. HTTP_UNAUTHORIZED. */
+int ordsjwt_refuse(request_rec *r, ordsjwt_req_t *rq, const ojw_token_t *tok,
+                   const ojw_error_t *err, const char *hint);
+/* The Basic user name is not the subject (ORDSJWT00045). */
+int ordsjwt_refuse_user(request_rec *r, ordsjwt_req_t *rq, const char *kid,
+                        const char *subject);
+/* No signing keys: 503 with Retry-After. */
+int ordsjwt_keys_unavailable(request_rec *r, ordsjwt_req_t *rq,
+                             const ojw_keys_use_t *use);
+/* No token: 401 with the challenge. */
+int ordsjwt_refuse_missing(request_rec *r, ordsjwt_req_t *rq);
+/* RFC 6750 3.1: more than one token (n, in where) is an invalid_request,
+ * whichever would verify: 400 with the challenge. */
+int ordsjwt_refuse_ambiguous(request_rec *r, ordsjwt_req_t *rq, int n,
+                             const char *where);
+/* The challenge of rq's state, in r's error headers. */
+void ordsjwt_set_challenge(request_rec *r, const ordsjwt_req_t *rq);
+/* 1 when r is answered with Bearer challenges (AuthType ords-jwt); after
+ * AuthType Basic, mod_auth_basic sends its own and a 403 gets none. */
+int ordsjwt_bearer_section(request_rec *r);
+/* The notes of a judged request for LogFormat's %{...}n, on the request
+ * and on those that served its answer (a local ErrorDocument): bounded as
+ * in the error log; mod_log_config escapes what it prints. The kid of a
+ * refused token is what its header says; a subject is only read from a
+ * token whose signature verified. */
+void ordsjwt_set_log_notes(request_rec *r, const ordsjwt_req_t *rq);
+/* Hooks: note_auth_failure; insert_error_filter (a 403 from our authz
+ * providers gets its RFC 6750 challenge); insert_filter (also when a
+ * local ErrorDocument answers it). */
+int ordsjwt_note_auth_failure(request_rec *r, const char *auth_type);
+void ordsjwt_insert_error_filter(request_rec *r);
+void ordsjwt_insert_filter(request_rec *r);
+
+/* mod_ordsjwt_check.c */
 /*
- * Checks compact, a token from the request, with the section's profiles:
- * the token cache, parse, profile, signature, claims; refusals are logged
- * and counted. basic_user: NULL for a bearer token, else the user name
- * sent with it (the authn provider), which must be empty or the subject.
- * *rqp: the request's state (NULL when the section has no profile).
- * Returns OK (r->user is the subject, the claims are passed on),
- * HTTP_UNAUTHORIZED (rq->reason says why), HTTP_SERVICE_UNAVAILABLE (no
- * keys; Retry-After is set) or HTTP_INTERNAL_SERVER_ERROR (no profile).
- * No challenge is set: that is the caller's.
+ * Checks compact, a token from the request, with the section's profiles
+ * (the core's pipeline): the token cache, parse, profile, signature,
+ * claims, binding; refusals are logged and counted. basic_user: NULL for
+ * a bearer token, else the user name sent with it (the authn provider),
+ * which must be empty or the subject. *rqp: the request's state (NULL
+ * when the section has no profile). Returns OK (r->user is the subject,
+ * the claims are passed on), HTTP_UNAUTHORIZED (rq->reason says why),
+ * HTTP_SERVICE_UNAVAILABLE (no keys; Retry-After is set) or
+ * HTTP_INTERNAL_SERVER_ERROR (no profile). No challenge is set: that is
+ * the caller's.
  */
 int ordsjwt_authenticate(request_rec *r, const char *compact,
                          const char *basic_user, ordsjwt_req_t **rqp);
+/* check_authn hook: AuthType ords-jwt. */
+int ordsjwt_check_authn(request_rec *r);
 
 /* ------------------------------------------------------------------ */
 /* the other concerns                                                  */
@@ -256,9 +321,12 @@ void ordsjwt_authn_register(apr_pool_t *p);                 /* _authn.c */
  * AuthBasicProvider names ords-jwt or an alias of it. */
 int ordsjwt_section_takes_tokens(cmd_parms *cmd, const ap_directive_t *d,
                                  const char **why);
-/* Logs why each ords-* line denied: called once the answer is known to
- * be an authorization refusal, never for a request another line granted. */
-void ordsjwt_log_refusals(request_rec *r, const ordsjwt_req_t *rq);
+/* log_transaction hook (before mod_log_config's): counts and logs an
+ * authorization refusal once the answer is known, whether a 403 or
+ * (AuthzSendForbiddenOnFailure Off) a 401 (a request granted by another
+ * Require after an ords-* line denied is not a refusal); then sets the
+ * access log notes. */
+int ordsjwt_log_transaction(request_rec *r);
 int ordsjwt_scrub_lookalikes(request_rec *r);               /* _backend.c */
 void ordsjwt_to_backend(request_rec *r, const ordsjwt_req_t *rq);
 int ordsjwt_status_handler(request_rec *r);                 /* _status.c */
@@ -327,12 +395,6 @@ const char *ordsjwt_cmd_dpop_nonce_key_file(cmd_parms *cmd, void *dconf,
  * the nonce policy, or NULL when no nonce is required there. */
 const ojw_nonce_policy_t *ordsjwt_nonce_policy(request_rec *r,
                                                const ojw_profile_t *p);
-/* Before the token compact is checked: where a nonce is required, a DPoP
- * request whose proof has no good one is refused (401, the DPoP-Nonce
- * header set, rq->reason dpop_nonce_required) at the cost of parsing;
- * OK when it has one, or when none is required. */
-int ordsjwt_nonce_gate(request_rec *r, ordsjwt_req_t *rq,
-                       const char *compact);
 /* Refuses rq for err (OJW_ERR_DPOP_NONCE) with a fresh DPoP-Nonce: 401. */
 int ordsjwt_nonce_refuse(request_rec *r, ordsjwt_req_t *rq,
                          const ojw_error_t *err);

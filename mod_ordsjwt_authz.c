@@ -19,34 +19,18 @@
 #include <apr_strings.h>
 
 #include "mod_ordsjwt.h"
-#include "claims.h"
-#include "diagnose.h"
+#include "authz.h"
 
 APLOG_USE_MODULE(auth_ordsjwt);
 
-/* One Require line's values, parsed once at configuration time. */
+/* A Require ords-* line: the core's parse, and whether it is negated. */
 typedef struct {
-    int n;
-    const char **values;
-    const char *joined;             /* space-separated, for scope="..." */
+    const ojw_require_t *rl;
     int negated;                    /* Require not, or in <RequireNone> */
-} require_args_t;
-
-/* A Require ords-privilege line: the names and their definitions. */
-typedef struct {
-    const require_args_t *args;
-    ordsjwt_privilege_t **pvs;
-} privilege_args_t;
-
-/* A Require ords-claim line: the claim (a name, or a JSON pointer when it
- * starts with "/") and the values, any one of which grants. */
-typedef struct {
-    const char *name;
-    require_args_t values;
-} claim_args_t;
+} line_t;
 
 /* Why a line denied, logged only if the request is refused (see
- * ordsjwt_log_refusals): line is the line's parsed arguments. */
+ * log_refusals): line is the line's parsed arguments. */
 typedef struct refusal_t refusal_t;
 typedef void (*refusal_log_fn)(request_rec *r, const ordsjwt_req_t *rq,
                                const refusal_t *f);
@@ -80,112 +64,68 @@ static int line_negated(cmd_parms *cmd, const ap_directive_t *d)
     return 0;
 }
 
-/* The words of line into a (in cmd->pool), after the AuthType check. */
-static const char *parse_words(cmd_parms *cmd, const char *line,
-                               require_args_t *a)
+static const ojw_privilege_t *find_privilege(void *baton, const char *name)
 {
-    apr_array_header_t *vals = apr_array_make(cmd->pool, 4, sizeof(char *));
-    const char *w, *why = NULL;
+    return ordsjwt_find_privilege(((cmd_parms *)baton)->server, name);
+}
+
+/* The line parsed by the core (in cmd->pool), after the AuthType check. */
+static const char *parse_line(cmd_parms *cmd, ojw_require_kind_t kind,
+                              const char *line, const void **parsed)
+{
+    apr_array_header_t *words = apr_array_make(cmd->temp_pool, 4,
+                                               sizeof(char *));
+    line_t *l = apr_pcalloc(cmd->pool, sizeof(*l));
+    ojw_require_t *rl;
+    const char *w, *why = NULL, *err;
 
     if (!ordsjwt_section_takes_tokens(cmd, cmd->directive, &why)) {
         return apr_psprintf(cmd->pool, "Require ords-*: needs AuthType %s, "
                             "or AuthType Basic with AuthBasicProvider %s; "
                             "%s", ORDSJWT_AUTH_TYPE, ORDSJWT_AUTH_TYPE, why);
     }
-    while (*line && *(w = ap_getword_conf(cmd->pool, &line))) {
-        APR_ARRAY_PUSH(vals, const char *) = w;
+    while (*line && *(w = ap_getword_conf(cmd->temp_pool, &line))) {
+        APR_ARRAY_PUSH(words, const char *) = w;
     }
-    if (vals->nelts == 0) {
-        return "Require ords-*: needs at least one value";
-    }
-    a->n = vals->nelts;
-    a->values = (const char **)vals->elts;
-    a->joined = apr_array_pstrcat(cmd->pool, vals, ' ');
-    a->negated = line_negated(cmd, cmd->directive);
-    return NULL;
-}
-
-static const char *parse_require_args(cmd_parms *cmd, const char *line,
-                                      const void **parsed)
-{
-    require_args_t *a = apr_pcalloc(cmd->pool, sizeof(*a));
-    const char *err = parse_words(cmd, line, a);
-
-    *parsed = a;
-    return err;
-}
-
-/* Require ords-claim NAME VALUE [VALUE ...]: a NAME that starts with "/"
- * must be a valid JSON pointer. */
-static const char *parse_claim_args(cmd_parms *cmd, const char *line,
-                                    const void **parsed)
-{
-    claim_args_t *ca = apr_pcalloc(cmd->pool, sizeof(*ca));
-    require_args_t *a = &ca->values;
-    const char *err = parse_words(cmd, line, a);
-    int i;
-
+    err = ojw_require_parse(&rl, kind,
+                            (const char *const *)words->elts, words->nelts,
+                            find_privilege, cmd, cmd->pool);
     if (err) {
         return err;
     }
-    if (a->n < 2) {
-        return "Require ords-claim needs a claim name and at least one "
-               "value: Require ords-claim NAME VALUE [VALUE ...]";
-    }
-    ca->name = a->values[0];
-    if (ca->name[0] == '/' && !ojw_json_pointer_valid(ca->name)) {
-        return apr_psprintf(cmd->pool, "Require ords-claim: \"%s\" is not a "
-                            "JSON pointer (RFC 6901: ~ only as ~0 or ~1)",
-                            ca->name);
-    }
-    a->n--;
-    a->values++;
-    a->joined = a->values[0];
-    for (i = 1; i < a->n; i++) {
-        a->joined = apr_pstrcat(cmd->pool, a->joined, " ", a->values[i],
-                                NULL);
-    }
-    *parsed = ca;
+    l->rl = rl;
+    l->negated = line_negated(cmd, cmd->directive);
+    *parsed = l;
     return NULL;
 }
 
-/* Like parse_require_args, and remembers where the line is so that a
- * profile without role_claim_name can be reported after parsing. */
-static const char *parse_role_require_args(cmd_parms *cmd, const char *line,
-                                           const void **parsed)
+static const char *parse_scope(cmd_parms *cmd, const char *line,
+                               const void **parsed)
+{
+    return parse_line(cmd, OJW_REQUIRE_SCOPE, line, parsed);
+}
+
+/* Remembers where the line is, so that a profile without role_claim_name
+ * can be reported after parsing. */
+static const char *parse_role(cmd_parms *cmd, const char *line,
+                              const void **parsed)
 {
     ordsjwt_note_role_line(cmd);
-    return parse_require_args(cmd, line, parsed);
+    return parse_line(cmd, OJW_REQUIRE_ROLE, line, parsed);
 }
 
-/* Require ords-privilege: the names must be defined (OrdsJwtPrivilege, in
- * this virtual host or the main server) before the line, so that a typo
- * is a configtest error. */
-static const char *parse_privilege_args(cmd_parms *cmd, const char *line,
-                                        const void **parsed)
+/* The privileges must be defined (OrdsJwtPrivilege, in this virtual host
+ * or the main server) before the line: a typo is a configtest error. */
+static const char *parse_privilege(cmd_parms *cmd, const char *line,
+                                   const void **parsed)
 {
-    privilege_args_t *pa = apr_pcalloc(cmd->pool, sizeof(*pa));
-    const require_args_t *a;
-    const char *err = parse_require_args(cmd, line, (const void **)&a);
-    ordsjwt_privilege_t **pvs;
-    int i;
+    return parse_line(cmd, OJW_REQUIRE_PRIVILEGE, line, parsed);
+}
 
-    if (err) {
-        return err;
-    }
-    pvs = apr_pcalloc(cmd->pool, sizeof(*pvs) * (apr_size_t)a->n);
-    for (i = 0; i < a->n; i++) {
-        pvs[i] = ordsjwt_find_privilege(cmd->server, a->values[i]);
-        if (pvs[i] == NULL) {
-            return apr_psprintf(cmd->pool, "Require ords-privilege: no "
-                                "OrdsJwtPrivilege named \"%s\" is defined "
-                                "before this line", a->values[i]);
-        }
-    }
-    pa->args = a;
-    pa->pvs = pvs;
-    *parsed = pa;
-    return NULL;
+static const char *parse_claim(cmd_parms *cmd, const char *line,
+                               const void **parsed)
+{
+    return parse_line(cmd, OJW_REQUIRE_CLAIM, line, parsed);
 }
 
 /* ------------------------------------------------------------------ */
@@ -234,12 +174,10 @@ static void note_refusal(request_rec *r, ordsjwt_req_t *rq,
 /* A denial by a line that is not negated: for the challenge and the
  * counters (one reason per request: scope_missing, role_missing, then
  * claim_mismatch). A negated line's denial is what lets a request in. */
-static authz_status deny(request_rec *r, ordsjwt_req_t *rq,
-                         const require_args_t *a, ojw_reason_t reason,
-                         refusal_log_fn log, const void *line,
-                         const char *hint)
+static authz_status deny(request_rec *r, ordsjwt_req_t *rq, const line_t *l,
+                         ojw_reason_t reason, refusal_log_fn log)
 {
-    if (a->negated) {
+    if (l->negated) {
         return AUTHZ_DENIED;
     }
     rq->insufficient = 1;
@@ -248,163 +186,98 @@ static authz_status deny(request_rec *r, ordsjwt_req_t *rq,
     }
     if (reason == OJW_ERR_SCOPE_MISSING) {
         rq->missing_scopes = rq->missing_scopes
-            ? apr_pstrcat(r->pool, rq->missing_scopes, " ", a->joined, NULL)
-            : a->joined;
+            ? apr_pstrcat(r->pool, rq->missing_scopes, " ", l->rl->joined,
+                          NULL)
+            : l->rl->joined;
     }
-    note_refusal(r, rq, log, line, hint);
+    note_refusal(r, rq, log, l->rl, ojw_require_hint(l->rl, rq->claims,
+                                                     r->pool));
     return AUTHZ_DENIED;
 }
 
 static void log_scope(request_rec *r, const ordsjwt_req_t *rq,
                       const refusal_t *f)
 {
-    const require_args_t *a = f->line;
+    const ojw_require_t *rl = f->line;
 
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00017: refused "
                   "(scope_missing): sub %s has none of the scopes \"%s\"%s%s "
-                  "[profile %s]", r->user, a->joined,
+                  "[profile %s]", r->user, rl->joined,
                   f->hint ? "; hint: " : "", f->hint ? f->hint : "",
                   rq->profile->name);
-}
-
-static authz_status authz_scope(request_rec *r, const char *line,
-                                const void *parsed)
-{
-    const require_args_t *a = parsed;
-    ordsjwt_req_t *rq;
-    authz_status st = authz_claims(r, &rq);
-
-    (void)line;
-    if (st != AUTHZ_GRANTED) {
-        return st;
-    }
-    if (ojw_claims_has_any_scope(rq->claims, a->values, a->n)) {
-        return AUTHZ_GRANTED;
-    }
-    return deny(r, rq, a, OJW_ERR_SCOPE_MISSING, log_scope, a,
-                a->negated ? NULL : ojw_hint_for_scopes(r->pool, rq->claims,
-                                                        a->values, a->n));
-}
-
-static void log_role_without_claim(request_rec *r, const ordsjwt_req_t *rq,
-                                   const refusal_t *f)
-{
-    (void)f;
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00018: Require "
-                  "ords-role cannot succeed: profile %s has no "
-                  "role_claim_name", rq->profile->name);
 }
 
 static void log_role(request_rec *r, const ordsjwt_req_t *rq,
                      const refusal_t *f)
 {
-    const require_args_t *a = f->line;
+    const ojw_require_t *rl = f->line;
 
+    if (rq->profile->role_claim_name == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ORDSJWT00018: Require "
+                      "ords-role cannot succeed: profile %s has no "
+                      "role_claim_name", rq->profile->name);
+        return;
+    }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00019: refused "
                   "(role_missing): sub %s has none of the roles \"%s\" "
-                  "at %s [profile %s]", r->user, a->joined,
+                  "at %s [profile %s]", r->user, rl->joined,
                   rq->profile->role_claim_name, rq->profile->name);
-}
-
-static authz_status authz_role(request_rec *r, const char *line,
-                               const void *parsed)
-{
-    const require_args_t *a = parsed;
-    ordsjwt_req_t *rq;
-    authz_status st = authz_claims(r, &rq);
-
-    (void)line;
-    if (st != AUTHZ_GRANTED) {
-        return st;
-    }
-    if (rq->profile->role_claim_name == NULL) {
-        return deny(r, rq, a, OJW_ERR_ROLE_MISSING, log_role_without_claim,
-                    a, NULL);
-    }
-    if (ojw_claims_has_any_role(rq->claims, rq->profile->role_claim_name,
-                                a->values, a->n)) {
-        return AUTHZ_GRANTED;
-    }
-    return deny(r, rq, a, OJW_ERR_ROLE_MISSING, log_role, a, NULL);
-}
-
-/* 1 when the token has a role that grants privilege pv. */
-static int has_privilege_role(const ordsjwt_req_t *rq,
-                              const ordsjwt_privilege_t *pv)
-{
-    return rq->profile->role_claim_name && pv->roles->nelts > 0
-           && ojw_claims_has_any_role(rq->claims, rq->profile->role_claim_name,
-                                      (const char *const *)pv->roles->elts,
-                                      pv->roles->nelts);
 }
 
 static void log_privilege(request_rec *r, const ordsjwt_req_t *rq,
                           const refusal_t *f)
 {
-    const require_args_t *a = f->line;
+    const ojw_require_t *rl = f->line;
 
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00027: refused "
                   "(scope_missing): sub %s has none of the privileges \"%s\" "
                   "(as scopes, or through their roles) [profile %s]", r->user,
-                  a->joined, rq->profile->name);
-}
-
-static authz_status authz_privilege(request_rec *r, const char *line,
-                                    const void *parsed)
-{
-    const privilege_args_t *pa = parsed;
-    const require_args_t *a = pa->args;
-    ordsjwt_req_t *rq;
-    authz_status st = authz_claims(r, &rq);
-    int i;
-
-    (void)line;
-    if (st != AUTHZ_GRANTED) {
-        return st;
-    }
-    if (ojw_claims_has_any_scope(rq->claims, a->values, a->n)) {
-        return AUTHZ_GRANTED;
-    }
-    for (i = 0; i < a->n; i++) {
-        if (has_privilege_role(rq, pa->pvs[i])) {
-            return AUTHZ_GRANTED;
-        }
-    }
-    return deny(r, rq, a, OJW_ERR_SCOPE_MISSING, log_privilege, a, NULL);
+                  rl->joined, rq->profile->name);
 }
 
 static void log_claim(request_rec *r, const ordsjwt_req_t *rq,
                       const refusal_t *f)
 {
-    const claim_args_t *ca = f->line;
+    const ojw_require_t *rl = f->line;
 
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00030: refused "
                   "(claim_mismatch): sub %s: claim %s is none of \"%s\" "
                   "(strings, or members of a string array; booleans and "
-                  "integers as JSON text) [profile %s]", r->user, ca->name,
-                  ca->values.joined, rq->profile->name);
+                  "integers as JSON text) [profile %s]", r->user, rl->claim,
+                  rl->joined, rq->profile->name);
 }
 
-static authz_status authz_claim(request_rec *r, const char *line,
-                                const void *parsed)
+static const refusal_log_fn log_of[OJW_REQUIRE_KINDS] = {
+    [OJW_REQUIRE_SCOPE]     = log_scope,
+    [OJW_REQUIRE_ROLE]      = log_role,
+    [OJW_REQUIRE_PRIVILEGE] = log_privilege,
+    [OJW_REQUIRE_CLAIM]     = log_claim,
+};
+
+/* Every ords-* provider: the core's decision on the request's claims. */
+static authz_status check_line(request_rec *r, const char *line,
+                               const void *parsed)
 {
-    const claim_args_t *ca = parsed;
+    const line_t *l = parsed;
     ordsjwt_req_t *rq;
     authz_status st = authz_claims(r, &rq);
+    ojw_reason_t decision;
 
     (void)line;
     if (st != AUTHZ_GRANTED) {
         return st;
     }
-    if (ojw_claims_match(rq->claims, ca->name, ca->values.values,
-                         ca->values.n)) {
+    decision = ojw_require_decide(l->rl, rq->claims,
+                                  rq->profile->role_claim_name);
+    if (decision == OJW_OK) {
         return AUTHZ_GRANTED;
     }
-    return deny(r, rq, &ca->values, OJW_ERR_CLAIM_MISMATCH, log_claim, ca,
-                NULL);
+    return deny(r, rq, l, decision, log_of[l->rl->kind]);
 }
 
-void ordsjwt_log_refusals(request_rec *r, const ordsjwt_req_t *rq)
+/* Logs why each ords-* line denied: once the answer is known to be an
+ * authorization refusal, never for a request another line granted. */
+static void log_refusals(request_rec *r, const ordsjwt_req_t *rq)
 {
     int i;
 
@@ -415,21 +288,28 @@ void ordsjwt_log_refusals(request_rec *r, const ordsjwt_req_t *rq)
     }
 }
 
-static const authz_provider scope_provider = {
-    authz_scope, parse_require_args
-};
+int ordsjwt_log_transaction(request_rec *r)
+{
+    ordsjwt_req_t *rq = ordsjwt_req(r);
 
-static const authz_provider role_provider = {
-    authz_role, parse_role_require_args
-};
+    if (rq && rq->state == ORDSJWT_VALID && rq->insufficient
+        && (r->status == HTTP_FORBIDDEN || r->status == HTTP_UNAUTHORIZED)) {
+        ordsjwt_count(rq->profile, rq->denied);
+        log_refusals(r, rq);
+        rq->outcome = ojw_reason_name(rq->denied);
+    }
+    if (rq && rq->outcome) {
+        ordsjwt_set_log_notes(r, rq);
+    }
+    return DECLINED;
+}
 
+static const authz_provider scope_provider = { check_line, parse_scope };
+static const authz_provider role_provider = { check_line, parse_role };
 static const authz_provider privilege_provider = {
-    authz_privilege, parse_privilege_args
+    check_line, parse_privilege
 };
-
-static const authz_provider claim_provider = {
-    authz_claim, parse_claim_args
-};
+static const authz_provider claim_provider = { check_line, parse_claim };
 
 void ordsjwt_authz_register(apr_pool_t *p)
 {

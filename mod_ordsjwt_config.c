@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * mod_auth_ordsjwt: configuration records and directives. The numeric
+ * mod_auth_ordsjwt: configuration records and the handlers of the
+ * directives (the command table is in mod_auth_ordsjwt.c). The numeric
  * directives come from one table (src/settings.h), shared with
- * ordsjwt-check; OrdsJwtProfile is parsed by src/profile.c.
+ * ordsjwt-check; OrdsJwtProfile is parsed by src/profile.c,
+ * OrdsJwtPrivilege by src/privilege.c.
  */
 #include <string.h>
 
@@ -118,7 +120,8 @@ static ojw_profile_t *find_profile(server_rec *s, const char *name)
     return find_visible(s, APR_OFFSETOF(ordsjwt_srv_conf_t, profiles), name);
 }
 
-ordsjwt_privilege_t *ordsjwt_find_privilege(server_rec *s, const char *name)
+const ojw_privilege_t *ordsjwt_find_privilege(server_rec *s,
+                                              const char *name)
 {
     return find_visible(s, APR_OFFSETOF(ordsjwt_srv_conf_t, privileges),
                         name);
@@ -144,7 +147,8 @@ void ordsjwt_note_skipped_key(void *baton, ojw_note_level_t level, int index,
 /* ------------------------------------------------------------------ */
 /* server directives                                                   */
 
-static const char *cmd_profile(cmd_parms *cmd, void *dconf, const char *args)
+const char *ordsjwt_cmd_profile(cmd_parms *cmd, void *dconf,
+                                const char *args)
 {
     ordsjwt_srv_conf_t *sc = ordsjwt_srv_conf(cmd->server);
     const char *error = NULL;
@@ -173,7 +177,8 @@ static const char *cmd_profile(cmd_parms *cmd, void *dconf, const char *args)
 }
 
 /* Every directive of the settings table (cmd->info: its row). */
-static const char *cmd_number(cmd_parms *cmd, void *dconf, const char *arg)
+const char *ordsjwt_cmd_number(cmd_parms *cmd, void *dconf,
+                               const char *arg)
 {
     const ojw_setting_t *st = cmd->info;
     const char *err = st->global_only ? ap_check_cmd_context(cmd, GLOBAL_ONLY)
@@ -187,7 +192,8 @@ static const char *cmd_number(cmd_parms *cmd, void *dconf, const char *arg)
                              cmd->pool);
 }
 
-static const char *cmd_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
+const char *ordsjwt_cmd_ca_file(cmd_parms *cmd, void *dconf,
+                                const char *arg)
 {
     ordsjwt_srv_conf_t *sc = ordsjwt_srv_conf(cmd->server);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
@@ -211,30 +217,29 @@ static const char *cmd_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
-/* OrdsJwtPrivilege NAME [role=R ...] */
-static const char *cmd_privilege(cmd_parms *cmd, void *dconf, const char *args)
+/* OrdsJwtPrivilege NAME [role=R ...], with the core's parser. */
+const char *ordsjwt_cmd_privilege(cmd_parms *cmd, void *dconf,
+                                  const char *args)
 {
     ordsjwt_srv_conf_t *sc = ordsjwt_srv_conf(cmd->server);
-    ordsjwt_privilege_t *pv = apr_pcalloc(cmd->pool, sizeof(*pv));
-    const char *w;
+    apr_array_header_t *words = apr_array_make(cmd->temp_pool, 4,
+                                               sizeof(char *));
+    ojw_privilege_t *pv;
+    const char *w, *err;
 
     (void)dconf;
-    pv->name = ap_getword_conf(cmd->pool, &args);
-    pv->roles = apr_array_make(cmd->pool, 2, sizeof(const char *));
-    if (*pv->name == '\0') {
-        return "OrdsJwtPrivilege needs a NAME, then role=R pairs";
+    while (*(w = ap_getword_conf(cmd->temp_pool, &args))) {
+        APR_ARRAY_PUSH(words, const char *) = w;
+    }
+    err = ojw_privilege_parse(&pv, (const char *const *)words->elts,
+                              words->nelts, cmd->pool);
+    if (err) {
+        return err;
     }
     if (apr_hash_get(sc->privileges, pv->name, APR_HASH_KEY_STRING)) {
         return apr_psprintf(cmd->pool, "OrdsJwtPrivilege %s: a privilege of "
                             "that name is already defined in this server",
                             pv->name);
-    }
-    while (*(w = ap_getword_conf(cmd->pool, &args))) {
-        if (strncmp(w, "role=", 5) != 0 || w[5] == '\0') {
-            return apr_psprintf(cmd->pool, "OrdsJwtPrivilege %s: \"%s\" is "
-                                "not role=NAME", pv->name, w);
-        }
-        APR_ARRAY_PUSH(pv->roles, const char *) = w + 5;
     }
     apr_hash_set(sc->privileges, pv->name, APR_HASH_KEY_STRING, pv);
     return NULL;
@@ -270,8 +275,8 @@ static void send_forbidden_on_failure(cmd_parms *cmd)
     c->AP_FLAG(&sub, conf, 1);
 }
 
-static const char *cmd_auth_profile(cmd_parms *cmd, void *dconf,
-                                    const char *name)
+const char *ordsjwt_cmd_auth_profile(cmd_parms *cmd, void *dconf,
+                                     const char *name)
 {
     ordsjwt_dir_conf_t *dc = dconf;
     ojw_profile_t *p = find_profile(cmd->server, name);
@@ -297,8 +302,8 @@ static const char *cmd_auth_profile(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-static const char *cmd_pass_claims(cmd_parms *cmd, void *dconf,
-                                   const char *arg)
+const char *ordsjwt_cmd_pass_claims(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
 {
     static const char *const names[] = { "none", "env", "headers", "both" };
     ordsjwt_dir_conf_t *dc = dconf;
@@ -313,58 +318,6 @@ static const char *cmd_pass_claims(cmd_parms *cmd, void *dconf,
     return apr_psprintf(cmd->pool, "OrdsJwtPassClaims: \"%s\" is not none, "
                         "env, headers or both", arg);
 }
-
-#define NUMBER_CMD(id, name, flags, min, max, def, help) \
-    AP_INIT_TAKE1(name, cmd_number, (void *)&ojw_settings[id], RSRC_CONF, \
-                  help),
-
-const command_rec ordsjwt_cmds[] = {
-    AP_INIT_RAW_ARGS("OrdsJwtProfile", cmd_profile, NULL, RSRC_CONF,
-        "NAME issuer=... audience=... jwk_url=https://...|file:///... "
-        "(or pem_file=/... [pem_kid=...], or discovery_url=https://...) "
-        "[allowed_skew=N] [allowed_age=N] "
-        "[role_claim_name=/pointer] [description=...] [token_type=at+jwt] "
-        "[dpop=off|allowed|required] [dpop_nonce=on|off] "
-        "[mtls=allowed|required]"),
-    OJW_NUMBER_SETTINGS(NUMBER_CMD)
-    AP_INIT_TAKE1("OrdsJwtCACertificateFile", cmd_ca_file, NULL, RSRC_CONF,
-        "CA bundle that verifies JWK URL servers (default: system store)"),
-    AP_INIT_ITERATE("AuthOrdsJwtProfile", cmd_auth_profile, NULL, OR_AUTHCFG,
-        "one or more OrdsJwtProfile names; the token's iss picks one"),
-    AP_INIT_TAKE1("OrdsJwtPassClaims", cmd_pass_claims, NULL, OR_AUTHCFG,
-        "none|env|headers|both: where verified claims go (default env)"),
-    AP_INIT_FLAG("OrdsJwtForwardToken", ap_set_flag_slot,
-        (void *)APR_OFFSETOF(ordsjwt_dir_conf_t, forward_token), OR_AUTHCFG,
-        "Off removes the Authorization header from what the backend gets "
-        "(default On)"),
-    AP_INIT_ITERATE("OrdsJwtTokenFrom", ordsjwt_cmd_token_from, NULL,
-        OR_AUTHCFG, "where AuthType ords-jwt finds the token: one or more of "
-        "header=NAME[:SCHEME], query=NAME, cookie=NAME (default "
-        "header=Authorization:Bearer)"),
-    AP_INIT_FLAG("OrdsJwtAnonymous", ap_set_flag_slot,
-        (void *)APR_OFFSETOF(ordsjwt_dir_conf_t, anonymous), OR_AUTHCFG,
-        "On lets a request without a token go on with no user, so that "
-        "Require decides; a bad token is still refused (default Off)"),
-    AP_INIT_TAKE1("OrdsJwtDpopBaseUrl", ordsjwt_cmd_dpop_base_url, NULL,
-        RSRC_CONF, "the external https://host[:port] clients address (and "
-        "sign in DPoP proofs) when a balancer terminates TLS"),
-    AP_INIT_FLAG("OrdsJwtDpopNonce", ap_set_flag_slot,
-        (void *)APR_OFFSETOF(ordsjwt_dir_conf_t, dpop_nonce), OR_AUTHCFG,
-        "On: a DPoP proof must carry a nonce this server issued, else 401 "
-        "use_dpop_nonce with a fresh one in DPoP-Nonce; a profile's "
-        "dpop_nonce= wins (default Off)"),
-    AP_INIT_TAKE1("OrdsJwtDpopNonceKeyFile", ordsjwt_cmd_dpop_nonce_key_file,
-        NULL, RSRC_CONF, "FILE of 32 to 1024 random bytes (openssl rand "
-        "-out FILE 32): the DPoP nonce key of every httpd of a fleet "
-        "(default: a random key made at startup, kept by restarts)"),
-    AP_INIT_TAKE1("OrdsJwtReplayCache", ordsjwt_cmd_replay_cache, NULL,
-        RSRC_CONF, "PROVIDER[:ARGS]: the socache provider that remembers "
-        "DPoP proofs (default shmcb; redis:host:port for a fleet)"),
-    AP_INIT_RAW_ARGS("OrdsJwtPrivilege", cmd_privilege, NULL, RSRC_CONF,
-        "NAME [role=R ...]: a privilege granted by the scope NAME or by any "
-        "of the roles"),
-    { NULL }
-};
 
 /* ------------------------------------------------------------------ */
 /* checks after parsing                                                */
@@ -417,7 +370,6 @@ void ordsjwt_test_config(apr_pool_t *pconf, server_rec *s)
     warn_any_tenant(pconf, s);
     ordsjwt_warn_roles_without_claim(s);
     ordsjwt_warn_composition(pconf, s);
-    ordsjwt_test_shared(pconf, s);
 }
 
 void ordsjwt_warn_roles_without_claim(server_rec *s)

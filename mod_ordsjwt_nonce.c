@@ -15,10 +15,10 @@
  *     ap_retained_data: every child has it (fork), restarts keep it, a
  *     stop and start makes another (each client then retries once).
  *
- * A DPoP request's proof is judged before the access token is checked
- * (ordsjwt_nonce_gate, at the cost of parsing), and again by the full
- * proof check before the proof's signature (src/dpop.c), which also runs
- * for a token from the token cache.
+ * A DPoP request's proof is judged as soon as the profile of its token
+ * is known, before any signature (the pipeline's nonce step, run by
+ * mod_ordsjwt_check.c, also for a token from the token cache), and again
+ * by the full proof check before the proof's signature (src/dpop.c).
  */
 #include <string.h>
 
@@ -180,68 +180,6 @@ void ordsjwt_nonce_accepted(request_rec *r, const ojw_nonce_policy_t *pol,
                       "proof's nonce is %ld s old (lifetime %ld s): a fresh "
                       "one is in the DPoP-Nonce header", age, pol->lifetime);
     }
-}
-
-/* 1 when a profile of r's section may need a nonce: its own dpop_nonce=
- * or the location's OrdsJwtDpopNonce says so. */
-static int section_may_require(request_rec *r)
-{
-    const apr_array_header_t *profiles = ordsjwt_dir_conf(r)->profiles;
-    int i;
-
-    for (i = 0; profiles && i < profiles->nelts; i++) {
-        if (required(r, APR_ARRAY_IDX(profiles, i, const ojw_profile_t *))) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* The profile the section chooses for compact (not verified); NULL when
- * none needs a nonce, or when compact does not parse or fits none (the
- * token check then says why). */
-static const ojw_profile_t *token_profile(request_rec *r,
-                                          const char *compact)
-{
-    size_t max = (size_t)ojw_setting(&ordsjwt_srv_conf(r->server)->num,
-                                     OJW_SET_TOKEN_MAX);
-    ojw_token_t *tok = NULL;
-    ojw_error_t err;
-
-    if (!section_may_require(r)
-        || ojw_token_parse(&tok, compact, strlen(compact), max, r->pool,
-                           &err) != OJW_OK) {
-        return NULL;
-    }
-    return ojw_profile_set_choose_token(ordsjwt_dir_conf(r)->profile_set,
-                                        tok, r->pool);
-}
-
-int ordsjwt_nonce_gate(request_rec *r, ordsjwt_req_t *rq,
-                       const char *compact)
-{
-    const char *proof = rq->dpop ? ordsjwt_dpop_proof(r) : NULL;
-    const ojw_nonce_policy_t *pol;
-    const ojw_profile_t *p;
-    ojw_error_t err;
-    long age;
-
-    if (proof == NULL || ordsjwt_dpop_checked_before(r, compact)) {
-        return OK;      /* no proof: the proof check says so */
-    }
-    p = rq->profile ? rq->profile : token_profile(r, compact);
-    if ((pol = ordsjwt_nonce_policy(r, p)) == NULL) {
-        return OK;
-    }
-    memset(&err, 0, sizeof(err));
-    if (ojw_nonce_require(&age, proof, strlen(proof), pol, r->pool, &err)
-        == OJW_OK) {
-        return OK;
-    }
-    rq->profile = p;
-    return err.reason == OJW_ERR_DPOP_NONCE
-           ? ordsjwt_nonce_refuse(r, rq, &err)
-           : ordsjwt_refuse_binding(r, rq, &err);
 }
 
 void ordsjwt_nonce_register(apr_pool_t *p)

@@ -13,9 +13,8 @@
  * NUMERIC_DATE_MAX; 0 when absent or not one. Negative, huge or
  * non-numeric times are refused rather than read as "long ago" or
  * "never expires". */
-static int numeric_date(const json_t *claims, const char *name, double *out)
+static int numeric_date(const json_t *v, double *out)
 {
-    const json_t *v = json_object_get(claims, name);
     double d;
 
     if (json_is_integer(v)) {
@@ -32,6 +31,30 @@ static int numeric_date(const json_t *claims, const char *name, double *out)
     }
     *out = d;
     return 1;
+}
+
+/* What the checks of one token share: its dates, read once. */
+typedef struct {
+    const json_t *claims;
+    const ojw_claim_policy_t *policy;
+    double now, skew;
+    double exp, nbf, iat;
+    int has_exp, has_nbf, has_iat;      /* a valid NumericDate */
+    int nbf_present, iat_present;       /* the member is there */
+    int tmpl;                           /* the issuer is a template */
+    const char *subject;
+} claim_ctx_t;
+
+static void read_dates(claim_ctx_t *c)
+{
+    const json_t *nbf = json_object_get(c->claims, "nbf");
+    const json_t *iat = json_object_get(c->claims, "iat");
+
+    c->has_exp = numeric_date(json_object_get(c->claims, "exp"), &c->exp);
+    c->nbf_present = nbf != NULL;
+    c->has_nbf = numeric_date(nbf, &c->nbf);
+    c->iat_present = iat != NULL;
+    c->has_iat = numeric_date(iat, &c->iat);
 }
 
 /* An issuer template (tenant.h): a valid tid that fills it. */
@@ -58,38 +81,43 @@ static ojw_reason_t check_template(const json_t *claims, const char *iss,
     return OJW_OK;
 }
 
-/* iss: the profile's issuer (or template), the key's issuer, the
- * template's tenants. */
-static ojw_reason_t check_issuer(const json_t *claims,
-                                 const ojw_claim_policy_t *p,
-                                 ojw_error_t *err)
+/* iss: the profile's issuer, or its template filled with the tid. */
+static ojw_reason_t issuer(claim_ctx_t *c, ojw_error_t *err)
 {
-    const json_t *iss = json_object_get(claims, "iss");
-    size_t at, len;
-    int tmpl = ojw_issuer_placeholder(p->issuer, &at, &len) == 1;
-    ojw_reason_t rc;
+    const ojw_claim_policy_t *p = c->policy;
+    const json_t *iss = json_object_get(c->claims, "iss");
 
     if (!json_is_string(iss)) {
         return ojw_fail(err, OJW_ERR_ISSUER, "the token has no \"iss\" string; "
                         "the profile expects \"%s\"", p->issuer);
     }
-    if (tmpl && (rc = check_template(claims, json_string_value(iss),
-                                     p->issuer, err)) != OJW_OK) {
-        return rc;
+    if (c->tmpl) {
+        return check_template(c->claims, json_string_value(iss), p->issuer,
+                              err);
     }
-    if (!tmpl && strcmp(json_string_value(iss), p->issuer) != 0) {
+    if (strcmp(json_string_value(iss), p->issuer) != 0) {
         return ojw_fail(err, OJW_ERR_ISSUER, "iss \"%.200s\" is not the "
                         "profile's issuer \"%s\" (exact comparison)",
                         json_string_value(iss), p->issuer);
     }
-    if ((rc = ojw_key_issuer_check(p->key_issuer, claims, err)) != OJW_OK) {
-        return rc;
-    }
-    if (tmpl && p->tenants
-        && !ojw_tenants_has(p->tenants, ojw_claims_tid(claims))) {
+    return OJW_OK;
+}
+
+/* The iss is the issuer of the key that verified the token (tenant.h). */
+static ojw_reason_t key_issuer(claim_ctx_t *c, ojw_error_t *err)
+{
+    return ojw_key_issuer_check(c->policy->key_issuer, c->claims, err);
+}
+
+/* An issuer template's tenant is one of its tenants= (when listed). */
+static ojw_reason_t tenant(claim_ctx_t *c, ojw_error_t *err)
+{
+    const ojw_tenants_t *t = c->policy->tenants;
+
+    if (c->tmpl && t && !ojw_tenants_has(t, ojw_claims_tid(c->claims))) {
         return ojw_fail(err, OJW_ERR_TENANT, "tenant %s is not one of the "
-                        "%d tenants of the profile", ojw_claims_tid(claims),
-                        p->tenants->count);
+                        "%d tenants of the profile",
+                        ojw_claims_tid(c->claims), t->count);
     }
     return OJW_OK;
 }
@@ -158,49 +186,78 @@ static ojw_reason_t check_audience(const json_t *claims,
                     AUD_ARGS(p));
 }
 
-static ojw_reason_t check_times(const json_t *claims,
-                                const ojw_claim_policy_t *p, double now,
-                                ojw_error_t *err)
+static ojw_reason_t exp_valid(claim_ctx_t *c, ojw_error_t *err)
 {
-    double skew = p->allowed_skew > 0 ? (double)p->allowed_skew : 0;
-    double exp, nbf, iat;
-    int has_iat = numeric_date(claims, "iat", &iat);
-
-    if (!numeric_date(claims, "exp", &exp)) {
+    if (!c->has_exp) {
         return ojw_fail(err, OJW_ERR_EXP_MISSING, "\"exp\" is missing or not "
                         "a number of seconds from 0 to year 9999");
     }
-    if (json_object_get(claims, "nbf") && !numeric_date(claims, "nbf", &nbf)) {
+    return OJW_OK;
+}
+
+static ojw_reason_t nbf_valid(claim_ctx_t *c, ojw_error_t *err)
+{
+    if (c->nbf_present && !c->has_nbf) {
         return ojw_fail(err, OJW_ERR_MALFORMED, "\"nbf\" is not a number "
                         "of seconds from 0 to year 9999");
     }
-    if (json_object_get(claims, "iat") && !has_iat) {
+    return OJW_OK;
+}
+
+static ojw_reason_t iat_valid(claim_ctx_t *c, ojw_error_t *err)
+{
+    if (c->iat_present && !c->has_iat) {
         return ojw_fail(err, OJW_ERR_IAT_MISSING, "\"iat\" is not a number "
                         "of seconds from 0 to year 9999");
     }
-    if (now >= exp + skew) {
+    return OJW_OK;
+}
+
+static ojw_reason_t exp_passed(claim_ctx_t *c, ojw_error_t *err)
+{
+    if (c->now >= c->exp + c->skew) {
         return ojw_fail(err, OJW_ERR_EXPIRED, "expired %.0f s ago (exp %.0f, "
-                        "allowed_skew %.0f s)", now - exp, exp, skew);
+                        "allowed_skew %.0f s)", c->now - c->exp, c->exp,
+                        c->skew);
     }
-    if (json_object_get(claims, "nbf") && now + skew < nbf) {
+    return OJW_OK;
+}
+
+static ojw_reason_t nbf_reached(claim_ctx_t *c, ojw_error_t *err)
+{
+    if (c->nbf_present && c->now + c->skew < c->nbf) {
         return ojw_fail(err, OJW_ERR_NOT_YET_VALID, "not valid for another "
-                        "%.0f s (nbf %.0f, allowed_skew %.0f s)", nbf - now,
-                        nbf, skew);
+                        "%.0f s (nbf %.0f, allowed_skew %.0f s)",
+                        c->nbf - c->now, c->nbf, c->skew);
     }
-    if (has_iat && iat > now + skew) {
+    return OJW_OK;
+}
+
+static ojw_reason_t iat_past(claim_ctx_t *c, ojw_error_t *err)
+{
+    if (c->has_iat && c->iat > c->now + c->skew) {
         return ojw_fail(err, OJW_ERR_IAT_FUTURE, "issued %.0f s in the future "
-                        "(iat %.0f, allowed_skew %.0f s)", iat - now, iat, skew);
+                        "(iat %.0f, allowed_skew %.0f s)", c->iat - c->now,
+                        c->iat, c->skew);
     }
-    if (p->allowed_age > 0) {
-        if (!has_iat) {
-            return ojw_fail(err, OJW_ERR_IAT_MISSING, "allowed_age is %ld s "
-                            "but the token has no \"iat\"", p->allowed_age);
-        }
-        if (now - iat > (double)p->allowed_age + skew) {
-            return ojw_fail(err, OJW_ERR_TOO_OLD, "issued %.0f s ago, "
-                            "allowed_age is %ld s (allowed_skew %.0f s)",
-                            now - iat, p->allowed_age, skew);
-        }
+    return OJW_OK;
+}
+
+static ojw_reason_t age(claim_ctx_t *c, ojw_error_t *err)
+{
+    long allowed = c->policy->allowed_age;
+
+    if (allowed <= 0) {
+        return OJW_OK;
+    }
+    if (!c->has_iat) {
+        return ojw_fail(err, OJW_ERR_IAT_MISSING, "allowed_age is %ld s "
+                        "but the token has no \"iat\"", allowed);
+    }
+    if (c->now - c->iat > (double)allowed + c->skew) {
+        return ojw_fail(err, OJW_ERR_TOO_OLD, "issued %.0f s ago, "
+                        "allowed_age is %ld s (allowed_skew %.0f s)",
+                        c->now - c->iat, allowed, c->skew);
     }
     return OJW_OK;
 }
@@ -222,10 +279,9 @@ static int is_blank(const char *s)
     return s[strspn(s, " ")] == '\0';
 }
 
-static ojw_reason_t check_subject(const json_t *claims, const char **subject,
-                                  ojw_error_t *err)
+static ojw_reason_t subject(claim_ctx_t *c, ojw_error_t *err)
 {
-    const json_t *sub = json_object_get(claims, "sub");
+    const json_t *sub = json_object_get(c->claims, "sub");
 
     if (!json_is_string(sub) || is_blank(json_string_value(sub))) {
         return ojw_fail(err, OJW_ERR_SUBJECT, "\"sub\" is missing, empty, "
@@ -235,8 +291,55 @@ static ojw_reason_t check_subject(const json_t *claims, const char **subject,
         return ojw_fail(err, OJW_ERR_SUBJECT, "\"sub\" contains control "
                         "characters");
     }
-    *subject = json_string_value(sub);
+    c->subject = json_string_value(sub);
     return OJW_OK;
+}
+
+static ojw_reason_t audience(claim_ctx_t *c, ojw_error_t *err)
+{
+    return check_audience(c->claims, c->policy, err);
+}
+
+typedef ojw_reason_t claim_row_fn(claim_ctx_t *c, ojw_error_t *err);
+
+/*
+ * The checks in the order that decides which refusal a token gets: every
+ * date is checked for form before any is compared with the clock. Each
+ * row belongs to one line (the claim it is about); a line passes when
+ * all its rows do.
+ */
+static const struct {
+    ojw_claim_line_t line;
+    claim_row_fn *check;
+} rows[] = {
+    { OJW_CLAIM_ISSUER,   issuer },
+    { OJW_CLAIM_ISSUER,   key_issuer },
+    { OJW_CLAIM_ISSUER,   tenant },
+    { OJW_CLAIM_AUDIENCE, audience },
+    { OJW_CLAIM_EXP,      exp_valid },
+    { OJW_CLAIM_NBF,      nbf_valid },
+    { OJW_CLAIM_IAT,      iat_valid },
+    { OJW_CLAIM_EXP,      exp_passed },
+    { OJW_CLAIM_NBF,      nbf_reached },
+    { OJW_CLAIM_IAT,      iat_past },
+    { OJW_CLAIM_AGE,      age },
+    { OJW_CLAIM_SUBJECT,  subject },
+};
+
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+static void start_ctx(claim_ctx_t *c, const json_t *claims,
+                      const ojw_claim_policy_t *policy, long long now)
+{
+    size_t at, len;
+
+    memset(c, 0, sizeof(*c));
+    c->claims = claims;
+    c->policy = policy;
+    c->now = (double)now;
+    c->skew = policy->allowed_skew > 0 ? (double)policy->allowed_skew : 0;
+    c->tmpl = ojw_issuer_placeholder(policy->issuer, &at, &len) == 1;
+    read_dates(c);
 }
 
 ojw_reason_t ojw_claims_check(const json_t *claims,
@@ -244,16 +347,65 @@ ojw_reason_t ojw_claims_check(const json_t *claims,
                               long long now, const char **subject,
                               ojw_error_t *err)
 {
+    claim_ctx_t c;
     ojw_reason_t rc;
+    size_t i;
 
     *subject = NULL;
-    if ((rc = check_issuer(claims, policy, err)) != OJW_OK
-        || (rc = check_audience(claims, policy, err)) != OJW_OK
-        || (rc = check_times(claims, policy, (double)now, err)) != OJW_OK
-        || (rc = check_subject(claims, subject, err)) != OJW_OK) {
-        return rc;
+    start_ctx(&c, claims, policy, now);
+    for (i = 0; i < NROWS; i++) {
+        if ((rc = rows[i].check(&c, err)) != OJW_OK) {
+            return rc;
+        }
     }
+    *subject = c.subject;
     return OJW_OK;
+}
+
+/* Runs row i unless its line failed already (or, for the age, the iat
+ * line did: an unusable iat is that line's). */
+static ojw_reason_t run_row(claim_ctx_t *c, size_t i, ojw_reason_t *lines,
+                            ojw_error_t *line_err)
+{
+    ojw_claim_line_t l = rows[i].line;
+
+    if (lines[l] != OJW_OK
+        || (l == OJW_CLAIM_AGE && lines[OJW_CLAIM_IAT] != OJW_OK)) {
+        return OJW_OK;
+    }
+    memset(&line_err[l], 0, sizeof(line_err[l]));
+    lines[l] = rows[i].check(c, &line_err[l]);
+    return lines[l];
+}
+
+ojw_reason_t ojw_claims_check_each(const json_t *claims,
+                                   const ojw_claim_policy_t *policy,
+                                   long long now, const char **subject,
+                                   ojw_error_t *err, ojw_claim_note_fn *note,
+                                   void *baton)
+{
+    ojw_reason_t lines[OJW_CLAIM_LINES] = { OJW_OK }, rc = OJW_OK, r;
+    ojw_error_t line_err[OJW_CLAIM_LINES];
+    claim_ctx_t c;
+    size_t i;
+    int l;
+
+    *subject = NULL;
+    start_ctx(&c, claims, policy, now);
+    for (i = 0; i < NROWS; i++) {
+        if ((r = run_row(&c, i, lines, line_err)) != OJW_OK && rc == OJW_OK) {
+            rc = r;
+            *err = line_err[rows[i].line];
+        }
+    }
+    for (l = 0; l < OJW_CLAIM_LINES; l++) {
+        if (l != OJW_CLAIM_AGE || lines[OJW_CLAIM_IAT] == OJW_OK) {
+            note(baton, (ojw_claim_line_t)l,
+                 lines[l] == OJW_OK ? NULL : &line_err[l]);
+        }
+    }
+    *subject = rc == OJW_OK ? c.subject : NULL;
+    return rc;
 }
 
 const char *ojw_next_word(const char **p, size_t *len)

@@ -23,14 +23,39 @@ typedef struct {
                                * the token (tenant.h), or NULL */
 } ojw_claim_policy_t;
 
-/* Checks the claims at time now (seconds since the epoch): iss (with an
- * issuer template: a valid tid, iss filled with it, the key's issuer,
- * the tenant listed), aud, the times, sub. On success *subject is the
- * "sub" claim. */
+/* Checks the claims at time now (seconds since the epoch), stopping at
+ * the first refusal: iss (with an issuer template: a valid tid, iss
+ * filled with it; the key's issuer; the template's tenant listed), aud,
+ * the times, sub. On success *subject is the "sub" claim. */
 ojw_reason_t ojw_claims_check(const json_t *claims,
                               const ojw_claim_policy_t *policy,
                               long long now, const char **subject,
                               ojw_error_t *err);
+
+/* The claims the checks are about, one line each, in the order shown. */
+typedef enum {
+    OJW_CLAIM_ISSUER,
+    OJW_CLAIM_AUDIENCE,
+    OJW_CLAIM_EXP,
+    OJW_CLAIM_NBF,
+    OJW_CLAIM_IAT,
+    OJW_CLAIM_AGE,
+    OJW_CLAIM_SUBJECT,
+    OJW_CLAIM_LINES
+} ojw_claim_line_t;
+
+/* One line's outcome: err is NULL when it passed. */
+typedef void ojw_claim_note_fn(void *baton, ojw_claim_line_t line,
+                               const ojw_error_t *err);
+
+/* As ojw_claims_check, with the same verdict (the first refusal, in
+ * err), but every check is run and note is told each line's own outcome
+ * (not the age line when the iat line failed: it needs an iat). */
+ojw_reason_t ojw_claims_check_each(const json_t *claims,
+                                   const ojw_claim_policy_t *policy,
+                                   long long now, const char **subject,
+                                   ojw_error_t *err, ojw_claim_note_fn *note,
+                                   void *baton);
 
 /* The next word of a space-separated list: skips spaces at *p, returns
  * the word's start and sets *len (0 at the end); *p moves past it. */

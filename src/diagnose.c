@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Hints for administrators (see diagnose.h). */
+#include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
 #include "diagnose.h"
@@ -214,4 +215,17 @@ const char *ojw_hint_for_scopes(apr_pool_t *pool, const json_t *claims,
         }
     }
     return NULL;
+}
+
+const char *ojw_json_text(apr_pool_t *pool, const json_t *v)
+{
+    char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    const char *out;
+
+    if (s == NULL) {
+        return "(absent)";
+    }
+    out = apr_pstrndup(pool, s, 200);
+    free(s);
+    return out;
 }

@@ -23,4 +23,8 @@ const char *ojw_hint_for_claims(apr_pool_t *pool, ojw_reason_t reason,
 const char *ojw_hint_for_scopes(apr_pool_t *pool, const json_t *claims,
                                 const char *const *scopes, int n);
 
+/* A JSON value as compact JSON text of at most 200 bytes (a string with
+ * its quotes), for messages; "(absent)" for NULL. */
+const char *ojw_json_text(apr_pool_t *pool, const json_t *v);
+
 #endif

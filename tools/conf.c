@@ -27,6 +27,10 @@ typedef struct {
     apr_hash_t *modules;        /* loaded so far: "x_module", "mod_x.c" */
     apr_hash_t *defines;        /* -D and Define names */
     const char *error;
+    int seq;                    /* directives read so far */
+    apr_array_header_t *open;   /* open_t: the sections open */
+    ojw_conf_location_t *loc;   /* the <Location> being read, or NULL */
+    ojw_conf_dir_t *cur;        /* the section open in it, or NULL */
 } reader_t;
 
 /* Modules compiled into Debian's httpd (apache2 -l), and this one: the
@@ -257,22 +261,7 @@ static void add_profile(reader_t *r, const where_t *at, const char *args)
     p->file = at->file;
     p->line = at->line;
     p->server = r->server;
-}
-
-/* <VirtualHost ...> starts a server, </VirtualHost> ends it; other
- * sections do not matter here. */
-static void section(reader_t *r, const char *name)
-{
-    ojw_settings_t *s;
-
-    if (strcasecmp(name, "<VirtualHost") == 0) {
-        s = apr_array_push(r->conf->servers);
-        ojw_settings_init(s);
-        r->server = r->conf->servers->nelts - 1;
-    }
-    else if (strcasecmp(name, "</VirtualHost>") == 0) {
-        r->server = 0;
-    }
+    p->seq = r->seq;
 }
 
 /* ------------------------------------------------------------------ */
@@ -371,35 +360,289 @@ static int conditional(reader_t *r, const where_t *at, const char *name,
     return 1;
 }
 
-/* OrdsJwtPrivilege NAME [role=R ...], as the module parses it. */
-static int add_privilege(reader_t *r, const where_t *at, const char *args)
+/* ------------------------------------------------------------------ */
+/* sections: virtual hosts, <Location> and the others                  */
+
+/* What an open section is, to the reader. */
+enum { OPEN_VHOST, OPEN_LOCATION, OPEN_NESTED, OPEN_OTHER };
+
+typedef struct {
+    int kind;
+    const char *label;          /* OPEN_OTHER: "FILE:LINE <Directory /x>" */
+    int noted;                  /* OPEN_OTHER: its Require lines noted */
+} open_t;
+
+static ojw_conf_host_t *current_host(reader_t *r)
 {
-    ojw_conf_privilege_t *pv = apr_array_push(r->conf->privileges);
+    return &APR_ARRAY_IDX(r->conf->hosts, r->server, ojw_conf_host_t);
+}
+
+static ojw_conf_host_t *new_host(reader_t *r, const where_t *at)
+{
+    ojw_conf_host_t *h = apr_array_push(r->conf->hosts);
+
+    memset(h, 0, sizeof(*h));
+    h->addrs = apr_array_make(r->pool, 2, sizeof(const char *));
+    h->aliases = apr_array_make(r->pool, 2, sizeof(const char *));
+    h->other_authz = apr_array_make(r->pool, 2, sizeof(const char *));
+    h->file = at ? at->file : NULL;
+    h->line = at ? at->line : 0;
+    return h;
+}
+
+/* The words of a section's arguments, without the closing ">". */
+static const char *section_args(reader_t *r, const char *raw)
+{
+    char *args = apr_pstrdup(r->pool, skip_space(raw));
+    size_t n = strlen(args);
+
+    while (n > 0 && (args[n - 1] == '>' || isspace((unsigned char)args[n - 1]))) {
+        args[--n] = '\0';
+    }
+    return args;
+}
+
+static void note_other_authz(reader_t *r, const char *name);
+
+static void open_section(reader_t *r, int kind, const char *label)
+{
+    open_t *o = apr_array_push(r->open);
+
+    o->kind = kind;
+    o->label = label;
+    o->noted = 0;
+}
+
+static void open_vhost(reader_t *r, const where_t *at, const char *args)
+{
+    ojw_settings_t *s = apr_array_push(r->conf->servers);
+    ojw_conf_host_t *h = new_host(r, at);
     const char *w;
 
-    pv->name = next_word(r->pool, &args);
-    pv->roles = apr_array_make(r->pool, 2, sizeof(const char *));
-    pv->file = at->file;
-    pv->line = at->line;
-    pv->server = r->server;
-    if (*pv->name == '\0') {
-        return fail(r, at, "OrdsJwtPrivilege needs a NAME, then role=R pairs");
+    ojw_settings_init(s);
+    while (*(w = next_word(r->pool, &args))) {
+        APR_ARRAY_PUSH(h->addrs, const char *) = w;
     }
-    if (ojw_conf_privilege(r->conf, pv->name, r->server) != pv
-        && ojw_conf_privilege(r->conf, pv->name, r->server)->server
-           == r->server) {
+    r->server = r->conf->servers->nelts - 1;
+    open_section(r, OPEN_VHOST, NULL);
+}
+
+static void open_location(reader_t *r, const where_t *at, const char *name,
+                          const char *args)
+{
+    ojw_conf_location_t *loc = apr_array_push(r->conf->locations);
+    const char *path = next_word(r->pool, &args);
+
+    memset(loc, 0, sizeof(*loc));
+    loc->regex = strcasecmp(name, "<LocationMatch") == 0;
+    if (!loc->regex && strcmp(path, "~") == 0) {
+        loc->regex = 1;
+        path = next_word(r->pool, &args);
+    }
+    loc->path = path;
+    loc->server = r->server;
+    loc->file = at->file;
+    loc->line = at->line;
+    r->loc = loc;
+    r->cur = NULL;
+    open_section(r, OPEN_LOCATION, NULL);
+}
+
+/* A directive (or a nested section, which it then enters) of the
+ * <Location> being read. */
+static void capture(reader_t *r, const where_t *at, const char *name,
+                    const char *args)
+{
+    ojw_conf_dir_t *d = apr_pcalloc(r->pool, sizeof(*d)), **tail;
+
+    d->name = name;
+    d->args = args;
+    d->file = at->file;
+    d->line = at->line;
+    d->seq = r->seq;
+    d->parent = r->cur;
+    for (tail = r->cur ? &r->cur->first : &r->loc->first; *tail;
+         tail = &(*tail)->next) {
+    }
+    *tail = d;
+    if (*name == '<') {
+        r->cur = d;
+        open_section(r, OPEN_NESTED, NULL);
+    }
+}
+
+static void close_section(reader_t *r)
+{
+    open_t *o;
+
+    if (r->open->nelts == 0) {
+        return;
+    }
+    o = &APR_ARRAY_IDX(r->open, r->open->nelts - 1, open_t);
+    if (o->kind == OPEN_VHOST) {
+        r->server = 0;
+    }
+    else if (o->kind == OPEN_LOCATION) {
+        r->loc = NULL;
+        r->cur = NULL;
+    }
+    else if (o->kind == OPEN_NESTED) {
+        r->cur = r->cur ? r->cur->parent : NULL;
+    }
+    r->open->nelts--;
+}
+
+/* <Section ...> or </Section>. */
+static void section(reader_t *r, const where_t *at, const char *name,
+                    const char *raw)
+{
+    const char *args = section_args(r, raw);
+    size_t n = strlen(name);
+
+    if (n > 1 && name[n - 1] == '>') {
+        name = apr_pstrndup(r->pool, name, n - 1);    /* "<RequireAll>" */
+    }
+    if (name[1] == '/') {
+        close_section(r);
+    }
+    else if (r->loc) {
+        capture(r, at, name, args);
+    }
+    else if (strcasecmp(name, "<VirtualHost") == 0) {
+        open_vhost(r, at, args);
+    }
+    else if (strcasecmp(name, "<Location") == 0
+             || strcasecmp(name, "<LocationMatch") == 0) {
+        open_location(r, at, name, args);
+    }
+    else {
+        note_other_authz(r, name);
+        open_section(r, OPEN_OTHER, apr_psprintf(r->pool, "%s:%d %s %s>",
+                                                 at->file, at->line, name,
+                                                 args));
+        /* a <RequireAll> in a <Directory>: the <Directory> is noted */
+        APR_ARRAY_IDX(r->open, r->open->nelts - 1, open_t).noted =
+            strncasecmp(name, "<Require", 8) == 0;
+    }
+}
+
+/* <If>, <ElseIf>, <Else>: not evaluated. In a <Location>, a section of
+ * its own; elsewhere its contents are read (as before) and it counts as
+ * another section. */
+static int expr_section(reader_t *r, const where_t *at, const char *name,
+                        const char *raw)
+{
+    static const char *const names[] = {
+        "<If", "<ElseIf", "<Else", "<Else>", "</If>", "</ElseIf>",
+        "</Else>", NULL
+    };
+    int i;
+
+    for (i = 0; names[i] && strcasecmp(name, names[i]) != 0; i++) {
+    }
+    if (names[i] == NULL) {
+        return 0;
+    }
+    if (name[1] != '/' && r->loc == NULL) {
+        note_skipped(r, at, name, raw, "not evaluated, its contents read");
+    }
+    section(r, at, strcasecmp(name, "<Else>") == 0 ? "<Else" : name, raw);
+    return 1;
+}
+
+/* In a section other than <Location> (<Directory>, <Files>, <If> ...): a
+ * Require line there is noted once, as httpd may merge it. */
+static void note_other_authz(reader_t *r, const char *name)
+{
+    int i;
+
+    if (strcasecmp(name, "Require") != 0
+        && strncasecmp(name, "<Require", 8) != 0) {
+        return;
+    }
+    for (i = r->open->nelts - 1; i >= 0; i--) {
+        open_t *o = &APR_ARRAY_IDX(r->open, i, open_t);
+
+        if (o->kind == OPEN_OTHER) {
+            if (!o->noted) {
+                o->noted = 1;
+                APR_ARRAY_PUSH(current_host(r)->other_authz, const char *) =
+                    o->label;
+            }
+            return;
+        }
+    }
+}
+
+/* ServerName, ServerAlias, Listen, OrdsJwtDpopBaseUrl; 1 when name is
+ * none of them. */
+static int host_directive(reader_t *r, const char *name, const char *arg,
+                          const char *rest)
+{
+    ojw_conf_host_t *h = current_host(r);
+    size_t n;
+
+    if (strcasecmp(name, "ServerName") == 0) {
+        h->name = arg;
+    }
+    else if (strcasecmp(name, "ServerAlias") == 0) {
+        for (; *arg; arg = next_word(r->pool, &rest)) {
+            APR_ARRAY_PUSH(h->aliases, const char *) = arg;
+        }
+    }
+    else if (strcasecmp(name, "Listen") == 0) {
+        APR_ARRAY_PUSH(r->conf->listens, const char *) = arg;
+    }
+    else if (strcasecmp(name, "OrdsJwtDpopBaseUrl") == 0) {
+        for (n = strlen(arg); n > 0 && arg[n - 1] == '/'; n--) {
+        }
+        h->dpop_base_url = apr_pstrndup(r->pool, arg, n);
+    }
+    else {
+        return 1;
+    }
+    return 0;
+}
+
+/* The words of args, split as httpd splits a directive's arguments. */
+static const char *const *words_of(reader_t *r, const char *args, int *n)
+{
+    apr_array_header_t *w = apr_array_make(r->pool, 4, sizeof(char *));
+    const char *word;
+
+    while (*(word = next_word(r->pool, &args))) {
+        APR_ARRAY_PUSH(w, const char *) = word;
+    }
+    *n = w->nelts;
+    return (const char *const *)w->elts;
+}
+
+/* OrdsJwtPrivilege NAME [role=R ...], with the module's parser. */
+static int add_privilege(reader_t *r, const where_t *at, const char *args)
+{
+    ojw_conf_privilege_t *def;
+    ojw_privilege_t *pv;
+    const char *const *words;
+    const ojw_conf_privilege_t *seen;
+    const char *err;
+    int n;
+
+    words = words_of(r, args, &n);
+    if ((err = ojw_privilege_parse(&pv, words, n, r->pool)) != NULL) {
+        return fail(r, at, err);
+    }
+    seen = ojw_conf_privilege(r->conf, pv->name, r->server);
+    if (seen && seen->server == r->server) {
         return fail(r, at, apr_psprintf(r->pool, "OrdsJwtPrivilege %s: a "
                                         "privilege of that name is already "
                                         "defined in this server", pv->name));
     }
-    while (*(w = next_word(r->pool, &args))) {
-        if (strncmp(w, "role=", 5) != 0 || w[5] == '\0') {
-            return fail(r, at, apr_psprintf(r->pool, "OrdsJwtPrivilege %s: "
-                                            "\"%s\" is not role=NAME",
-                                            pv->name, w));
-        }
-        APR_ARRAY_PUSH(pv->roles, const char *) = w + 5;
-    }
+    def = apr_array_push(r->conf->privileges);
+    def->pv = pv;
+    def->file = at->file;
+    def->line = at->line;
+    def->server = r->server;
+    def->seq = r->seq;
     return 0;
 }
 
@@ -441,27 +684,27 @@ static int number_directive(reader_t *r, const where_t *at, const char *name,
     return err ? fail(r, at, err) : 0;
 }
 
-static int directive(reader_t *r, const where_t *at, const char *text)
+static int is_include(const char *name)
 {
-    const char *rest = text;
-    const char *name = next_word(r->pool, &rest);
-    const char *raw = rest;                 /* RAW_ARGS directives */
-    const char *arg = next_word(r->pool, &rest);
+    return strcasecmp(name, "Include") == 0
+           || strcasecmp(name, "IncludeOptional") == 0;
+}
+
+/* A server-level directive the checker reads. */
+static int server_directive(reader_t *r, const where_t *at, const char *name,
+                            const char *raw, const char *arg,
+                            const char *rest)
+{
     int rc;
 
-    if (conditional(r, at, name, raw) || r->skip > 0) {
-        return 0;
-    }
-    if (*name == '<') {
-        section(r, name);
-    }
-    else if (strcasecmp(name, "OrdsJwtProfile") == 0) {
+    if (strcasecmp(name, "OrdsJwtProfile") == 0) {
         add_profile(r, at, raw);
     }
     else if (strcasecmp(name, "OrdsJwtPrivilege") == 0) {
         return add_privilege(r, at, raw);
     }
-    else if (state_directive(r, name, arg, rest) == 0) {
+    else if (state_directive(r, name, arg, rest) == 0
+             || host_directive(r, name, arg, rest) == 0) {
         return 0;
     }
     else if ((rc = number_directive(r, at, name, arg)) != 1) {
@@ -476,12 +719,35 @@ static int directive(reader_t *r, const where_t *at, const char *text)
     else if (strcasecmp(name, "OrdsJwtDpopNonceKeyFile") == 0) {
         r->conf->nonce_key_file = resolve(r, at, arg);
     }
-    else if (strcasecmp(name, "Include") == 0
-             || strcasecmp(name, "IncludeOptional") == 0) {
+    return 0;
+}
+
+static int directive(reader_t *r, const where_t *at, const char *text)
+{
+    const char *rest = text;
+    const char *name = next_word(r->pool, &rest);
+    const char *raw = rest;                 /* RAW_ARGS directives */
+    const char *arg = next_word(r->pool, &rest);
+
+    r->seq++;
+    if ((r->skip == 0 && expr_section(r, at, name, raw))
+        || conditional(r, at, name, raw) || r->skip > 0) {
+        return 0;
+    }
+    if (*name == '<') {
+        section(r, at, name, raw);
+        return 0;
+    }
+    if (is_include(name)) {
         return include_path(r, at, resolve(r, at, arg),
                             strcasecmp(name, "IncludeOptional") == 0);
     }
-    return 0;
+    if (r->loc) {
+        capture(r, at, name, raw);
+        return 0;
+    }
+    note_other_authz(r, name);
+    return server_directive(r, at, name, raw, arg, rest);
 }
 
 /* ------------------------------------------------------------------ */
@@ -578,8 +844,13 @@ ojw_conf_t *ojw_conf_read_defined(const char *path,
     r.conf->skipped = apr_array_make(pool, 4, sizeof(const char *));
     r.conf->profiles = apr_array_make(pool, 8, sizeof(ojw_conf_profile_t));
     r.conf->servers = apr_array_make(pool, 4, sizeof(ojw_settings_t));
+    r.conf->hosts = apr_array_make(pool, 4, sizeof(ojw_conf_host_t));
+    r.conf->locations = apr_array_make(pool, 8, sizeof(ojw_conf_location_t));
+    r.conf->listens = apr_array_make(pool, 2, sizeof(const char *));
+    r.open = apr_array_make(pool, 8, sizeof(open_t));
     main_server = apr_array_push(r.conf->servers);
     ojw_settings_init(main_server);
+    new_host(&r, NULL);
     if (read_config_file(&r, path) != 0) {
         *error = r.error;
         return NULL;
@@ -626,7 +897,7 @@ const ojw_conf_privilege_t *ojw_conf_privilege(const ojw_conf_t *conf,
         const ojw_conf_privilege_t *pv = &APR_ARRAY_IDX(conf->privileges, i,
                                                         ojw_conf_privilege_t);
 
-        if (strcmp(pv->name, name) != 0) {
+        if (strcmp(pv->pv->name, name) != 0) {
             continue;
         }
         if (pv->server == server) {

@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * ordsjwt-check: checks a bearer token against an ORDS JWT profile the way
- * mod_auth_ordsjwt does, without httpd, and says what every check found.
+ * ordsjwt-check: checks a bearer token the way mod_auth_ordsjwt does,
+ * without httpd, and says what every check found: the module's own
+ * pipeline (src/pipeline.c), observed step by step, then the Require
+ * lines, decided by the module's own code; with --location, the answer
+ * httpd gives for that path of the configuration.
  *
  *   ordsjwt-check --config /etc/apache2/apache2.conf --profile hr TOKEN
+ *   ordsjwt-check --config /etc/apache2/apache2.conf --location /ords/hr/x \
+ *       --vhost api.example.com:443 TOKEN
  *   ordsjwt-check --issuer https://identity.oraclecloud.com/ \
  *       --audience ords/hr/ --jwk-url https://.../jwk < token.txt
  *
- * Exit status: 0 accepted, 1 refused, 2 usage or configuration error, or
- * no signing keys (the module would answer 503: no verdict on the token).
+ * Exit status: 0 accepted (httpd answers 200), 1 refused, 2 usage or
+ * configuration error, or no verdict (no signing keys: httpd answers 503;
+ * a line of another module or a client certificate decides).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -19,99 +24,47 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <apr_file_io.h>
 #include <apr_general.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
-#include "ojw.h"
-#include "token.h"
-#include "claims.h"
-#include "jwks.h"
-#include "jwks_fetch.h"
-#include "jwks_cache.h"
-#include "discovery.h"
-#include "profile.h"
-#include "settings.h"
-#include "inspect.h"
-#include "dpop_nonce.h"
-#include "conf.h"
+#include "checker.h"
+#include "authz.h"
+#include "dpop.h"
+#include "location.h"
 
-#define EXIT_ACCEPTED       0
-#define EXIT_REFUSED        1
-#define EXIT_USAGE          2
 #define INPUT_MAX           (1024 * 1024)   /* bytes read from stdin */
 #define NOW_MAX             253402300799LL  /* the last second of 9999 */
 #define OPTIONS_PROFILE     "options"       /* name of a profile from options */
-#define NAME_WIDTH          12
-
-typedef struct {
-    /* the profile as options, or from a configuration file */
-    const char *issuer, *audience, *jwk_url, *pem_file, *pem_kid;
-    const char *discovery_url;
-    const char *role_claim_name, *allowed_skew, *allowed_age;
-    const char *ca_file;
-    const char *config;
-    apr_array_header_t *profiles;   /* const char *: --profile, split */
-    apr_array_header_t *scopes;     /* const char *: --scope */
-    apr_array_header_t *roles;      /* const char *: --role */
-    apr_array_header_t *privileges; /* const char *: --privilege */
-    apr_array_header_t *defines;    /* const char *: --define */
-    const char *token;              /* the argument, or NULL: stdin */
-    const char *dpop;               /* --dpop PROOF: sent with DPoP */
-    const char *method, *url;       /* --method, --url: of that request */
-    int dpop_nonce;                 /* --dpop-nonce: OrdsJwtDpopNonce on */
-    const char *nonce_key_file;     /* --dpop-nonce-key-file */
-    ojw_nonce_key_t *nonce_key;     /* its key */
-    long long now;
-    int help;
-    int version;
-} options_t;
-
-/* The keys of the profile, where they came from, and what was skipped. */
-typedef struct {
-    const ojw_keyset_t *ks;
-    const char *source;
-    const char *jwks_uri;           /* the one discovery found, or NULL */
-    apr_array_header_t *notes;      /* const char * */
-    const char *error;              /* why there are none */
-    const char *hint;
-    apr_pool_t *pool;
-} keys_t;
-
-/* What the checks need besides the token: one per --profile. */
-typedef struct {
-    ojw_profile_t *profile;
-    const char *origin;             /* "the options" or FILE:LINE */
-    const char *note;               /* about the definition, or NULL */
-    long default_skew;              /* OrdsJwtAllowedSkew */
-    long default_age;               /* OrdsJwtAllowedAge */
-    size_t token_max;               /* OrdsJwtMaxTokenSize */
-    const char *ca_file;            /* OrdsJwtCACertificateFile */
-    long fetch_timeout;             /* OrdsJwtJwksFetchTimeout */
-    long dpop_window;               /* OrdsJwtDpopProofWindow */
-    long nonce_lifetime;            /* OrdsJwtDpopNonceLifetime */
-    const ojw_nonce_key_t *nonce_key; /* OrdsJwtDpopNonceKeyFile's, or NULL */
-    ojw_privilege_def_t *pvs;       /* --privilege, as this server sees them */
-    keys_t keys;
-} setup_t;
 
 static const char usage_text[] =
 "Usage: ordsjwt-check [OPTIONS] [TOKEN]\n"
 "\n"
 "Checks a bearer token the way mod_auth_ordsjwt does, without httpd: prints\n"
-"the decoded header and claims (never the signature), then every check with\n"
-"the reason and the hint the module would log. The token is the argument,\n"
-"or read from stdin (\"-\" or no argument); surrounding whitespace and a\n"
-"leading \"Bearer \" are ignored. An Authorization value \"Basic ...\" is\n"
-"decoded and its password taken as the token (AuthBasicProvider ords-jwt).\n"
+"the decoded header and claims (never the signature), then every check of\n"
+"the module's pipeline with the reason and the hint the module would log,\n"
+"then the Require lines, and the answer httpd would give. The token is the\n"
+"argument, or read from stdin (\"-\" or no argument); surrounding\n"
+"whitespace is ignored. \"Bearer TOKEN\" is taken as sent in the\n"
+"Authorization header; \"Basic ...\" is decoded and its password taken as\n"
+"the token (AuthBasicProvider ords-jwt); a bare token as sent where the\n"
+"location looks first (OrdsJwtTokenFrom).\n"
 "\n"
-"The profile, from an httpd configuration (Include and IncludeOptional are\n"
-"followed; OrdsJwtAllowedSkew, OrdsJwtAllowedAge, OrdsJwtMaxTokenSize,\n"
-"OrdsJwtCACertificateFile and OrdsJwtJwksFetchTimeout are used):\n"
+"From an httpd configuration (Include and IncludeOptional are followed;\n"
+"the directives read are listed in the man page):\n"
 "  --config FILE           httpd.conf, apache2.conf or any file it includes\n"
-"  --profile NAME          the OrdsJwtProfile to check with; several (repeat\n"
-"                          it, or \"a b\"), as AuthOrdsJwtProfile a b: the\n"
-"                          profile is chosen by the token's iss, then aud\n"
+"  --location PATH         the answer httpd gives for this path: its\n"
+"                          <Location>/<LocationMatch> sections merged as\n"
+"                          httpd merges them (AuthOrdsJwtProfile, token\n"
+"                          sources, OrdsJwtAnonymous, Require lines ...)\n"
+"  --vhost NAME[:PORT]     the virtual host of the request, as httpd picks\n"
+"                          it by ServerName/ServerAlias and port (default:\n"
+"                          the first Listen port with no known name)\n"
+"  --profile NAME          instead of --location: the OrdsJwtProfile to\n"
+"                          check with; several (repeat it, or \"a b\"), as\n"
+"                          AuthOrdsJwtProfile a b: the profile is chosen by\n"
+"                          the token's iss, then aud\n"
 "  --define NAME           as httpd's -D NAME, for <IfDefine NAME>\n"
 "or from options (the keys of OrdsJwtProfile, with the same rules):\n"
 "  --issuer ISS            required\n"
@@ -125,26 +78,31 @@ static const char usage_text[] =
 "  --role-claim-name PTR   JSON pointer to the roles, e.g. /groups\n"
 "  --allowed-skew N        seconds (at most 60; default 0)\n"
 "  --allowed-age N         seconds since iat (default 0: not checked)\n"
-"Either way:\n"
-"  --ca-file PATH          CA bundle for an https JWK URL (default: the\n"
-"                          configuration's, else the system store)\n"
+"Require lines, without --location (all must pass, as in <RequireAll>):\n"
 "  --scope S               as \"Require ords-scope\": repeat for more\n"
 "                          scopes, any one of them suffices\n"
 "  --role R                as \"Require ords-role\": repeat for more roles,\n"
-"                          any one of them suffices (with --scope: both\n"
-"                          must pass, as in <RequireAll>)\n"
+"                          any one of them suffices\n"
 "  --privilege NAME        as \"Require ords-privilege\" (needs --config:\n"
 "                          the OrdsJwtPrivilege definitions): repeat for\n"
-"                          more, any one suffices; with --scope or --role\n"
-"                          all must pass\n"
+"                          more, any one suffices\n"
+"  --claim 'NAME VALUE...' as \"Require ords-claim NAME VALUE...\" (NAME a\n"
+"                          claim name or a JSON pointer): any value\n"
+"                          suffices; repeat for more lines\n"
+"The request:\n"
+"  --ca-file PATH          CA bundle for an https JWK URL (default: the\n"
+"                          configuration's, else the system store)\n"
 "  --dpop PROOF            the DPoP header: the token is sent as\n"
 "                          \"Authorization: DPoP TOKEN\" with this proof\n"
-"  --method M              with --dpop: the request method (default GET)\n"
+"  --method M              the request method (default GET)\n"
 "  --url U                 with --dpop: the URL the client addressed (as\n"
-"                          OrdsJwtDpopBaseUrl makes it behind a balancer)\n"
-"  --dpop-nonce            with --dpop: the location requires nonces\n"
-"                          (OrdsJwtDpopNonce on; a profile's dpop_nonce=\n"
-"                          wins, as in httpd)\n"
+"                          OrdsJwtDpopBaseUrl makes it behind a balancer;\n"
+"                          with --location, that base and the path)\n"
+"  --client-cert FILE      the client certificate of the connection (PEM),\n"
+"                          for tokens bound to one (cnf x5t#S256)\n"
+"  --dpop-nonce            with --dpop, without --location: the location\n"
+"                          requires nonces (OrdsJwtDpopNonce on; a\n"
+"                          profile's dpop_nonce= wins, as in httpd)\n"
 "  --dpop-nonce-key-file F with --dpop: the OrdsJwtDpopNonceKeyFile that\n"
 "                          judges the proof's nonce (default: the\n"
 "                          configuration's; without one only its presence\n"
@@ -156,565 +114,17 @@ static const char usage_text[] =
 "<IfModule> and <IfDefine> are evaluated as httpd would (LoadModule and\n"
 "Define lines read before them); the sections skipped are listed on stderr.\n"
 "\n"
-"Exit status: 0 accepted, 1 refused, 2 usage or configuration error, or\n"
-"the signing keys cannot be had (the JWK URL cannot be fetched: httpd would\n"
-"answer 503, so there is no verdict on the token).\n";
+"The last lines: \"Result:\" in words, \"Answer: STATUS OUTCOME\": the\n"
+"HTTP status and what the module's access log note ordsjwt-outcome says\n"
+"(\"-\" when the module does not judge the request).\n"
+"\n"
+"Exit status: 0 httpd lets the request in, 1 refused, 2 usage or\n"
+"configuration error, or no verdict: the signing keys cannot be had (httpd\n"
+"would answer 503), or a Require line of another module (ip, expr, ...)\n"
+"or a client certificate not given decides.\n";
 
 /* ------------------------------------------------------------------ */
-/* output                                                              */
-
-/* Prints s with control characters escaped: a token's claims or a
- * configuration file may hold terminal escape sequences. */
-static void print_clean(const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c < 0x20 || c == 0x7f) {
-            printf("\\x%02x", c);
-        }
-        else {
-            putchar(c);
-        }
-    }
-}
-
-static void print_json(const json_t *v)
-{
-    char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-    if (s) {
-        printf("%s\n", s);      /* jansson escapes control characters */
-        free(s);
-    }
-}
-
-/* A decoded segment, for display: a token that does not verify is shown
- * too, marked as such. */
-static void print_segment(const char *title, const char *token, int index,
-                          apr_pool_t *pool)
-{
-    const char *why = NULL;
-    json_t *v = ojw_inspect_segment(token, strlen(token), index, pool, &why);
-
-    printf("%s:\n", title);
-    if (v) {
-        print_json(v);
-    }
-    else {
-        printf("  (cannot be decoded: %s)\n", why);
-    }
-}
-
-static void print_step(const ojw_inspection_t *in, ojw_step_id_t id)
-{
-    const ojw_step_t *st = &in->steps[id];
-
-    printf("  %s %-*s ", st->state == OJW_STEP_PASSED ? "\u2714" : "\u2718",
-           NAME_WIDTH, ojw_step_name(id));
-    if (st->state == OJW_STEP_FAILED) {
-        printf("%s: ", ojw_reason_name(st->reason));
-    }
-    print_clean(st->detail ? st->detail : "");
-    printf("\n");
-    if (st->state == OJW_STEP_FAILED && st->hint) {
-        printf("    %*s hint: ", NAME_WIDTH, "");
-        print_clean(st->hint);
-        printf("\n");
-    }
-}
-
-/* Why the steps that did not run did not. */
-static const char *not_run_reason(const ojw_inspection_t *in)
-{
-    if (in->tok == NULL) {
-        return "the token was refused before them";
-    }
-    if (in->steps[OJW_STEP_KEY].reason == OJW_ERR_KEYS_UNAVAILABLE) {
-        return "no signing keys";
-    }
-    if (!in->verified) {
-        return "the signature did not verify, so the claims are not "
-               "trusted";
-    }
-    return "needs a usable iat";
-}
-
-/* Every check, one line each; the ones that did not run on one line. */
-static void print_steps(const ojw_inspection_t *in, int scopes, int roles,
-                        int privileges, apr_pool_t *pool)
-{
-    const char *skipped = NULL;
-    int id;
-
-    for (id = 0; id < OJW_STEP_COUNT; id++) {
-        if (((id == OJW_STEP_TYPE || id == OJW_STEP_BINDING
-              || id == OJW_STEP_NONCE)
-             && in->steps[id].state == OJW_STEP_NOT_RUN)
-            || (id == OJW_STEP_SCOPE && !scopes)
-            || (id == OJW_STEP_ROLE && !roles)
-            || (id == OJW_STEP_PRIVILEGE && !privileges)) {
-            continue;
-        }
-        if (in->steps[id].state != OJW_STEP_NOT_RUN) {
-            print_step(in, (ojw_step_id_t)id);
-        }
-        else {
-            skipped = apr_pstrcat(pool, skipped ? skipped : "",
-                                  skipped ? ", " : "",
-                                  ojw_step_name((ojw_step_id_t)id), NULL);
-        }
-    }
-    if (skipped) {
-        printf("  - not checked: %s: %s\n", skipped, not_run_reason(in));
-    }
-}
-
-/* Every audience= of p, as one quoted list: a" "b. */
-static void print_audiences(const ojw_profile_t *p)
-{
-    int i;
-
-    for (i = 0; i < p->audiences->nelts; i++) {
-        printf("%s", i ? "\" \"" : "");
-        print_clean(APR_ARRAY_IDX(p->audiences, i, const char *));
-    }
-}
-
-/* An issuer template's tenants: how many are listed, and where. */
-static void print_tenants(const ojw_profile_t *p)
-{
-    size_t at, len;
-
-    if (ojw_issuer_placeholder(p->issuer, &at, &len) != 1) {
-        return;
-    }
-    if (p->tenants == NULL) {
-        printf("  tenants: any (no tenants=)\n");
-        return;
-    }
-    printf("  tenants: %d listed", p->tenants->count);
-    if (p->tenants->file) {
-        printf(" in ");
-        print_clean(p->tenants->file);
-    }
-    printf("\n");
-}
-
-static void print_profile(const setup_t *su, const ojw_claim_policy_t *pol)
-{
-    const ojw_profile_t *p = su->profile;
-
-    printf("Profile %s (%s):\n  issuer \"", p->name, su->origin);
-    print_clean(p->issuer);
-    printf("\", audience \"");
-    print_audiences(p);
-    printf("\"\n  %s ", p->pem_file ? "pem_file" : p->discovery_url
-           ? "discovery_url" : "jwk_url");
-    print_clean(p->pem_file ? p->pem_file : p->discovery_url
-                ? p->discovery_url : p->jwk_url);
-    printf("\n  allowed_skew %ld s%s, allowed_age %ld s%s, role_claim_name ",
-           pol->allowed_skew, p->skew_set ? "" : " (server default)",
-           pol->allowed_age, p->age_set ? "" : " (server default)");
-    print_clean(p->role_claim_name ? p->role_claim_name : "(none)");
-    printf("\n");
-    print_tenants(p);
-    if (su->note) {
-        printf("  note: %s\n", su->note);
-    }
-}
-
-static void print_keys(const keys_t *k)
-{
-    int i;
-
-    if (k->jwks_uri) {
-        printf("Discovery: jwks_uri ");
-        print_clean(k->jwks_uri);
-        printf("\n");
-    }
-    if (k->ks == NULL) {
-        return;
-    }
-    printf("Keys from ");
-    print_clean(k->source);
-    printf(":\n");
-    for (i = 0; i < k->ks->nkeys; i++) {
-        const ojw_key_t *key = &k->ks->keys[i];
-
-        printf("  kid ");
-        print_clean(key->kid ? key->kid : "(none)");
-        if (key->kty == OJW_KTY_EC) {
-            printf(": EC %s", key->crv);
-        }
-        else {
-            printf(": RSA %d bits", key->bits);
-        }
-        printf("%s%s\n", key->alg ? ", alg " : "", key->alg ? key->alg : "");
-    }
-    for (i = 0; i < k->notes->nelts; i++) {
-        printf("  skipped: ");
-        print_clean(APR_ARRAY_IDX(k->notes, i, const char *));
-        printf("\n");
-    }
-}
-
-/* The last line: what httpd would do with the request. */
-static void print_result(const ojw_inspection_t *in)
-{
-    ojw_reason_t r = in->verdict.reason;
-
-    if (r == OJW_OK) {
-        printf("Result: accepted; REMOTE_USER would be ");
-        print_clean(in->subject ? in->subject : "");
-        printf("\n");
-    }
-    else if (r == OJW_ERR_KEYS_UNAVAILABLE) {
-        printf("Result: no verdict (keys_unavailable): httpd would answer "
-               "503 until the JWK URL can be fetched\n");
-    }
-    else if (r == OJW_ERR_DPOP_NONCE) {
-        printf("Result: refused (%s): httpd would answer 401 with the "
-               "challenge DPoP error=\"use_dpop_nonce\" and a fresh nonce "
-               "in the DPoP-Nonce header\n", ojw_reason_name(r));
-    }
-    else if (r == OJW_ERR_DPOP_MISSING || r == OJW_ERR_DPOP_PROOF) {
-        printf("Result: refused (%s): httpd would answer 401 with the "
-               "challenge DPoP error=\"invalid_dpop_proof\"\n",
-               ojw_reason_name(r));
-    }
-    else if (r == OJW_ERR_SCOPE_MISSING || r == OJW_ERR_ROLE_MISSING
-             || r == OJW_ERR_CLAIM_MISMATCH) {
-        printf("Result: refused (%s): httpd would answer 403 "
-               "error=\"insufficient_scope\"\n", ojw_reason_name(r));
-    }
-    else {
-        printf("Result: refused (%s): httpd would answer 401 "
-               "error=\"invalid_token\", error_description=\"%s\"\n",
-               ojw_reason_name(r), ojw_reason_description(r));
-    }
-}
-
-static ojw_claim_policy_t claim_policy(const setup_t *su);
-
-/* The profiles as a location's set; NULL with *error when two of them
- * could not be told apart by any token (as httpd's configtest says). */
-static ojw_profile_set_t *profile_set(const apr_array_header_t *setups,
-                                      apr_pool_t *pool, const char **error)
-{
-    ojw_profile_set_t *set = ojw_profile_set_make(pool);
-    int i;
-
-    for (i = 0; i < setups->nelts; i++) {
-        *error = ojw_profile_set_add(set, APR_ARRAY_IDX(setups, i,
-                                                        setup_t).profile,
-                                     pool);
-        if (*error) {
-            return NULL;
-        }
-    }
-    return set;
-}
-
-static int indistinguishable(const apr_array_header_t *setups,
-                             apr_pool_t *pool, const char **error)
-{
-    return profile_set(setups, pool, error) ? 0 : -1;
-}
-
-static void print_choice(const apr_array_header_t *setups, const setup_t *su,
-                         int parsed)
-{
-    int i;
-
-    if (setups->nelts < 2) {
-        return;
-    }
-    printf("Profiles of the location (chosen by the token's iss, then by "
-           "its aud):\n");
-    for (i = 0; i < setups->nelts; i++) {
-        const setup_t *c = &APR_ARRAY_IDX(setups, i, setup_t);
-
-        printf("  %s %s, issuer \"", parsed && c == su ? "*" : "-",
-               c->profile->name);
-        print_clean(c->profile->issuer);
-        printf("\"\n");
-    }
-    if (!parsed) {
-        printf("  none chosen: the token was refused before\n");
-    }
-    else if (su == NULL) {
-        printf("  none has the token's iss\n");
-    }
-}
-
-static void print_report(const ojw_inspection_t *in,
-                         const apr_array_header_t *setups, const setup_t *su,
-                         const options_t *opt, const char *token,
-                         apr_pool_t *pool)
-{
-    char date[32] = "";
-    time_t now = (time_t)opt->now;
-    ojw_claim_policy_t policy;
-    struct tm tm;
-
-    print_segment("Header", token, 0, pool);
-    print_segment(in->verified ? "Claims (signature verified)"
-                               : "Claims (not verified)", token, 1, pool);
-    print_choice(setups, su, in->tok != NULL);
-    if (su && (in->tok || setups->nelts == 1)) {
-        policy = claim_policy(su);
-        print_profile(su, &policy);
-        print_keys(&su->keys);
-    }
-    if (gmtime_r(&now, &tm)) {
-        strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    }
-    printf("Checks at %s (%lld):\n", date, opt->now);
-    print_steps(in, opt->scopes->nelts > 0, opt->roles->nelts > 0,
-                opt->privileges->nelts > 0, pool);
-    print_result(in);
-}
-
-/* ------------------------------------------------------------------ */
-/* keys                                                                */
-
-static void note_key(void *baton, ojw_note_level_t level, int index,
-                     const char *kid, const char *why)
-{
-    keys_t *k = baton;
-
-    (void)level;
-    APR_ARRAY_PUSH(k->notes, const char *) =
-        apr_psprintf(k->pool, "key #%d (kid %s): %s", index,
-                     kid ? kid : "none", why);
-}
-
-/* The keys of a file: JWK URL or pem_file, loaded as the module loads
- * them, at startup. A failure is a configuration error. */
-static int load_static_keys(keys_t *k, ojw_profile_t *p, const char **error)
-{
-    const char *err = ojw_profile_load_static_keys(p, k->pool, note_key, k);
-
-    k->source = p->jwk_file ? p->jwk_file : p->pem_file;
-    if (err) {
-        *error = apr_psprintf(k->pool, "%s: %s", p->pem_file ? "pem_file"
-                              : "jwk_url", err);
-        return -1;
-    }
-    k->ks = p->static_keys;
-    return 0;
-}
-
-/* The jwks_uri of the profile's discovery document, read and checked as
- * the module does; NULL with k->error set when there is none. */
-static const char *discover(keys_t *k, const setup_t *su)
-{
-    const char *url = su->profile->discovery_url;
-    ojw_fetch_opts_t opts = { su->ca_file, su->fetch_timeout * 1000L,
-                              OJW_DISCOVERY_MAX, NULL };
-    ojw_fetch_result_t res;
-    ojw_discovery_t d;
-    char errbuf[1024];
-    const char *cause;
-
-    if (ojw_fetch(url, &opts, &res, k->pool) != APR_SUCCESS) {
-        cause = ojw_discovery_fetch_cause(url, su->profile->issuer, &res,
-                                          &k->hint, k->pool);
-        k->error = apr_psprintf(k->pool, "discovery document fetch from %s "
-                                "failed: %s", url, cause);
-        return NULL;
-    }
-    if (ojw_discovery_check(&d, res.body, res.len, su->profile->issuer,
-                            OJW_URL_MAX, k->pool, errbuf, sizeof(errbuf))
-        != APR_SUCCESS) {
-        k->error = apr_psprintf(k->pool, "discovery document %s refused: %s",
-                                url, errbuf);
-        return NULL;
-    }
-    k->jwks_uri = d.jwks_uri;
-    return d.jwks_uri;
-}
-
-/* The keys of an https JWK URL (or of the jwks_uri that discovery
- * found), fetched as the module fetches them. */
-static void fetch_keys(keys_t *k, const setup_t *su)
-{
-    const char *url = su->profile->jwk_url;
-    ojw_fetch_opts_t opts = { su->ca_file, su->fetch_timeout * 1000L,
-                              OJW_JWKS_MAX, NULL };
-    ojw_fetch_result_t res;
-    ojw_keyset_t *ks;
-    char errbuf[512];
-    const char *type;
-
-    k->source = url;
-    if (ojw_fetch_global_init() != 0) {
-        k->error = "libcurl global initialisation failed";
-        return;
-    }
-    if (su->profile->discovery_url
-        && (url = k->source = discover(k, su)) == NULL) {
-        k->source = su->profile->discovery_url;
-        return;
-    }
-    if (ojw_fetch(url, &opts, &res, k->pool) != APR_SUCCESS) {
-        k->error = apr_psprintf(k->pool, "JWKS fetch from %s failed: %s", url,
-                                res.error);
-        k->hint = res.hint;
-        return;
-    }
-    if (ojw_jwks_parse(&ks, res.body, res.len, k->pool, note_key, k, errbuf,
-                       sizeof(errbuf)) != APR_SUCCESS) {
-        type = res.content_type ? apr_psprintf(k->pool, " (Content-Type %s)",
-                                               res.content_type) : "";
-        k->error = apr_psprintf(k->pool, "JWKS fetched from %s is not "
-                                "usable: %s%s", url, errbuf, type);
-        k->hint = ojw_fetch_body_hint(&res);
-        return;
-    }
-    k->ks = ks;
-}
-
-/* ------------------------------------------------------------------ */
-/* the check                                                           */
-
-static ojw_claim_policy_t claim_policy(const setup_t *su)
-{
-    ojw_claim_policy_t policy;
-
-    ojw_profile_policy(&policy, su->profile, su->default_skew,
-                       su->default_age);
-    return policy;
-}
-
-/* The token's binding: the --dpop proof for --method and --url. */
-static void check_binding(ojw_inspection_t *in,
-                          const ojw_claim_policy_t *policy,
-                          const setup_t *su, const options_t *opt,
-                          apr_pool_t *pool)
-{
-    ojw_dpop_request_t req;
-
-    memset(&req, 0, sizeof(req));
-    req.method = opt->method ? opt->method : "GET";
-    req.url = opt->url;
-    req.window = su->dpop_window;
-    req.skew = policy->allowed_skew > 0 ? policy->allowed_skew : 0;
-    req.now = opt->now;
-    ojw_inspect_binding(in, su->profile->dpop, su->profile->mtls, opt->dpop,
-                        &req, pool);
-}
-
-/* Signature, claims, then Require ords-scope / ords-role. */
-static void check_with_keys(ojw_inspection_t *in, const ojw_keyset_t *ks,
-                            const ojw_claim_policy_t *policy,
-                            const setup_t *su, const options_t *opt,
-                            apr_pool_t *pool)
-{
-    if (ojw_inspect_verify(in, ks, pool) != OJW_OK) {
-        return;
-    }
-    ojw_inspect_claims(in, policy, opt->now, pool);
-    check_binding(in, policy, su, opt, pool);
-    ojw_inspect_scopes(in, (const char *const *)opt->scopes->elts,
-                       opt->scopes->nelts, pool);
-    ojw_inspect_roles(in, su->profile->role_claim_name,
-                      (const char *const *)opt->roles->elts,
-                      opt->roles->nelts, pool);
-    ojw_inspect_privileges(in, su->profile->role_claim_name, su->pvs,
-                           opt->privileges->nelts, pool);
-}
-
-/* The setup of the profile the module would choose for the parsed
- * token (ojw_profile_set_choose); NULL when none. */
-static setup_t *choose(apr_array_header_t *setups, ojw_inspection_t *in,
-                       apr_pool_t *pool)
-{
-    const char *err = NULL;
-    ojw_profile_set_t *set = profile_set(setups, pool, &err);
-    const ojw_profile_t *p = ojw_profile_set_choose_token(set, in->tok, pool);
-    int i;
-
-    for (i = 0; p && i < setups->nelts; i++) {
-        if (APR_ARRAY_IDX(setups, i, setup_t).profile == p) {
-            return &APR_ARRAY_IDX(setups, i, setup_t);
-        }
-    }
-    return NULL;
-}
-
-/* The --dpop proof's nonce, where the profile (or --dpop-nonce) requires
- * one: judged before the token, as the module judges it. */
-static void check_nonce(ojw_inspection_t *in, const setup_t *su,
-                        const options_t *opt, apr_pool_t *pool)
-{
-    ojw_claim_policy_t policy = claim_policy(su);
-    ojw_nonce_policy_t pol;
-
-    if (opt->dpop == NULL
-        || !ojw_profile_nonce_required(su->profile, opt->dpop_nonce)) {
-        return;
-    }
-    pol.key = opt->nonce_key ? opt->nonce_key : su->nonce_key;
-    pol.lifetime = su->nonce_lifetime;
-    pol.skew = policy.allowed_skew;
-    pol.now = opt->now;
-    ojw_inspect_nonce(in, opt->dpop, &pol, pool);
-}
-
-/* Keys (fetched only for a token that parses), verify, claims. */
-static void check_chosen(ojw_inspection_t *in, setup_t *su,
-                         const options_t *opt, apr_pool_t *pool)
-{
-    ojw_claim_policy_t policy = claim_policy(su);
-    keys_t *k = &su->keys;
-
-    ojw_inspect_type(in, su->profile->token_type, pool);
-    if (k->ks == NULL) {
-        fetch_keys(k, su);
-    }
-    if (k->ks) {
-        check_with_keys(in, k->ks, &policy, su, opt, pool);
-    }
-    else {
-        ojw_inspect_keys_unavailable(in, k->error, k->hint, pool);
-    }
-}
-
-/* In the module's order: parse, the profile, keys, verify, claims.
- * Returns the exit status. */
-static int check_token(const char *token, apr_array_header_t *setups,
-                       const options_t *opt, apr_pool_t *pool)
-{
-    setup_t *su = &APR_ARRAY_IDX(setups, 0, setup_t);
-    ojw_inspection_t in;
-
-    if (ojw_inspect_parse(&in, token, strlen(token), su->token_max, pool)
-        == OJW_OK) {
-        if ((su = choose(setups, &in, pool)) != NULL) {
-            check_nonce(&in, su, opt, pool);
-            check_chosen(&in, su, opt, pool);
-        }
-        else {
-            ojw_inspect_no_profile(&in, setups->nelts, pool);
-        }
-    }
-    else if (setups->nelts == 1) {
-        check_nonce(&in, su, opt, pool);    /* the module's profile anyway */
-    }
-    print_report(&in, setups, su, opt, token, pool);
-    if (in.verdict.reason == OJW_ERR_KEYS_UNAVAILABLE) {
-        fprintf(stderr, "ordsjwt-check: %s%s%s\n", su->keys.error,
-                su->keys.hint ? "; hint: " : "",
-                su->keys.hint ? su->keys.hint : "");
-        return EXIT_USAGE;
-    }
-    return in.verdict.reason == OJW_OK ? EXIT_ACCEPTED : EXIT_REFUSED;
-}
-
-/* ------------------------------------------------------------------ */
-/* the profile                                                         */
+/* the profiles                                                        */
 
 /* value as a double-quoted OrdsJwtProfile value ('"' and '\' escaped). */
 static const char *quoted_value(apr_pool_t *pool, const char *value)
@@ -743,6 +153,17 @@ static const char *add_key(apr_pool_t *pool, const char *args,
                        NULL);
 }
 
+/* A setup with no keys yet. */
+static setup_t *new_setup(apr_array_header_t *setups, apr_pool_t *pool)
+{
+    setup_t *su = apr_array_push(setups);
+
+    memset(su, 0, sizeof(*su));
+    su->keys.pool = pool;
+    su->keys.notes = apr_array_make(pool, 4, sizeof(const char *));
+    return su;
+}
+
 /* The options as "OrdsJwtProfile options key=value ...", parsed by
  * ojw_profile_parse so that the module's rules apply. */
 static int profile_from_options(setup_t *su, const options_t *opt,
@@ -769,7 +190,6 @@ static int profile_from_options(setup_t *su, const options_t *opt,
         return -1;
     }
     su->origin = "from the options";
-    su->ca_file = opt->ca_file;
     if (opt->dpop) {
         su->profile->dpop = OJW_BIND_ALLOWED;   /* the options take DPoP */
     }
@@ -847,8 +267,9 @@ static const char *ambiguity(const ojw_conf_t *conf,
         return NULL;
     }
     return apr_psprintf(pool, "OrdsJwtProfile %s is defined %d times, %s "
-                        "(%s): the checker cannot tell which one is meant",
-                        first->name, defs->nelts, why, places);
+                        "(%s): the checker cannot tell which one is meant; "
+                        "give --location (and --vhost)", first->name,
+                        defs->nelts, why, places);
 }
 
 /* The definition of profile name in --config; NULL with *error set. */
@@ -879,211 +300,402 @@ static const ojw_conf_profile_t *find_definition(const ojw_conf_t *conf,
     return APR_ARRAY_IDX(defs, 0, ojw_conf_profile_t *);
 }
 
-/* The --privilege definitions as server sees them, as the module parses
- * Require ords-privilege: each must be defined. */
-static int privileges_of(setup_t *su, const ojw_conf_t *conf, int server,
-                         const options_t *opt, apr_pool_t *pool,
-                         const char **error)
+/* The profile of a definition, parsed by the module's parser. */
+static int from_definition(setup_t *su, const ojw_conf_profile_t *def,
+                           apr_pool_t *pool, const char **error)
 {
-    int i, n = opt->privileges->nelts;
-
-    su->pvs = apr_pcalloc(pool, sizeof(*su->pvs) * (n ? n : 1));
-    for (i = 0; i < n; i++) {
-        const char *name = APR_ARRAY_IDX(opt->privileges, i, const char *);
-        const ojw_conf_privilege_t *pv = ojw_conf_privilege(conf, name,
-                                                            server);
-
-        if (pv == NULL) {
-            *error = apr_psprintf(pool, "--privilege %s: no OrdsJwtPrivilege "
-                                  "named \"%s\" is defined for profile %s's "
-                                  "server in %s (httpd refuses such a "
-                                  "Require ords-privilege)", name, name,
-                                  su->profile->name, opt->config);
-            return -1;
-        }
-        su->pvs[i].name = pv->name;
-        su->pvs[i].roles = (const char *const *)pv->roles->elts;
-        su->pvs[i].nroles = pv->roles->nelts;
-    }
-    return 0;
-}
-
-/* The key of the configuration's OrdsJwtDpopNonceKeyFile, when nonces
- * may be judged with it; NULL (said on stderr when it cannot be read)
- * otherwise. */
-static const ojw_nonce_key_t *conf_nonce_key(const ojw_conf_t *conf,
-                                             const options_t *opt,
-                                             apr_pool_t *pool)
-{
-    ojw_nonce_key_t *k = apr_palloc(pool, sizeof(*k));
-    const char *why;
-    int shared;
-
-    if (conf->nonce_key_file == NULL || opt->dpop == NULL
-        || opt->nonce_key) {
-        return NULL;
-    }
-    apr_pool_cleanup_register(pool, k, ojw_nonce_key_wipe,
-                              apr_pool_cleanup_null);
-    if ((why = ojw_nonce_key_read(k, conf->nonce_key_file, &shared, pool))) {
-        fprintf(stderr, "ordsjwt-check: OrdsJwtDpopNonceKeyFile %s; a "
-                "nonce is not judged, only its presence (run as root, or "
-                "give --dpop-nonce-key-file)\n", why);
-        return NULL;
-    }
-    return k;
-}
-
-static int profile_from_config(setup_t *su, const ojw_conf_t *conf,
-                               const char *name, const options_t *opt,
-                               apr_pool_t *pool, const char **error)
-{
-    const ojw_conf_profile_t *def;
-    ojw_settings_t defaults;
     const char *err = NULL;
 
-    if ((def = find_definition(conf, su, name, opt, pool, error)) == NULL) {
-        return -1;
-    }
     su->profile = ojw_profile_parse(def->args, pool, &err);
     if (su->profile == NULL) {
         *error = apr_psprintf(pool, "%s: OrdsJwtProfile %s", where(pool, def),
                               err);
         return -1;
     }
-    defaults = ojw_conf_defaults(conf, def->server);
     su->origin = apr_pstrcat(pool, "from ", where(pool, def), NULL);
-    su->default_skew = ojw_setting(&defaults, OJW_SET_SKEW);
-    su->default_age = ojw_setting(&defaults, OJW_SET_AGE);
-    su->token_max = (size_t)ojw_setting(&defaults, OJW_SET_TOKEN_MAX);
-    su->fetch_timeout = ojw_setting(&defaults, OJW_SET_FETCH_TIMEOUT);
-    su->dpop_window = ojw_setting(&defaults, OJW_SET_DPOP_WINDOW);
-    su->nonce_lifetime = ojw_setting(&defaults, OJW_SET_DPOP_NONCE_LIFETIME);
-    su->nonce_key = conf_nonce_key(conf, opt, pool);
-    su->ca_file = opt->ca_file ? opt->ca_file : conf->ca_file;
-    return privileges_of(su, conf, def->server, opt, pool, error);
+    return 0;
 }
 
-static int has_profile_options(const options_t *opt)
+/* --profile NAME ...: the definitions; *server: the first one's. */
+static int setups_from_names(apr_array_header_t *setups,
+                             const ojw_conf_t *conf, const options_t *opt,
+                             int *server, apr_pool_t *pool,
+                             const char **error)
 {
-    return opt->issuer || opt->audience || opt->jwk_url || opt->pem_file
-           || opt->discovery_url || opt->pem_kid || opt->role_claim_name || opt->allowed_skew
-           || opt->allowed_age;
-}
-
-/* A setup with the defaults of the settings table. */
-static setup_t *new_setup(apr_array_header_t *setups, apr_pool_t *pool)
-{
-    setup_t *su = apr_array_push(setups);
-
-    memset(su, 0, sizeof(*su));
-    su->token_max = (size_t)ojw_settings[OJW_SET_TOKEN_MAX].def;
-    su->fetch_timeout = ojw_settings[OJW_SET_FETCH_TIMEOUT].def;
-    su->dpop_window = ojw_settings[OJW_SET_DPOP_WINDOW].def;
-    su->nonce_lifetime = ojw_settings[OJW_SET_DPOP_NONCE_LIFETIME].def;
-    su->keys.pool = pool;
-    su->keys.notes = apr_array_make(pool, 4, sizeof(const char *));
-    return su;
-}
-
-/* Prints the sections the configuration reader skipped, on stderr. */
-static void print_skipped(const ojw_conf_t *conf)
-{
+    const ojw_conf_profile_t *def;
+    setup_t *su;
     int i;
 
-    for (i = 0; i < conf->skipped->nelts; i++) {
-        fprintf(stderr, "ordsjwt-check: %s\n",
-                APR_ARRAY_IDX(conf->skipped, i, const char *));
-    }
-}
-
-static int setups_from_config(apr_array_header_t *setups,
-                              const options_t *opt, apr_pool_t *pool,
-                              const char **error)
-{
-    const ojw_conf_t *conf = ojw_conf_read_defined(opt->config, opt->defines,
-                                                   pool, error);
-    int i;
-
-    if (conf == NULL) {
-        return -1;
-    }
-    print_skipped(conf);
     for (i = 0; i < opt->profiles->nelts; i++) {
-        if (profile_from_config(new_setup(setups, pool), conf,
-                                APR_ARRAY_IDX(opt->profiles, i, const char *),
-                                opt, pool, error) != 0) {
+        su = new_setup(setups, pool);
+        def = find_definition(conf, su, APR_ARRAY_IDX(opt->profiles, i,
+                                                      const char *),
+                              opt, pool, error);
+        if (def == NULL || from_definition(su, def, pool, error) != 0) {
+            return -1;
+        }
+        *server = i == 0 ? def->server : *server;
+    }
+    return 0;
+}
+
+/* The location's AuthOrdsJwtProfile, as the module resolved them. */
+static int setups_from_location(apr_array_header_t *setups,
+                                const ojw_location_t *loc, apr_pool_t *pool,
+                                const char **error)
+{
+    int i;
+
+    for (i = 0; loc->profiles && i < loc->profiles->nelts; i++) {
+        if (from_definition(new_setup(setups, pool),
+                            APR_ARRAY_IDX(loc->profiles, i,
+                                          const ojw_conf_profile_t *),
+                            pool, error) != 0) {
             return -1;
         }
     }
     return 0;
 }
 
-/* What does not go together; NULL when the options are fine. */
-static const char *option_conflict(const options_t *opt)
+/* The profiles as a location's set (profile.h); -1 with *error when two
+ * of them could not be told apart by any token, as httpd's configtest
+ * says for one location. */
+static int profile_set(run_t *run, const char **error)
 {
-    if (opt->dpop && opt->url == NULL) {
-        return "--dpop needs --url, the URL the client addressed";
-    }
-    if (opt->dpop == NULL && (opt->url || opt->method || opt->dpop_nonce
-                              || opt->nonce_key_file)) {
-        return "--method, --url, --dpop-nonce and --dpop-nonce-key-file "
-               "describe the request of a --dpop proof";
-    }
-    if (opt->config && has_profile_options(opt)) {
-        return "--config takes the profile from the file: --issuer, "
-               "--audience, --jwk-url, --pem-file, --discovery-url, "
-               "--pem-kid, --role-claim-name, --allowed-skew and "
-               "--allowed-age do not go with it";
-    }
-    if (opt->config && opt->profiles->nelts == 0) {
-        return "--config needs --profile NAME";
-    }
-    if (opt->profiles->nelts && opt->config == NULL) {
-        return "--profile needs --config FILE";
-    }
-    if ((opt->privileges->nelts || opt->defines->nelts)
-        && opt->config == NULL) {
-        return "--privilege and --define need --config FILE (the "
-               "OrdsJwtPrivilege definitions are in the configuration)";
-    }
-    if (opt->config == NULL && !has_profile_options(opt)) {
-        return "no profile: give --config FILE --profile NAME, or --issuer, "
-               "--audience and --jwk-url (or --pem-file)";
-    }
-    return NULL;
-}
+    int i;
 
-static int setup_profiles(apr_array_header_t *setups, const options_t *opt,
-                          apr_pool_t *pool, const char **error)
-{
-    if ((*error = option_conflict(opt)) != NULL) {
-        return -1;
+    run->profiles = ojw_profile_set_make(run->pool);
+    for (i = 0; i < run->setups->nelts; i++) {
+        *error = ojw_profile_set_add(run->profiles,
+                                     APR_ARRAY_IDX(run->setups, i,
+                                                   setup_t).profile,
+                                     run->pool);
+        if (*error) {
+            return -1;
+        }
     }
-    if (opt->config) {
-        return setups_from_config(setups, opt, pool, error);
-    }
-    return profile_from_options(new_setup(setups, pool), opt, pool, error);
+    return 0;
 }
 
 /* The static keys of every profile, loaded as the module does at startup:
  * a file that cannot be used is a configuration error. */
-static int load_all_static_keys(apr_array_header_t *setups, apr_pool_t *pool,
+static int load_all_static_keys(apr_array_header_t *setups,
                                 const char **error)
 {
     int i;
 
     for (i = 0; i < setups->nelts; i++) {
-        setup_t *su = &APR_ARRAY_IDX(setups, i, setup_t);
-
-        if ((su->profile->jwk_file || su->profile->pem_file)
-            && load_static_keys(&su->keys, su->profile, error) != 0) {
-            *error = apr_psprintf(pool, "profile %s (%s): %s",
-                                  su->profile->name, su->origin, *error);
+        if (ojw_checker_static_keys(&APR_ARRAY_IDX(setups, i, setup_t),
+                                    error) != 0) {
             return -1;
         }
     }
     return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the server, and the Require lines of the options                    */
+
+/* The settings the module reads from r->server: the server's own, else
+ * the main server's (conf NULL: the defaults of the settings table). */
+static void server_of(server_t *sv, const ojw_conf_t *conf, int index,
+                      const char *label, const options_t *opt)
+{
+    const ojw_conf_host_t *h, *main_host;
+
+    memset(sv, 0, sizeof(*sv));
+    sv->index = index;
+    sv->label = label;
+    sv->ca_file = opt->ca_file ? opt->ca_file : conf ? conf->ca_file : NULL;
+    if (conf == NULL) {
+        ojw_settings_init(&sv->num);
+        return;
+    }
+    sv->num = ojw_conf_defaults(conf, index);
+    h = &APR_ARRAY_IDX(conf->hosts, index, ojw_conf_host_t);
+    main_host = &APR_ARRAY_IDX(conf->hosts, 0, ojw_conf_host_t);
+    sv->dpop_base_url = h->dpop_base_url ? h->dpop_base_url
+                                         : main_host->dpop_base_url;
+}
+
+/* What --privilege finds: the server's own definition, else the main
+ * server's. */
+typedef struct {
+    const ojw_conf_t *conf;
+    int server;
+} privileges_t;
+
+static const ojw_privilege_t *find_privilege(void *baton, const char *name)
+{
+    const privileges_t *pv = baton;
+    const ojw_conf_privilege_t *def = pv->conf
+        ? ojw_conf_privilege(pv->conf, name, pv->server) : NULL;
+
+    return def ? def->pv : NULL;
+}
+
+/* A Require line of the options: its words parsed as the module does. */
+static int option_line(ojw_authz_node_t *all, ojw_require_kind_t kind,
+                       const char *const *words, int n, privileges_t *pv,
+                       apr_pool_t *pool, const char **error)
+{
+    ojw_authz_node_t *line = apr_pcalloc(pool, sizeof(*line)), **tail;
+    ojw_require_t *rl;
+    const char *err;
+
+    if (n == 0) {
+        return 0;
+    }
+    err = ojw_require_parse(&rl, kind, words, n, find_privilege, pv, pool);
+    if (err) {
+        *error = apr_psprintf(pool, "--%s: %s", ojw_require_provider(kind)
+                              + 5, err);
+        return -1;
+    }
+    line->provider = ojw_require_provider(kind);
+    line->args = rl->joined;
+    line->rl = rl;
+    line->limited = OJW_ALL_METHODS;
+    for (tail = &all->first; *tail; tail = &(*tail)->next) {
+    }
+    *tail = line;
+    return 0;
+}
+
+#define WORDS(a) (const char *const *)(a)->elts, (a)->nelts
+
+/* --claim 'NAME VALUE ...': one line each. */
+static int claim_lines(ojw_authz_node_t *all, const options_t *opt,
+                       privileges_t *pv, apr_pool_t *pool,
+                       const char **error)
+{
+    char **argv;
+    int i, n;
+
+    for (i = 0; i < opt->claims->nelts; i++) {
+        if (apr_tokenize_to_argv(APR_ARRAY_IDX(opt->claims, i, const char *),
+                                 &argv, pool) != APR_SUCCESS) {
+            *error = "--claim: cannot split its words";
+            return -1;
+        }
+        for (n = 0; argv[n]; n++) {
+        }
+        if (option_line(all, OJW_REQUIRE_CLAIM, (const char *const *)argv,
+                        n, pv, pool, error) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The options' Require lines as a location: <RequireAll> of one line
+ * per kind (its values: any one suffices) and one per --claim;
+ * "Require valid-user" when there are none. */
+static ojw_location_t *options_location(const options_t *opt,
+                                        const ojw_conf_t *conf, int server,
+                                        int basic, apr_pool_t *pool,
+                                        const char **error)
+{
+    ojw_location_t *loc = apr_pcalloc(pool, sizeof(*loc));
+    ojw_authz_node_t *all = apr_pcalloc(pool, sizeof(*all));
+    privileges_t pv = { conf, server };
+
+    all->op = OJW_AUTHZ_AND;
+    all->limited = OJW_ALL_METHODS;
+    loc->uri = "(the options)";
+    loc->auth_type = basic ? "Basic" : "ords-jwt";
+    loc->basic_providers = basic ? "ords-jwt" : NULL;
+    loc->profiles = apr_array_make(pool, 1, sizeof(void *));
+    APR_ARRAY_PUSH(loc->profiles, const void *) = NULL;
+    loc->forbidden_on_fail = 1;
+    loc->sections = apr_array_make(pool, 1, sizeof(void *));
+    loc->notes = apr_array_make(pool, 1, sizeof(void *));
+    loc->authz = all;
+    if (option_line(all, OJW_REQUIRE_SCOPE, WORDS(opt->scopes), &pv, pool,
+                    error) != 0
+        || option_line(all, OJW_REQUIRE_ROLE, WORDS(opt->roles), &pv, pool,
+                       error) != 0
+        || option_line(all, OJW_REQUIRE_PRIVILEGE, WORDS(opt->privileges),
+                       &pv, pool, error) != 0
+        || claim_lines(all, opt, &pv, pool, error) != 0) {
+        return NULL;
+    }
+    if (all->first == NULL) {
+        all->first = apr_pcalloc(pool, sizeof(*all->first));
+        all->first->provider = "valid-user";
+        all->first->args = "";
+        all->first->limited = OJW_ALL_METHODS;
+    }
+    return loc;
+}
+
+/* ------------------------------------------------------------------ */
+/* the pipeline's hooks: the checker's keys and binding                */
+
+static setup_t *setup_for(const run_t *run, const ojw_profile_t *p)
+{
+    int i;
+
+    for (i = 0; i < run->setups->nelts; i++) {
+        if (APR_ARRAY_IDX(run->setups, i, setup_t).profile == p) {
+            return &APR_ARRAY_IDX(run->setups, i, setup_t);
+        }
+    }
+    return NULL;
+}
+
+/* The keys of the chosen profile (fetched once the token parses). */
+static ojw_reason_t verify(ojw_check_t *c, ojw_error_t *err,
+                           const char **hint)
+{
+    run_t *run = c->baton;
+    setup_t *su = setup_for(run, c->profile);
+
+    ojw_checker_keys(su, run->server);
+    run->report.ks = su->keys.ks;
+    if (su->keys.ks == NULL) {
+        run->report.keys_error = su->keys.error;
+        *hint = su->keys.hint;
+        return ojw_fail(err, OJW_ERR_KEYS_UNAVAILABLE, "%s", su->keys.error);
+    }
+    return ojw_token_verify(c->tok, su->keys.ks, c->pool, err);
+}
+
+/* The --dpop proof's nonce where the profile (or the location) requires
+ * one, judged as the module judges it; without the server's key (a
+ * random one, or a key file that cannot be read here) only its presence
+ * counts, and the report says so. */
+static ojw_reason_t nonce(ojw_check_t *c, ojw_error_t *err,
+                          const char **hint)
+{
+    run_t *run = c->baton;
+    const char *proof = run->opt->dpop, *seen = NULL;
+    const ojw_settings_t *n = &run->server->num;
+    ojw_nonce_policy_t *pol;
+    ojw_reason_t rc;
+
+    if (proof == NULL
+        || !ojw_profile_nonce_required(c->profile, run->nonce_location)) {
+        return OJW_OK;
+    }
+    pol = apr_pcalloc(c->pool, sizeof(*pol));
+    pol->key = run->nonce_key;
+    pol->lifetime = ojw_setting(n, OJW_SET_DPOP_NONCE_LIFETIME);
+    pol->skew = ojw_profile_skew(c->profile, ojw_setting(n, OJW_SET_SKEW));
+    pol->now = run->opt->now;
+    c->nonce = pol;
+    rc = ojw_nonce_require(&c->nonce_age, proof, strlen(proof), pol, c->pool,
+                           err);
+    if (rc == OJW_ERR_DPOP_NONCE && pol->key == NULL
+        && ojw_nonce_peek(&seen, proof, strlen(proof), c->pool, NULL)
+           == OJW_OK && seen != NULL) {
+        rc = OJW_OK;
+    }
+    *hint = rc == OJW_OK ? NULL : ojw_hint_for_binding(rc);
+    return rc;
+}
+
+/* The client certificate's part of the binding, as the module checks
+ * the connection's (no --client-cert: a connection without one). */
+static ojw_reason_t bind_cert(run_t *run, const char *x5t, ojw_error_t *err)
+{
+    if (run->cert == NULL) {
+        run->cert_unknown = 1;
+        return ojw_fail(err, OJW_ERR_CERT_MISSING, "the token is bound to a "
+                        "client certificate (cnf x5t#S256) and the "
+                        "connection has none");
+    }
+    if (strcmp(run->cert, x5t) != 0) {
+        return ojw_fail(err, OJW_ERR_CERT_MISMATCH, "the token is bound to "
+                        "another client certificate (cnf x5t#S256 %.64s, the "
+                        "connection's %s)", x5t, run->cert);
+    }
+    return OJW_OK;
+}
+
+/* The URL the proof must name: --url, or OrdsJwtDpopBaseUrl and the
+ * --location path. */
+static const char *proof_url(const run_t *run)
+{
+    if (run->opt->url || run->server->dpop_base_url == NULL
+        || run->opt->location == NULL) {
+        return run->opt->url;
+    }
+    return apr_pstrcat(run->pool, run->server->dpop_base_url,
+                       run->opt->location, NULL);
+}
+
+static ojw_reason_t bind_proof(run_t *run, ojw_check_t *c, const char *jkt,
+                               ojw_error_t *err)
+{
+    ojw_dpop_request_t req;
+    ojw_dpop_proof_t out;
+
+    memset(&req, 0, sizeof(req));
+    req.method = run->opt->method ? run->opt->method : "GET";
+    req.url = proof_url(run);
+    req.access_token = c->tok ? c->tok->compact : run->report.compact;
+    req.access_token_len = strlen(req.access_token);
+    req.jkt = jkt;
+    req.window = ojw_setting(&run->server->num, OJW_SET_DPOP_WINDOW);
+    req.skew = ojw_profile_skew(c->profile,
+                                ojw_setting(&run->server->num, OJW_SET_SKEW));
+    req.now = run->opt->now;
+    return ojw_dpop_check(&out, run->opt->dpop, strlen(run->opt->dpop), &req,
+                          c->pool, err);
+}
+
+/* The binding, in the order of mod_ordsjwt_bound.c: cnf, what the
+ * profile and the scheme demand, the certificate, the proof (its jti is
+ * taken as fresh: the replay store is httpd's). */
+static ojw_reason_t bind_offline(ojw_check_t *c, ojw_error_t *err,
+                                 const char **hint)
+{
+    run_t *run = c->baton;
+    ojw_sent_t sent = run->opt->dpop ? OJW_SENT_DPOP
+                      : c->basic_user ? OJW_SENT_BASIC : OJW_SENT_BEARER;
+    ojw_cnf_t cnf;
+    ojw_reason_t rc;
+
+    if ((rc = ojw_cnf_read(&cnf, c->claims, err)) == OJW_OK
+        && (rc = ojw_binding_policy(&cnf, c->profile->dpop, c->profile->mtls,
+                                    sent, err)) == OJW_OK
+        && (!cnf.x5t_s256 || (rc = bind_cert(run, cnf.x5t_s256, err))
+                             == OJW_OK)
+        && run->opt->dpop) {
+        rc = bind_proof(run, c, cnf.jkt, err);
+    }
+    *hint = rc == OJW_OK ? NULL : ojw_hint_for_binding(rc);
+    return rc;
+}
+
+static const ojw_check_hooks_t checker_hooks = {
+    .verify = verify,
+    .nonce = nonce,
+    .bind = bind_offline,
+    .observe = ojw_report_step,
+};
+
+/* The module's pipeline on the token, observed. */
+static void run_pipeline(run_t *run, ojw_check_t *c, const char *token,
+                         const char *basic_user)
+{
+    memset(c, 0, sizeof(*c));
+    c->profiles = run->profiles;
+    c->token_max = (size_t)ojw_setting(&run->server->num, OJW_SET_TOKEN_MAX);
+    c->default_skew = ojw_setting(&run->server->num, OJW_SET_SKEW);
+    c->default_age = ojw_setting(&run->server->num, OJW_SET_AGE);
+    c->now = run->opt->now;
+    c->basic_user = basic_user;
+    c->hooks = &checker_hooks;
+    c->baton = run;
+    c->observer = &run->report;
+    c->pool = run->pool;
+    run->report.compact = token;
+    run->report.len = strlen(token);
+    if (run->setups->nelts > 0) {
+        ojw_check_run(c, token, strlen(token));
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -1093,8 +705,8 @@ enum {
     OPT_ISSUER = 256, OPT_AUDIENCE, OPT_JWK_URL, OPT_PEM_FILE, OPT_PEM_KID,
     OPT_ROLE_CLAIM, OPT_SKEW, OPT_AGE, OPT_CA_FILE, OPT_CONFIG, OPT_PROFILE,
     OPT_SCOPE, OPT_ROLE, OPT_NOW, OPT_HELP, OPT_DISCOVERY_URL, OPT_PRIVILEGE,
-    OPT_DEFINE, OPT_VERSION, OPT_DPOP, OPT_METHOD, OPT_URL, OPT_DPOP_NONCE,
-    OPT_NONCE_KEY_FILE
+    OPT_DEFINE, OPT_VERSION, OPT_DPOP, OPT_METHOD, OPT_URL, OPT_LOCATION,
+    OPT_VHOST, OPT_CLAIM, OPT_CLIENT_CERT, OPT_DPOP_NONCE, OPT_NONCE_KEY_FILE
 };
 
 static const struct option long_options[] = {
@@ -1110,8 +722,11 @@ static const struct option long_options[] = {
     { "ca-file", required_argument, NULL, OPT_CA_FILE },
     { "config", required_argument, NULL, OPT_CONFIG },
     { "profile", required_argument, NULL, OPT_PROFILE },
+    { "location", required_argument, NULL, OPT_LOCATION },
+    { "vhost", required_argument, NULL, OPT_VHOST },
     { "scope", required_argument, NULL, OPT_SCOPE },
     { "role", required_argument, NULL, OPT_ROLE },
+    { "claim", required_argument, NULL, OPT_CLAIM },
     { "now", required_argument, NULL, OPT_NOW },
     { "help", no_argument, NULL, OPT_HELP },
     { "privilege", required_argument, NULL, OPT_PRIVILEGE },
@@ -1120,6 +735,7 @@ static const struct option long_options[] = {
     { "dpop", required_argument, NULL, OPT_DPOP },
     { "method", required_argument, NULL, OPT_METHOD },
     { "url", required_argument, NULL, OPT_URL },
+    { "client-cert", required_argument, NULL, OPT_CLIENT_CERT },
     { "dpop-nonce", no_argument, NULL, OPT_DPOP_NONCE },
     { "dpop-nonce-key-file", required_argument, NULL, OPT_NONCE_KEY_FILE },
     { NULL, 0, NULL, 0 }
@@ -1172,6 +788,8 @@ static void add_words(apr_array_header_t *list, const char *arg,
     }
 }
 
+#define PUSH(list, arg) (APR_ARRAY_PUSH((list), const char *) = (arg))
+
 /* Stores one option; -1 with *error set when it is not valid. */
 static int set_option(options_t *opt, int c, const char *arg,
                       apr_pool_t *pool, const char **error)
@@ -1189,17 +807,17 @@ static int set_option(options_t *opt, int c, const char *arg,
     case OPT_CA_FILE:       opt->ca_file = arg; break;
     case OPT_CONFIG:        opt->config = arg; break;
     case OPT_PROFILE:       add_words(opt->profiles, arg, pool); break;
-    case OPT_PRIVILEGE:     APR_ARRAY_PUSH(opt->privileges, const char *) = arg;
-                            break;
-    case OPT_DEFINE:        APR_ARRAY_PUSH(opt->defines, const char *) = arg;
-                            break;
-    case OPT_SCOPE:         APR_ARRAY_PUSH(opt->scopes, const char *) = arg;
-                            break;
-    case OPT_ROLE:          APR_ARRAY_PUSH(opt->roles, const char *) = arg;
-                            break;
+    case OPT_LOCATION:      opt->location = arg; break;
+    case OPT_VHOST:         opt->vhost = arg; break;
+    case OPT_PRIVILEGE:     PUSH(opt->privileges, arg); break;
+    case OPT_DEFINE:        PUSH(opt->defines, arg); break;
+    case OPT_SCOPE:         PUSH(opt->scopes, arg); break;
+    case OPT_ROLE:          PUSH(opt->roles, arg); break;
+    case OPT_CLAIM:         PUSH(opt->claims, arg); break;
     case OPT_DPOP:          opt->dpop = arg; break;
     case OPT_METHOD:        opt->method = arg; break;
     case OPT_URL:           opt->url = arg; break;
+    case OPT_CLIENT_CERT:   opt->client_cert = arg; break;
     case OPT_DPOP_NONCE:    opt->dpop_nonce = 1; break;
     case OPT_NONCE_KEY_FILE: return read_nonce_key(opt, arg, pool, error);
     case OPT_NOW:           return parse_now(opt, arg, pool, error);
@@ -1222,6 +840,7 @@ static int parse_options(options_t *opt, int argc, char **argv,
     opt->roles = apr_array_make(pool, 4, sizeof(const char *));
     opt->profiles = apr_array_make(pool, 4, sizeof(const char *));
     opt->privileges = apr_array_make(pool, 4, sizeof(const char *));
+    opt->claims = apr_array_make(pool, 4, sizeof(const char *));
     opt->defines = apr_array_make(pool, 4, sizeof(const char *));
     opt->now = (long long)time(NULL);
     opterr = 0;     /* our message, not getopt's */
@@ -1241,6 +860,76 @@ static int parse_options(options_t *opt, int argc, char **argv,
     }
     opt->token = optind < argc ? argv[optind] : NULL;
     return 0;
+}
+
+static int has_profile_options(const options_t *opt)
+{
+    return opt->issuer || opt->audience || opt->jwk_url || opt->pem_file
+           || opt->discovery_url || opt->pem_kid || opt->role_claim_name
+           || opt->allowed_skew || opt->allowed_age;
+}
+
+static int has_require_options(const options_t *opt)
+{
+    return opt->scopes->nelts || opt->roles->nelts || opt->privileges->nelts
+           || opt->claims->nelts;
+}
+
+/* What --config, --profile and --location need, or NULL. */
+static const char *config_conflict(const options_t *opt)
+{
+    if (opt->config && has_profile_options(opt)) {
+        return "--config takes the profile from the file: --issuer, "
+               "--audience, --jwk-url, --pem-file, --discovery-url, "
+               "--pem-kid, --role-claim-name, --allowed-skew and "
+               "--allowed-age do not go with it";
+    }
+    if (opt->config && opt->profiles->nelts == 0 && opt->location == NULL) {
+        return "--config needs --profile NAME or --location PATH";
+    }
+    if (opt->location && opt->profiles->nelts) {
+        return "--location takes the profiles of the path's sections: "
+               "--profile does not go with it";
+    }
+    if (opt->location && has_require_options(opt)) {
+        return "--location takes the Require lines of the path's sections: "
+               "--scope, --role, --privilege and --claim do not go with it";
+    }
+    if (opt->location && opt->dpop_nonce) {
+        return "--location takes the OrdsJwtDpopNonce of the path's "
+               "sections: --dpop-nonce does not go with it";
+    }
+    return NULL;
+}
+
+/* What does not go together; NULL when the options are fine. */
+static const char *option_conflict(const options_t *opt)
+{
+    if (opt->dpop && opt->url == NULL && opt->location == NULL) {
+        return "--dpop needs --url, the URL the client addressed";
+    }
+    if (opt->dpop == NULL
+        && (opt->url || opt->dpop_nonce || opt->nonce_key_file)) {
+        return "--url, --dpop-nonce and --dpop-nonce-key-file describe the "
+               "request of a --dpop proof";
+    }
+    if (opt->config == NULL && (opt->profiles->nelts || opt->location
+                                || opt->vhost)) {
+        return opt->profiles->nelts ? "--profile needs --config FILE"
+               : opt->location ? "--location needs --config FILE"
+               : "--vhost needs --config FILE";
+    }
+    if (opt->config == NULL
+        && (opt->privileges->nelts || opt->defines->nelts)) {
+        return "--privilege and --define need --config FILE (the "
+               "OrdsJwtPrivilege definitions are in the configuration)";
+    }
+    if (opt->config == NULL && !has_profile_options(opt)) {
+        return "no profile: give --config FILE with --location PATH or "
+               "--profile NAME, or --issuer, --audience and --jwk-url (or "
+               "--pem-file)";
+    }
+    return config_conflict(opt);
 }
 
 /* stdin, at most INPUT_MAX bytes; NULL with *error set. */
@@ -1263,10 +952,11 @@ static char *read_stdin(apr_pool_t *pool, const char **error)
     return buf;
 }
 
-static int read_token(const char **token, const options_t *opt,
+/* The token, and how it is sent: *user for Basic credentials, *scheme. */
+static int read_token(const char **token, const char **user,
+                      const char **scheme, const options_t *opt,
                       apr_pool_t *pool, const char **error)
 {
-    const char *user;
     char *raw;
 
     if (opt->token && strcmp(opt->token, "-") != 0) {
@@ -1275,13 +965,13 @@ static int read_token(const char **token, const options_t *opt,
     else if ((raw = read_stdin(pool, error)) == NULL) {
         return -1;
     }
-    if ((*token = ojw_header_token(pool, raw, &user, error)) == NULL) {
+    if ((*token = ojw_header_token(pool, raw, user, scheme, error)) == NULL) {
         return -1;
     }
-    if (user && *user) {
+    if (*user && **user) {
         printf("Basic credentials: user name \"%s\" (AuthBasicProvider "
                "ords-jwt accepts it only when it is the token's sub)\n",
-               user);
+               *user);
     }
     if (**token == '\0') {
         *error = "no token: give it as the argument or on stdin";
@@ -1290,14 +980,207 @@ static int read_token(const char **token, const options_t *opt,
     return 0;
 }
 
+/* The x5t#S256 of --client-cert FILE. */
+static int read_client_cert(run_t *run, const char **error)
+{
+    apr_file_t *f;
+    char buf[65536];
+    apr_size_t n = sizeof(buf) - 1;
+
+    if (run->opt->client_cert == NULL) {
+        return 0;
+    }
+    if (apr_file_open(&f, run->opt->client_cert, APR_FOPEN_READ, 0,
+                      run->pool) != APR_SUCCESS) {
+        *error = apr_psprintf(run->pool, "--client-cert: cannot read %s",
+                              run->opt->client_cert);
+        return -1;
+    }
+    apr_file_read_full(f, buf, n, &n);
+    apr_file_close(f);
+    if ((run->cert = ojw_cert_thumbprint_pem(buf, n, run->pool)) == NULL) {
+        *error = apr_psprintf(run->pool, "--client-cert: %s holds no PEM "
+                              "certificate", run->opt->client_cert);
+        return -1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ */
+/* the check                                                           */
+
+/* Prints the sections the configuration reader skipped, on stderr. */
+static void print_skipped(const ojw_conf_t *conf)
+{
+    int i;
+
+    for (i = 0; i < conf->skipped->nelts; i++) {
+        fprintf(stderr, "ordsjwt-check: %s\n",
+                APR_ARRAY_IDX(conf->skipped, i, const char *));
+    }
+}
+
+/* 1 when the location reads a token sent with scheme (NULL: a bare token,
+ * sent where it looks first): Authorization: Bearer in its sources. */
+static int token_found(const ojw_location_t *loc, const char *scheme)
+{
+    int i;
+
+    if (scheme == NULL || loc->sources == NULL) {
+        return scheme == NULL || strcmp(scheme, "Bearer") == 0;
+    }
+    for (i = 0; i < loc->sources->nelts; i++) {
+        const ojw_source_t *s = &APR_ARRAY_IDX(loc->sources, i,
+                                               ojw_source_t);
+
+        if (s->kind == OJW_SOURCE_HEADER && s->scheme
+            && strcasecmp(s->name, "Authorization") == 0
+            && strcasecmp(s->scheme, scheme) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The request as httpd sees it: the token where the location reads it. */
+static void request_of(ojw_request_t *req, const ojw_location_t *loc,
+                       const options_t *opt, const char *scheme,
+                       const ojw_check_t *c)
+{
+    int basic_type = loc->auth_type && strcasecmp(loc->auth_type,
+                                                  "Basic") == 0;
+
+    memset(req, 0, sizeof(*req));
+    req->loc = loc;
+    req->method = ojw_method_bit(opt->method ? opt->method : "GET");
+    req->basic = basic_type && (scheme == NULL
+                                || strcmp(scheme, "Basic") == 0);
+    req->tokens = opt->dpop ? 1 : !basic_type && token_found(loc, scheme);
+    req->check = c->profiles ? c : NULL;
+}
+
+/* The server, the location (or the options' lines) and its profiles. */
+static int setup(run_t *run, const ojw_conf_t *conf, const char *basic,
+                 ojw_location_t **loc, const char **error)
+{
+    const options_t *opt = run->opt;
+    server_t *sv = apr_pcalloc(run->pool, sizeof(*sv));
+    const char *label = "the options", *uri;
+    int server = 0;
+
+    run->server = sv;
+    if (conf && opt->location) {
+        server = ojw_location_server(conf, opt->vhost, run->pool, &label);
+        if ((uri = ojw_location_uri(opt->location, run->pool, error)) == NULL
+            || (*loc = ojw_location_merge(conf, server, uri, run->pool,
+                                          error)) == NULL
+            || setups_from_location(run->setups, *loc, run->pool,
+                                    error) != 0) {
+            return -1;
+        }
+    }
+    else if (conf && setups_from_names(run->setups, conf, opt, &server,
+                                       run->pool, error) != 0) {
+        return -1;
+    }
+    else if (conf == NULL && profile_from_options(new_setup(run->setups,
+                                                            run->pool),
+                                                  opt, run->pool, error)) {
+        return -1;
+    }
+    if (conf && opt->vhost && opt->location == NULL) {
+        server = ojw_location_server(conf, opt->vhost, run->pool, &label);
+    }
+    else if (conf && opt->location == NULL) {
+        label = server ? "the profile's virtual host" : "the main server";
+    }
+    server_of(sv, conf, server, label, opt);
+    if (*loc == NULL) {
+        *loc = options_location(opt, conf, server, basic != NULL,
+                                run->pool, error);
+    }
+    return *loc ? 0 : -1;
+}
+
+/* The key of the configuration's OrdsJwtDpopNonceKeyFile, when nonces
+ * may be judged with it and --dpop-nonce-key-file gives none; NULL (said
+ * on stderr when it cannot be read) otherwise. */
+static const ojw_nonce_key_t *conf_nonce_key(const ojw_conf_t *conf,
+                                             const options_t *opt,
+                                             apr_pool_t *pool)
+{
+    ojw_nonce_key_t *k;
+    const char *why;
+    int shared;
+
+    if (opt->nonce_key || conf == NULL || conf->nonce_key_file == NULL
+        || opt->dpop == NULL) {
+        return opt->nonce_key;
+    }
+    k = apr_palloc(pool, sizeof(*k));
+    apr_pool_cleanup_register(pool, k, ojw_nonce_key_wipe,
+                              apr_pool_cleanup_null);
+    if ((why = ojw_nonce_key_read(k, conf->nonce_key_file, &shared, pool))) {
+        fprintf(stderr, "ordsjwt-check: OrdsJwtDpopNonceKeyFile %s; a "
+                "nonce is not judged, only its presence (run as root, or "
+                "give --dpop-nonce-key-file)\n", why);
+        return NULL;
+    }
+    return k;
+}
+
+/* The checks, the answer, the output; the exit status. */
+static int check(run_t *run, const ojw_conf_t *conf, const char **error)
+{
+    const char *token = NULL, *user = NULL, *scheme = NULL, *why = NULL;
+    apr_array_header_t *lines = apr_array_make(run->pool, 8,
+                                               sizeof(ojw_line_t));
+    ojw_location_t *loc = NULL;
+    ojw_request_t req;
+    ojw_answer_t a;
+    ojw_check_t c;
+    int known;
+
+    if (read_token(&token, &user, &scheme, run->opt, run->pool, error) != 0
+        || setup(run, conf, scheme && strcmp(scheme, "Basic") == 0
+                 ? "" : NULL, &loc, error) != 0
+        || profile_set(run, error) != 0
+        || load_all_static_keys(run->setups, error) != 0
+        || read_client_cert(run, error) != 0) {
+        return EXIT_USAGE;
+    }
+    run->nonce_location = run->opt->location ? loc->dpop_nonce
+                                             : run->opt->dpop_nonce;
+    run->nonce_key = conf_nonce_key(conf, run->opt, run->pool);
+    memset(&c, 0, sizeof(c));
+    request_of(&req, loc, run->opt, scheme, &c);
+    run_pipeline(run, &c, token, req.basic ? (user ? user : "") : NULL);
+    req.check = run->setups->nelts > 0 ? &c : NULL;
+    known = ojw_answer(&req, &a, lines, &why, run->pool);
+    ojw_print_token(run, &c, token);
+    if (run->opt->location) {
+        ojw_print_location(run, loc, conf);
+    }
+    ojw_print_checks(run, &c, lines, run->opt->location == NULL);
+    if (run->opt->location) {
+        ojw_print_tree(loc, lines);
+    }
+    if (a.status == 503 && run->report.keys_error) {
+        fprintf(stderr, "ordsjwt-check: %s%s%s\n", run->report.keys_error,
+                run->report.steps[OJW_STEP_KEY].hint ? "; hint: " : "",
+                run->report.steps[OJW_STEP_KEY].hint
+                ? run->report.steps[OJW_STEP_KEY].hint : "");
+    }
+    return ojw_print_result(run, &c, &a, known, why);
+}
 
 int main(int argc, char **argv)
 {
     apr_pool_t *pool = NULL;
-    const char *error = NULL, *token = NULL;
-    apr_array_header_t *setups;
+    const char *error = NULL;
+    const ojw_conf_t *conf = NULL;
     options_t opt;
+    run_t run;
     int rc = EXIT_USAGE;
 
     if (apr_app_initialize(&argc, (const char *const **)&argv, NULL)
@@ -1308,24 +1191,30 @@ int main(int argc, char **argv)
     if (parse_options(&opt, argc, argv, pool, &error) != 0) {
         goto cleanup;
     }
-    if (opt.help) {
-        fputs(usage_text, stdout);
+    if (opt.help || opt.version) {
+        if (opt.help) {
+            fputs(usage_text, stdout);
+        }
+        else {
+            printf("ordsjwt-check %s\n", ojw_version());
+        }
         rc = EXIT_ACCEPTED;
         goto cleanup;
     }
-    if (opt.version) {
-        printf("ordsjwt-check %s\n", ojw_version());
-        rc = EXIT_ACCEPTED;
+    if ((error = option_conflict(&opt)) != NULL
+        || (opt.config && (conf = ojw_conf_read_defined(opt.config,
+                                                        opt.defines, pool,
+                                                        &error)) == NULL)) {
         goto cleanup;
     }
-    setups = apr_array_make(pool, 2, sizeof(setup_t));
-    if (setup_profiles(setups, &opt, pool, &error) != 0
-        || indistinguishable(setups, pool, &error) != 0
-        || load_all_static_keys(setups, pool, &error) != 0
-        || read_token(&token, &opt, pool, &error) != 0) {
-        goto cleanup;
+    if (conf) {
+        print_skipped(conf);
     }
-    rc = check_token(token, setups, &opt, pool);
+    memset(&run, 0, sizeof(run));
+    run.opt = &opt;
+    run.pool = pool;
+    run.setups = apr_array_make(pool, 2, sizeof(setup_t));
+    rc = check(&run, conf, &error);
 cleanup:
     if (error) {
         fprintf(stderr, "ordsjwt-check: %s\n", error);

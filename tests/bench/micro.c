@@ -258,7 +258,9 @@ static ojw_keys_t *keys;
 
 static void module_verify(const case_t *c)
 {
-    static const ojw_claim_policy_t policy = { ISSUER, AUDIENCE, 0, 0, NULL, 0 };
+    static const ojw_claim_policy_t policy = {
+        ISSUER, AUDIENCE, 0, 0, NULL, 0, NULL, NULL
+    };
     const char *subject = NULL;
     ojw_keys_use_t use;
     ojw_token_t *tok;

@@ -96,6 +96,31 @@ static void exercise_pass(const json_t *claims, apr_pool_t *pool)
                       OJW_PASS_VALUE_MAX);
 }
 
+static void note_line(void *baton, ojw_claim_line_t line,
+                      const ojw_error_t *err)
+{
+    (void)baton;
+    if ((unsigned)line >= OJW_CLAIM_LINES
+        || (err && err->reason == OJW_OK)) {
+        abort();
+    }
+}
+
+/* ordsjwt-check's run of the claim checks: the same verdict. */
+static void check_each(const json_t *claims, ojw_reason_t rc,
+                       const ojw_error_t *err)
+{
+    const char *subject = NULL;
+    ojw_error_t each;
+    ojw_reason_t again;
+
+    again = ojw_claims_check_each(claims, &policy, FUZZ_NOW, &subject, &each,
+                                  note_line, NULL);
+    if (again != rc || (rc != OJW_OK && strcmp(each.detail, err->detail))) {
+        abort();    /* the observed run has another first refusal */
+    }
+}
+
 /* The claim checks, hints, scopes, roles and what goes to the backend, on
  * any JSON object. */
 static void exercise_claims(const json_t *claims, apr_pool_t *pool)
@@ -108,6 +133,7 @@ static void exercise_claims(const json_t *claims, apr_pool_t *pool)
     if (rc == OJW_OK && (subject == NULL || *subject == '\0')) {
         abort();    /* accepted without a subject */
     }
+    check_each(claims, rc, &err);
     if (rc != OJW_OK && strlen(ojw_reason_description(rc)) == 0) {
         abort();
     }

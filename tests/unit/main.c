@@ -123,7 +123,7 @@ int main(void)
     srunner_add_suite(sr, profile_suite());
     srunner_add_suite(sr, wycheproof_suite());
     srunner_add_suite(sr, hostile_suite());
-    srunner_add_suite(sr, inspect_suite());
+    srunner_add_suite(sr, pipeline_suite());
     srunner_add_suite(sr, conf_suite());
     srunner_add_suite(sr, settings_suite());
     srunner_add_suite(sr, keys_suite());
@@ -141,6 +141,9 @@ int main(void)
     srunner_add_suite(sr, dpop_nonce_suite());
     srunner_add_suite(sr, shmcb_suite());
     srunner_add_suite(sr, replay_room_suite());
+    srunner_add_suite(sr, privilege_suite());
+    srunner_add_suite(sr, authz_suite());
+    srunner_add_suite(sr, location_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -394,6 +394,81 @@ START_TEST(pass_lookalikes_scopes_roles)
 }
 END_TEST
 
+/* Each line's own outcome, in ojw_claims_check_each's notes. */
+typedef struct {
+    ojw_reason_t line[OJW_CLAIM_LINES];
+    int told[OJW_CLAIM_LINES];
+} lines_t;
+
+static void note_line(void *baton, ojw_claim_line_t line,
+                      const ojw_error_t *err)
+{
+    lines_t *l = baton;
+
+    l->told[line]++;
+    l->line[line] = err ? err->reason : OJW_OK;
+}
+
+static ojw_reason_t check_each(const char *json, const ojw_claim_policy_t *p,
+                               lines_t *l, ojw_error_t *err)
+{
+    json_t *claims = json_loads(json, 0, NULL);
+    const char *sub;
+    ojw_reason_t rc, once;
+    ojw_error_t first;
+
+    ck_assert_ptr_nonnull(claims);
+    memset(l, 0, sizeof(*l));
+    rc = ojw_claims_check_each(claims, p, NOW, &sub, err, note_line, l);
+    once = ojw_claims_check(claims, p, NOW, &sub, &first);
+    /* the verdict is the first refusal, as ojw_claims_check says it */
+    ck_assert_int_eq(rc, once);
+    if (rc != OJW_OK) {
+        ck_assert_str_eq(err->detail, first.detail);
+    }
+    json_decref(claims);
+    return rc;
+}
+
+START_TEST(each_line_on_its_own)
+{
+    ojw_claim_policy_t aged = policy;
+    ojw_error_t err;
+    lines_t l;
+    int i;
+
+    aged.allowed_age = 60;
+    /* expired, iat not a date, no sub: the verdict is the iat's form (every
+     * date's form comes before the clock), each line says its own */
+    ck_assert_int_eq(check_each("{\"iss\":\"https://issuer/\",\"aud\":"
+                                "\"x\",\"exp\":1,\"iat\":\"soon\"}", &aged,
+                                &l, &err), OJW_ERR_AUDIENCE);
+    ck_assert_int_eq(l.line[OJW_CLAIM_ISSUER], OJW_OK);
+    ck_assert_int_eq(l.line[OJW_CLAIM_AUDIENCE], OJW_ERR_AUDIENCE);
+    ck_assert_int_eq(l.line[OJW_CLAIM_EXP], OJW_ERR_EXPIRED);
+    ck_assert_int_eq(l.line[OJW_CLAIM_IAT], OJW_ERR_IAT_MISSING);
+    ck_assert_int_eq(l.told[OJW_CLAIM_AGE], 0);     /* needs a usable iat */
+    ck_assert_int_eq(l.line[OJW_CLAIM_SUBJECT], OJW_ERR_SUBJECT);
+    ck_assert_int_eq(check_each("{" BASE ",\"exp\":1,\"iat\":\"soon\"}",
+                                &aged, &l, &err), OJW_ERR_IAT_MISSING);
+    /* no iat at all: the iat line passes, the age line refuses */
+    ck_assert_int_eq(check_each("{" BASE ",\"exp\":1700000100}", &aged, &l,
+                                &err), OJW_ERR_IAT_MISSING);
+    ck_assert_int_eq(l.line[OJW_CLAIM_IAT], OJW_OK);
+    ck_assert_int_eq(l.line[OJW_CLAIM_AGE], OJW_ERR_IAT_MISSING);
+    ck_assert_int_eq(check_each("{" BASE ",\"exp\":1700000100,\"nbf\":"
+                                "1800000000,\"iat\":1600000000}", &aged, &l,
+                                &err), OJW_ERR_NOT_YET_VALID);
+    ck_assert_int_eq(l.line[OJW_CLAIM_AGE], OJW_ERR_TOO_OLD);
+    ck_assert_int_eq(check_each("{" BASE ",\"exp\":1700000100}", &policy, &l,
+                                &err), OJW_OK);
+    for (i = 0; i < OJW_CLAIM_LINES; i++) {
+        ck_assert_int_eq(l.told[i], 1);
+        ck_assert_int_eq(l.line[i], OJW_OK);
+    }
+}
+END_TEST
+
 Suite *claims_suite(void)
 {
     Suite *s = suite_create("claims");
@@ -417,6 +492,7 @@ Suite *claims_suite(void)
     tcase_add_test(tc, scope_hint_for_audience_prefix);
     tcase_add_test(tc, pass_values_and_names);
     tcase_add_test(tc, pass_lookalikes_scopes_roles);
+    tcase_add_test(tc, each_line_on_its_own);
     suite_add_tcase(s, tc);
     return s;
 }

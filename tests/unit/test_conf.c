@@ -258,12 +258,12 @@ START_TEST(privileges_per_server)
 
     ck_assert_ptr_nonnull(conf);
     pv = ojw_conf_privilege(conf, "p", 0);
-    ck_assert(pv && pv->roles->nelts == 2);
-    ck_assert_str_eq(APR_ARRAY_IDX(pv->roles, 1, const char *), "r 2");
+    ck_assert(pv && pv->pv->nroles == 2);
+    ck_assert_str_eq(pv->pv->roles[1], "r 2");
     pv = ojw_conf_privilege(conf, "p", 1);
-    ck_assert(pv && pv->roles->nelts == 1 && pv->server == 1);
+    ck_assert(pv && pv->pv->nroles == 1 && pv->server == 1);
     pv = ojw_conf_privilege(conf, "q", 1);
-    ck_assert(pv && pv->server == 0 && pv->roles->nelts == 0);
+    ck_assert(pv && pv->server == 0 && pv->pv->nroles == 0);
     ck_assert_ptr_null(ojw_conf_privilege(conf, "none", 0));
     path = write_file("dup.conf", "OrdsJwtPrivilege p\nOrdsJwtPrivilege p\n");
     ck_assert_ptr_null(ojw_conf_read(path, test_pool, &err));

@@ -31,7 +31,7 @@ Suite *jwks_fetch_suite(void);
 Suite *profile_suite(void);
 Suite *wycheproof_suite(void);
 Suite *hostile_suite(void);
-Suite *inspect_suite(void);
+Suite *pipeline_suite(void);
 Suite *conf_suite(void);        /* ordsjwt-check's tools/conf.c */
 Suite *settings_suite(void);
 Suite *keys_suite(void);
@@ -39,6 +39,9 @@ Suite *token_cache_suite(void);
 Suite *metrics_suite(void);
 Suite *status_suite(void);
 Suite *pass_suite(void);
+Suite *privilege_suite(void);
+Suite *authz_suite(void);
+Suite *location_suite(void);   /* ordsjwt-check's tools/location.c */
 Suite *discovery_suite(void);
 Suite *source_suite(void);
 Suite *tenant_suite(void);
