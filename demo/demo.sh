@@ -13,7 +13,7 @@ PY=/usr/bin/python3
 APACHE2=/usr/sbin/apache2
 MODULES_DIR=/usr/lib/apache2/modules
 PACKAGES="apache2 apache2-dev libssl-dev libcjose-dev libjansson-dev
-libcurl4-openssl-dev autoconf automake libtool pkg-config make gcc libc6-dev
+libcurl4-openssl-dev libpcre2-dev autoconf automake libtool pkg-config make gcc libc6-dev
 curl python3 python3-jwcrypto"
 
 if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B='' N=''; fi

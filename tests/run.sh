@@ -33,7 +33,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 
-BUILD_PKGS="apache2-dev libssl-dev libcjose-dev libjansson-dev libcurl4-openssl-dev
+BUILD_PKGS="apache2-dev libssl-dev libcjose-dev libjansson-dev libcurl4-openssl-dev libpcre2-dev
 autoconf automake libtool pkg-config make gcc libc6-dev"
 TEST_PKGS="apache2 check curl python3 python3-pytest python3-jwcrypto
 python3-requests python3-cryptography python3-prometheus-client valgrind clang-14
