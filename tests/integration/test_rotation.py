@@ -309,7 +309,11 @@ def budget_site(pki, jwks):
     out = [sites.ca(pki),
            "OrdsJwtJwksRefreshInterval 3600",
            "OrdsJwtJwksMinRefreshInterval %d" % BUDGET_INTERVAL,
-           "OrdsJwtJwksFetchTimeout %d" % FETCH_TIMEOUT]
+           "OrdsJwtJwksFetchTimeout %d" % FETCH_TIMEOUT,
+           # these tests count forced refetches: the waiter bound (a quarter
+           # of the workers by default) must not answer 503 to the flood's
+           # 8 clients while a refetch is slow on a loaded machine
+           "OrdsJwtJwksMaxWaiters 16"]
     for name in ("newkid", "kidflood"):
         out.append(sites.profile(name, jwk_url=jwks.url("/budget-" + name)))
         out.append(sites.location("/%s/" % name, name))
