@@ -336,7 +336,9 @@ static const char *sources_text(const ojw_location_t *loc, apr_pool_t *pool)
     int i;
 
     if (loc->sources == NULL) {
-        return "header=Authorization:Bearer (the default)";
+        return apr_pstrcat(pool, ojw_source_text(ojw_sources_of(NULL, &i),
+                                                 pool), " (the default)",
+                           NULL);
     }
     for (i = 0; i < loc->sources->nelts; i++) {
         const char *t = ojw_source_text(&APR_ARRAY_IDX(loc->sources, i,

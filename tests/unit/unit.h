@@ -21,6 +21,9 @@ char *test_sign(apr_pool_t *p, cjose_jwk_t *key, const char *header_json,
                 const char *payload);
 /* base64url of s without padding. */
 char *test_b64(apr_pool_t *p, const char *s, size_t len);
+/* The public JWK JSON of key, and its RFC 7638 thumbprint (a cnf.jkt). */
+const char *test_pub_jwk(apr_pool_t *p, cjose_jwk_t *key);
+const char *test_jkt(apr_pool_t *p, cjose_jwk_t *key);
 
 Suite *b64url_suite(void);
 Suite *token_suite(void);
@@ -46,6 +49,8 @@ Suite *discovery_suite(void);
 Suite *source_suite(void);
 Suite *tenant_suite(void);
 Suite *dpop_suite(void);
+Suite *url_suite(void);
+Suite *binding_suite(void);
 Suite *breaker_suite(void);
 Suite *lanes_suite(void);
 Suite *htu_suite(void);
