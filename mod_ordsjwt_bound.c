@@ -219,20 +219,15 @@ void ordsjwt_dpop_challenge(request_rec *r, request_rec *of,
                             const ordsjwt_req_t *rq, const char *header)
 {
     const char *c = "DPoP algs=\"" OJW_DPOP_ALGS "\"";
-    int proof_error = rq && (rq->reason == OJW_ERR_DPOP_MISSING
-                             || rq->reason == OJW_ERR_DPOP_PROOF
-                             || rq->reason == OJW_ERR_DPOP_REPLAY);
-    const char *error = rq && rq->reason == OJW_ERR_DPOP_NONCE
-                        ? "use_dpop_nonce"
-                        : proof_error ? "invalid_dpop_proof"
-                                      : "invalid_token";
+    const char *error = rq ? ojw_dpop_challenge_error(rq->reason) : NULL;
 
     if (!section_takes_dpop(of) && !(rq && rq->dpop)) {
         return;
     }
     if (ordsjwt_dpop_error(of, rq)) {
         c = apr_psprintf(r->pool, "%s, error=\"%s\", error_description=\"%s\"",
-                         c, error, ojw_reason_description(rq->reason));
+                         c, error ? error : "invalid_token",
+                         ojw_reason_description(rq->reason));
     }
     apr_table_addn(r->err_headers_out, header, c);
 }

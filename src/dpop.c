@@ -33,6 +33,20 @@ const char *ojw_jwk_thumbprint(const json_t *jwk, apr_pool_t *pool)
     return ojw_b64url_sha256(pool, canon, strlen(canon));
 }
 
+const char *ojw_dpop_challenge_error(ojw_reason_t reason)
+{
+    switch (reason) {
+    case OJW_ERR_DPOP_NONCE:
+        return "use_dpop_nonce";
+    case OJW_ERR_DPOP_MISSING:
+    case OJW_ERR_DPOP_PROOF:
+    case OJW_ERR_DPOP_REPLAY:
+        return "invalid_dpop_proof";
+    default:
+        return NULL;
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* the proof                                                           */
 

@@ -61,6 +61,12 @@ ojw_reason_t ojw_dpop_check(ojw_dpop_proof_t *out, const char *proof,
                             size_t len, const ojw_dpop_request_t *req,
                             apr_pool_t *pool, ojw_error_t *err);
 
+/* The error code of the DPoP challenge (RFC 9449 7.1 and 9) for a
+ * refusal: "use_dpop_nonce" (OJW_ERR_DPOP_NONCE), "invalid_dpop_proof"
+ * (no proof, a broken one, a replayed one), or NULL: the token's
+ * (invalid_token). */
+const char *ojw_dpop_challenge_error(ojw_reason_t reason);
+
 /* The RFC 7638 SHA-256 thumbprint (base64url) of a public RSA or EC JWK
  * already checked by ojw_jwk_load(); NULL for another kty. */
 const char *ojw_jwk_thumbprint(const json_t *jwk, apr_pool_t *pool);

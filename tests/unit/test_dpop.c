@@ -257,6 +257,22 @@ START_TEST(one_proof_header)
 }
 END_TEST
 
+/* The error code of the DPoP challenge, for the module and the checker. */
+START_TEST(challenge_error_codes)
+{
+    ck_assert_str_eq(ojw_dpop_challenge_error(OJW_ERR_DPOP_NONCE),
+                     "use_dpop_nonce");
+    ck_assert_str_eq(ojw_dpop_challenge_error(OJW_ERR_DPOP_MISSING),
+                     "invalid_dpop_proof");
+    ck_assert_str_eq(ojw_dpop_challenge_error(OJW_ERR_DPOP_PROOF),
+                     "invalid_dpop_proof");
+    ck_assert_str_eq(ojw_dpop_challenge_error(OJW_ERR_DPOP_REPLAY),
+                     "invalid_dpop_proof");
+    ck_assert_ptr_null(ojw_dpop_challenge_error(OJW_ERR_BINDING));
+    ck_assert_ptr_null(ojw_dpop_challenge_error(OJW_ERR_EXPIRED));
+}
+END_TEST
+
 Suite *dpop_suite(void)
 {
     Suite *s = suite_create("dpop");
@@ -269,6 +285,7 @@ Suite *dpop_suite(void)
     tcase_add_test(tc, thumbprint_vector);
     tcase_add_test(tc, nonce_in_the_proof_check);
     tcase_add_test(tc, one_proof_header);
+    tcase_add_test(tc, challenge_error_codes);
     suite_add_tcase(s, tc);
     return s;
 }
