@@ -130,6 +130,14 @@ const char *test_jkt(apr_pool_t *p, cjose_jwk_t *key)
     return t;
 }
 
+void test_nonce_key(ojw_nonce_key_t *k)
+{
+    char bytes[OJW_NONCE_KEY_MIN];
+
+    memset(bytes, 'k', sizeof(bytes));
+    ck_assert_ptr_null(ojw_nonce_key_set(k, bytes, sizeof(bytes)));
+}
+
 int main(void)
 {
     SRunner *sr;

@@ -351,10 +351,8 @@ START_TEST(the_nonce_of_the_proof)
     ojw_nonce_key_t key;
     ojw_bound_t out;
     ojw_error_t err;
-    char bytes[32];
 
-    memset(bytes, 'k', sizeof(bytes));
-    ck_assert_ptr_null(ojw_nonce_key_set(&key, bytes, sizeof(bytes)));
+    test_nonce_key(&key);
     pol.key = &key;
     ev.nonce = &pol;
     ck_assert_int_eq(bound(&out, "dpop=allowed", bound_to(ec, NULL), &ev,

@@ -209,10 +209,8 @@ START_TEST(nonce_in_the_proof_check)
     ojw_dpop_proof_t out;
     ojw_error_t err;
     const char *good, *p;
-    char bytes[32];
 
-    memset(bytes, 'k', sizeof(bytes));
-    ck_assert_ptr_null(ojw_nonce_key_set(&k, bytes, sizeof(bytes)));
+    test_nonce_key(&k);
     pol.key = &k;
     good = ojw_nonce_make(&k, NOW - 200, test_pool);
     p = proof(ec, "ES256", "dpop+jwt", pub_json(ec), claims_nonce("n1", NULL));

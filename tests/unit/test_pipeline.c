@@ -533,10 +533,8 @@ START_TEST(nonce_on_a_cache_hit)
     hooks_t h = { 0 };
     ojw_report_t rep;
     ojw_check_t c;
-    char bytes[32];
 
-    memset(bytes, 'k', sizeof(bytes));
-    ck_assert_ptr_null(ojw_nonce_key_set(&k, bytes, sizeof(bytes)));
+    test_nonce_key(&k);
     pol.key = &k;
     h.pol = &pol;
     h.proof = test_sign(test_pool, ec, dh, apr_psprintf(test_pool,

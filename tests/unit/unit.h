@@ -6,6 +6,7 @@
 #include <check.h>
 #include <apr_pools.h>
 #include <cjose/jwk.h>
+#include "dpop_nonce.h"
 
 extern apr_pool_t *test_pool;   /* fresh for every test (fixture) */
 void pool_setup(void);
@@ -24,6 +25,8 @@ char *test_b64(apr_pool_t *p, const char *s, size_t len);
 /* The public JWK JSON of key, and its RFC 7638 thumbprint (a cnf.jkt). */
 const char *test_pub_jwk(apr_pool_t *p, cjose_jwk_t *key);
 const char *test_jkt(apr_pool_t *p, cjose_jwk_t *key);
+/* A DPoP nonce key (OJW_NONCE_KEY_MIN bytes 'k'). */
+void test_nonce_key(ojw_nonce_key_t *k);
 
 Suite *b64url_suite(void);
 Suite *token_suite(void);
