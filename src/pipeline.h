@@ -10,12 +10,13 @@
  * (Require ords-*) come after it: src/authz.h.
  *
  * The caller supplies what depends on where the check runs: the keys, the
- * binding's input (the module's request: its DPoP proof, its client
- * certificate; the checker's --dpop and --client-cert), a cache of
- * verified tokens (the module's), and an observer (the checker's), which
- * is told every step's outcome and makes the run go on past the first
- * refusal wherever a later step can still run. The verdict is the first
- * refusal, observer or not.
+ * evidence of the binding step (src/binding.h; the module's request: its
+ * DPoP proof, its client certificate, its replay store; the checker's
+ * --dpop, --url and --client-cert), a cache of verified tokens (the
+ * module's), and an observer (the checker's), which is told every step's
+ * outcome and makes the run go on past the first refusal wherever a
+ * later step can still run. The verdict is the first refusal, observer
+ * or not.
  */
 #ifndef OJW_PIPELINE_H
 #define OJW_PIPELINE_H
