@@ -53,6 +53,7 @@
 #include <apr_shm.h>
 
 #include "ojw.h"
+#include "binding.h"
 #include "dpop_nonce.h"
 #include "jwks_cache.h"
 #include "jwks_fetch.h"
@@ -375,12 +376,22 @@ int ordsjwt_dpop_checked_before(request_rec *r, const char *compact);
 /* Refuses rq for a binding or proof error (logged, counted): 401. */
 int ordsjwt_refuse_binding(request_rec *r, ordsjwt_req_t *rq,
                            const ojw_error_t *err);
-/* The binding of a token whose signature and claims hold (also when it
- * comes from the token cache): cnf, the profile's dpop=/mtls=, the DPoP
- * proof and its jti, the client certificate. OK, HTTP_UNAUTHORIZED
- * (logged and counted) or HTTP_SERVICE_UNAVAILABLE (no replay store). */
-int ordsjwt_bound_check(request_rec *r, ordsjwt_req_t *rq,
-                        const json_t *claims);
+/* What r shows of the sender of rq's token (checked for profile p), for
+ * the pipeline's binding step (src/binding.h): how the token came, the
+ * DPoP proof and what it must name, the client certificate and the
+ * replay store. */
+void ordsjwt_bound_evidence(request_rec *r, const ordsjwt_req_t *rq,
+                            const ojw_profile_t *p, ojw_evidence_t *ev);
+/* The binding step refused rq for err (b: what it did): 401 (logged and
+ * counted; a fresh nonce with OJW_ERR_DPOP_NONCE) or 503 with
+ * Retry-After (the replay store did not answer). */
+int ordsjwt_bound_refuse(request_rec *r, ordsjwt_req_t *rq,
+                         const ojw_error_t *err, const ojw_bound_t *b);
+/* The binding step accepted rq's token (b: what it did): a proof checked
+ * is not checked again down the request's chain; a fresh nonce when the
+ * proof's is old. */
+void ordsjwt_bound_accepted(request_rec *r, ordsjwt_req_t *rq,
+                            const ojw_bound_t *b);
 /* 1 when the refusal of rq is told in the DPoP challenge (the Bearer
  * challenge then carries no error). */
 int ordsjwt_dpop_error(request_rec *of, const ordsjwt_req_t *rq);

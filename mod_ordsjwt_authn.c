@@ -84,8 +84,7 @@ static authn_status check_password(request_rec *r, const char *user,
 /* The Basic credentials header of r, as mod_auth_basic reads it. */
 static const char *basic_header(request_rec *r)
 {
-    return PROXYREQ_PROXY == r->proxyreq ? "Proxy-Authorization"
-                                         : "Authorization";
+    return ojw_credential_header(PROXYREQ_PROXY == r->proxyreq);
 }
 
 /* Refuses a token sent as the user name with another password: 401 with

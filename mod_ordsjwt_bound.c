@@ -2,10 +2,12 @@
 /*
  * mod_auth_ordsjwt: sender-constrained tokens (issue 13). The glue of
  * DPoP (RFC 9449) and certificate-bound tokens (RFC 8705 3): the DPoP
- * scheme and proof header, the client certificate from mod_ssl, the DPoP
- * challenge. The checks are in src/dpop.c; the URL htu is compared with
- * is mod_ordsjwt_htu.c's, the replay store mod_ordsjwt_replay.c's, the
- * nonces (where required) mod_ordsjwt_nonce.c's.
+ * proof header, the client certificate from mod_ssl and the replay store
+ * handed to the binding step (src/binding.c, the pipeline's: its order
+ * and its decisions), what its verdict does to the request, the DPoP
+ * challenge. The URL htu is compared with is mod_ordsjwt_htu.c's, the
+ * replay store mod_ordsjwt_replay.c's, the nonces (where required)
+ * mod_ordsjwt_nonce.c's.
  *
  * The binding is checked for every request, after the token cache: a
  * cached verdict is about the token, never about the proof or the
@@ -29,6 +31,7 @@
 
 #include "mod_ordsjwt.h"
 #include "dpop.h"
+#include "url.h"
 
 APLOG_USE_MODULE(auth_ordsjwt);
 
@@ -103,13 +106,9 @@ static int replay_unavailable(request_rec *r, ordsjwt_req_t *rq,
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
-/* The one DPoP header: httpd joins repeated headers with commas, which a
- * compact JWS never holds. */
 const char *ordsjwt_dpop_proof(request_rec *r)
 {
-    const char *p = apr_table_get(r->headers_in, "DPoP");
-
-    return p && *p && strpbrk(p, ", \t") == NULL ? p : NULL;
+    return ojw_dpop_proof_header(apr_table_get(r->headers_in, "DPoP"));
 }
 
 /* Looks at the first request of r's chain (see mod_ordsjwt.h). */
@@ -126,127 +125,69 @@ int ordsjwt_dpop_checked_before(request_rec *r, const char *compact)
            && strcmp(frq->compact, compact) == 0;
 }
 
-static int check_proof(request_rec *r, ordsjwt_req_t *rq, const char *jkt)
+/* The connection's client certificate (PEM), or NULL (baton: r). */
+static const char *client_cert(void *baton)
 {
-    const ojw_settings_t *n = &ordsjwt_srv_conf(r->server)->num;
-    const char *proof = ordsjwt_dpop_proof(r);
-    ojw_dpop_request_t req;
-    ojw_dpop_proof_t out;
-    ojw_error_t err;
-    apr_status_t rv;
-    const char *why;
-    int retry_after;
-
-    memset(&err, 0, sizeof(err));
-    memset(&req, 0, sizeof(req));
-    if (ordsjwt_dpop_checked_before(r, rq->compact)) {
-        return OK;
-    }
-    if (proof == NULL) {
-        ojw_fail(&err, OJW_ERR_DPOP_MISSING, "no DPoP header, or more than "
-                 "one");
-        return ordsjwt_refuse_binding(r, rq, &err);
-    }
-    if ((req.url = ordsjwt_htu_url(r, &why)) == NULL) {
-        ojw_fail(&err, OJW_ERR_DPOP_PROOF, "proof: %s", why);
-        return ordsjwt_refuse_binding(r, rq, &err);
-    }
-    req.method = r->method;
-    req.access_token = rq->compact;
-    req.access_token_len = strlen(rq->compact);
-    req.jkt = jkt;
-    req.window = ojw_setting(n, OJW_SET_DPOP_WINDOW);
-    req.skew = ojw_profile_skew(rq->profile, ojw_setting(n, OJW_SET_SKEW));
-    req.now = apr_time_sec(apr_time_now());
-    req.nonce = ordsjwt_nonce_policy(r, rq->profile);
-    if (ojw_dpop_check(&out, proof, strlen(proof), &req, r->pool, &err)
-        != OJW_OK) {
-        return err.reason == OJW_ERR_DPOP_NONCE
-               ? ordsjwt_nonce_refuse(r, rq, &err)
-               : ordsjwt_refuse_binding(r, rq, &err);
-    }
-    rv = ordsjwt_replay_remember(r, out.replay_key, out.expires, &retry_after);
-    if (rv == APR_EEXIST) {
-        ojw_fail(&err, OJW_ERR_DPOP_REPLAY, "the proof's jti was used before "
-                 "(a proof is good for one request)");
-        return ordsjwt_refuse_binding(r, rq, &err);
-    }
-    if (rv != APR_SUCCESS) {
-        return replay_unavailable(r, rq, retry_after);
-    }
-    rq->dpop_checked = 1;
-    ordsjwt_nonce_accepted(r, req.nonce, out.nonce_age);
-    return OK;
-}
-
-/* The client certificate's thumbprint, or NULL. */
-static const char *client_cert_thumbprint(request_rec *r)
-{
-    const char *pem;
+    request_rec *r = baton;
 
 #if AP_MODULE_MAGIC_AT_LEAST(20120211, 102)
-    pem = ap_ssl_var_lookup(r->pool, r->server, r->connection, r,
-                            "SSL_CLIENT_CERT");
+    return ap_ssl_var_lookup(r->pool, r->server, r->connection, r,
+                             "SSL_CLIENT_CERT");
 #else
-    pem = ssl_lookup ? ssl_lookup(r->pool, r->server, r->connection, r,
-                                  (char *)"SSL_CLIENT_CERT") : NULL;
+    return ssl_lookup ? ssl_lookup(r->pool, r->server, r->connection, r,
+                                   (char *)"SSL_CLIENT_CERT") : NULL;
 #endif
-    return pem && *pem ? ojw_cert_thumbprint_pem(pem, strlen(pem), r->pool)
-                       : NULL;
 }
 
-static int check_cert(request_rec *r, ordsjwt_req_t *rq, const char *x5t)
+/* The replay store (baton: r). */
+static apr_status_t remember(void *baton, const unsigned char *key,
+                             long long expires, int *retry_after)
 {
-    const char *mine = client_cert_thumbprint(r);
-    ojw_error_t err;
-
-    if (mine == NULL) {
-        ojw_fail(&err, OJW_ERR_CERT_MISSING, "the token is bound to a client "
-                 "certificate (cnf x5t#S256) and the connection has none");
-        return ordsjwt_refuse_binding(r, rq, &err);
-    }
-    if (strcmp(mine, x5t) != 0) {
-        ojw_fail(&err, OJW_ERR_CERT_MISMATCH, "the token is bound to another "
-                 "client certificate (cnf x5t#S256 %.64s, the connection's "
-                 "%s)", x5t, mine);
-        return ordsjwt_refuse_binding(r, rq, &err);
-    }
-    return OK;
+    return ordsjwt_replay_remember(baton, key, expires, retry_after);
 }
 
-/* What the profile and the scheme demand of a token bound so (cnf). */
-static int policy_refuses(request_rec *r, ordsjwt_req_t *rq,
-                          const ojw_cnf_t *cnf)
+void ordsjwt_bound_evidence(request_rec *r, const ordsjwt_req_t *rq,
+                            const ojw_profile_t *p, ojw_evidence_t *ev)
 {
-    ojw_sent_t sent = rq->dpop ? OJW_SENT_DPOP
-                      : rq->basic_user ? OJW_SENT_BASIC : OJW_SENT_BEARER;
-    ojw_error_t err;
+    const ojw_settings_t *n = &ordsjwt_srv_conf(r->server)->num;
 
-    if (ojw_binding_policy(cnf, rq->profile->dpop, rq->profile->mtls, sent,
-                           &err) != OJW_OK) {
-        return ordsjwt_refuse_binding(r, rq, &err);
+    ev->dpop = rq->dpop;
+    ev->access_token = rq->compact;
+    ev->client_cert = client_cert;
+    ev->remember = remember;
+    ev->baton = r;
+    /* the rest is read only for a token sent as DPoP */
+    if (!rq->dpop
+        || (ev->proof_checked = ordsjwt_dpop_checked_before(r, rq->compact))) {
+        return;
     }
-    return OK;
+    ev->proof = apr_table_get(r->headers_in, "DPoP");
+    ev->method = r->method;
+    ev->url = ordsjwt_htu_url(r, &ev->url_why);
+    ev->nonce = ordsjwt_nonce_policy(r, p);
+    ev->window = ojw_setting(n, OJW_SET_DPOP_WINDOW);
 }
 
-int ordsjwt_bound_check(request_rec *r, ordsjwt_req_t *rq,
-                        const json_t *claims)
+int ordsjwt_bound_refuse(request_rec *r, ordsjwt_req_t *rq,
+                         const ojw_error_t *err, const ojw_bound_t *b)
 {
-    ojw_cnf_t cnf;
-    ojw_error_t err;
-    int rc;
+    switch (err->reason) {
+    case OJW_ERR_REPLAY_UNAVAILABLE:    /* logged by _replay.c */
+        return replay_unavailable(r, rq, b->retry_after);
+    case OJW_ERR_DPOP_NONCE:            /* a fresh nonce goes with it */
+        return ordsjwt_nonce_refuse(r, rq, err);
+    default:
+        return ordsjwt_refuse_binding(r, rq, err);
+    }
+}
 
-    memset(&err, 0, sizeof(err));
-    if (ojw_cnf_read(&cnf, claims, &err) != OJW_OK) {
-        return ordsjwt_refuse_binding(r, rq, &err);
+void ordsjwt_bound_accepted(request_rec *r, ordsjwt_req_t *rq,
+                            const ojw_bound_t *b)
+{
+    if (b->proof_checked) {
+        rq->dpop_checked = 1;
+        ordsjwt_nonce_accepted(r, b->nonce, b->nonce_age);
     }
-    if ((rc = policy_refuses(r, rq, &cnf)) != OK) {
-        return rc;
-    }
-    if (cnf.x5t_s256 && (rc = check_cert(r, rq, cnf.x5t_s256)) != OK) {
-        return rc;
-    }
-    return rq->dpop ? check_proof(r, rq, cnf.jkt) : OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -278,20 +219,15 @@ void ordsjwt_dpop_challenge(request_rec *r, request_rec *of,
                             const ordsjwt_req_t *rq, const char *header)
 {
     const char *c = "DPoP algs=\"" OJW_DPOP_ALGS "\"";
-    int proof_error = rq && (rq->reason == OJW_ERR_DPOP_MISSING
-                             || rq->reason == OJW_ERR_DPOP_PROOF
-                             || rq->reason == OJW_ERR_DPOP_REPLAY);
-    const char *error = rq && rq->reason == OJW_ERR_DPOP_NONCE
-                        ? "use_dpop_nonce"
-                        : proof_error ? "invalid_dpop_proof"
-                                      : "invalid_token";
+    const char *error = rq ? ojw_dpop_challenge_error(rq->reason) : NULL;
 
     if (!section_takes_dpop(of) && !(rq && rq->dpop)) {
         return;
     }
     if (ordsjwt_dpop_error(of, rq)) {
         c = apr_psprintf(r->pool, "%s, error=\"%s\", error_description=\"%s\"",
-                         c, error, ojw_reason_description(rq->reason));
+                         c, error ? error : "invalid_token",
+                         ojw_reason_description(rq->reason));
     }
     apr_table_addn(r->err_headers_out, header, c);
 }

@@ -5,8 +5,9 @@
  * The checks and their order are the core's pipeline (src/pipeline.c);
  * this file gives it the request's part: the keys of the shared JWKS
  * cache, the process's token cache, the nonce of the request's DPoP
- * proof (mod_ordsjwt_nonce.c), the sender binding of the request
- * (mod_ordsjwt_bound.c), and maps its verdict to the request's state.
+ * proof (mod_ordsjwt_nonce.c), what the request shows of its sender for
+ * the binding step (mod_ordsjwt_bound.c), and maps its verdict to the
+ * request's state.
  */
 #include <string.h>
 
@@ -29,7 +30,6 @@ typedef struct {
     request_rec *r;
     ordsjwt_req_t *rq;
     ojw_keys_use_t use;         /* of the keys that verified (generation) */
-    int bound_rc;               /* the binding's answer when it refused */
 } run_t;
 
 /* The signature, with the profile's static keys or its shared JWKS;
@@ -77,23 +77,12 @@ static ojw_reason_t nonce(ojw_check_t *c, ojw_error_t *err,
                              c->pool, err);
 }
 
-/* The request's binding (mod_ordsjwt_bound.c logs and counts its
- * refusals itself). */
-static ojw_reason_t bind_request(ojw_check_t *c, ojw_error_t *err,
-                                 const char **hint)
+/* What the request shows of its sender (mod_ordsjwt_bound.c). */
+static void evidence(ojw_check_t *c, ojw_evidence_t *ev)
 {
     run_t *run = c->baton;
-    ordsjwt_req_t *rq = run->rq;
 
-    (void)hint;
-    rq->profile = c->profile;
-    rq->subject = c->subject;
-    run->bound_rc = ordsjwt_bound_check(run->r, rq, c->claims);
-    if (run->bound_rc == OK) {
-        return OJW_OK;
-    }
-    return ojw_fail(err, rq->state == ORDSJWT_UNAVAILABLE
-                    ? OJW_ERR_REPLAY_UNAVAILABLE : rq->reason, "binding");
+    ordsjwt_bound_evidence(run->r, run->rq, c->profile, ev);
 }
 
 /* ------------------------------------------------------------------ */
@@ -181,7 +170,7 @@ static void cache_put(ojw_check_t *c)
 static const ojw_check_hooks_t module_hooks = {
     .verify = verify,
     .nonce = nonce,
-    .bind = bind_request,
+    .evidence = evidence,
     .cache_get = cache_get,
     .cache_judged = cache_judged,
     .cache_put = cache_put,
@@ -217,6 +206,7 @@ static int answer(request_rec *r, ordsjwt_req_t *rq, const ojw_check_t *c,
         rq->profile = c->profile;
     }
     if (c->err.reason == OJW_OK) {
+        ordsjwt_bound_accepted(r, rq, &c->bound);
         return accept_token(r, rq, c);
     }
     switch (c->step) {
@@ -224,8 +214,9 @@ static int answer(request_rec *r, ordsjwt_req_t *rq, const ojw_check_t *c,
         return c->err.reason == OJW_ERR_DPOP_NONCE
                ? ordsjwt_nonce_refuse(r, rq, &c->err)
                : ordsjwt_refuse_binding(r, rq, &c->err);
-    case OJW_STEP_BINDING:      /* logged and counted by _bound.c */
-        return run->bound_rc;
+    case OJW_STEP_BINDING:
+        rq->subject = c->subject;
+        return ordsjwt_bound_refuse(r, rq, &c->err, &c->bound);
     case OJW_STEP_USER:
         return ordsjwt_refuse_user(r, rq, c->kid, c->subject);
     default:
@@ -248,7 +239,6 @@ static int check_token(request_rec *r, ordsjwt_req_t *rq, const char *compact)
     rq->compact = compact;
     run.r = r;
     run.rq = rq;
-    run.bound_rc = OK;
     c.profiles = dc->profile_set;
     c.token_max = (size_t)ojw_setting(n, OJW_SET_TOKEN_MAX);
     c.default_skew = ojw_setting(n, OJW_SET_SKEW);

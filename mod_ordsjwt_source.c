@@ -37,10 +37,6 @@ struct ordsjwt_taken {
     ojw_found_t found;
 };
 
-static const ojw_source_t default_source = {
-    OJW_SOURCE_HEADER, "Authorization", "Bearer"
-};
-
 static int ords_jwt_section(request_rec *r)
 {
     const char *type = ap_auth_type(r);
@@ -51,14 +47,7 @@ static int ords_jwt_section(request_rec *r)
 /* The sources of r's section, n of them. */
 static const ojw_source_t *sources_of(request_rec *r, int *n)
 {
-    const ordsjwt_dir_conf_t *dc = ordsjwt_dir_conf(r);
-
-    if (dc->sources == NULL || dc->sources->nelts == 0) {
-        *n = 1;
-        return &default_source;
-    }
-    *n = dc->sources->nelts;
-    return (const ojw_source_t *)dc->sources->elts;
+    return ojw_sources_of(ordsjwt_dir_conf(r)->sources, n);
 }
 
 /* The request line with r's target (unparsed_uri): what REQUEST_URI,

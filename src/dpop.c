@@ -1,214 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* DPoP proofs and token confirmation (see dpop.h). */
-#include <ctype.h>
-#include <stdio.h>
+/* DPoP proofs, resource-server side (see dpop.h). */
 #include <string.h>
 #include <apr_strings.h>
-#include <openssl/pem.h>
 #include <openssl/sha.h>
-#include <openssl/x509.h>
 #include "dpop.h"
-#include "profile.h"
 #include "b64url.h"
 #include "jwks.h"
 #include "token.h"
+#include "url.h"
 
 /* ------------------------------------------------------------------ */
-/* URL normalisation (RFC 3986 6.2.2, 6.2.3)                           */
-
-static int unreserved(int c)
-{
-    return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-static int hexval(int c)
-{
-    return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
-}
-
-/* Percent-encoding normalisation of s[0..len) into out (room for len+1);
- * 0 on a bad encoding or a byte outside printable ASCII. */
-static int percent_normalise(char *out, const char *s, size_t len)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t i;
-    int v;
-
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c <= 0x20 || c >= 0x7f) {
-            return 0;
-        }
-        if (c != '%') {
-            *out++ = (char)c;
-            continue;
-        }
-        if (i + 2 >= len || hexval((unsigned char)s[i + 1]) < 0
-            || hexval((unsigned char)s[i + 2]) < 0) {
-            return 0;
-        }
-        v = hexval((unsigned char)s[i + 1]) * 16
-            + hexval((unsigned char)s[i + 2]);
-        i += 2;
-        if (unreserved(v)) {
-            *out++ = (char)v;
-        }
-        else {
-            *out++ = '%';
-            *out++ = hex[v >> 4];
-            *out++ = hex[v & 15];
-        }
-    }
-    *out = '\0';
-    return 1;
-}
-
-/* Drops the last segment (and its '/') of out[0..*n). */
-static void drop_segment(const char *out, size_t *n)
-{
-    while (*n > 0 && out[*n - 1] != '/') {
-        (*n)--;
-    }
-    if (*n > 0) {
-        (*n)--;
-    }
-}
-
-/* RFC 3986 5.2.4 on an absolute path (it starts with '/'), in place. */
-static void remove_dot_segments(char *path)
-{
-    const char *in = path;
-    size_t n = 0;
-
-    while (*in) {
-        if (strncmp(in, "/./", 3) == 0 || strcmp(in, "/.") == 0) {
-            in += 2;
-            if (*in == '\0') {
-                path[n++] = '/';
-            }
-        }
-        else if (strncmp(in, "/../", 4) == 0 || strcmp(in, "/..") == 0) {
-            in += 3;
-            drop_segment(path, &n);
-            if (*in == '\0') {
-                path[n++] = '/';
-            }
-        }
-        else {
-            do {
-                path[n++] = *in++;
-            } while (*in && *in != '/');
-        }
-    }
-    path[n] = '\0';
-}
-
-/* 1 when host (lower case) is a reg-name of unreserved characters or an
- * IPv6 literal; percent-encoded or IDN hosts are not taken. */
-static int host_valid(const char *host)
-{
-    const char *c;
-
-    if (*host == '[') {
-        for (c = host + 1; *c && *c != ']'; c++) {
-            if (!isxdigit((unsigned char)*c) && *c != ':' && *c != '.') {
-                return 0;
-            }
-        }
-        return *c == ']' && c[1] == '\0' && c > host + 1;
-    }
-    for (c = host; *c; c++) {
-        if (!unreserved((unsigned char)*c)) {
-            return 0;
-        }
-    }
-    return *host != '\0';
-}
-
-/* The authority a[0..len) as host[:port] without a default port. */
-static const char *normal_authority(const char *a, size_t len, int https,
-                                    apr_pool_t *pool, const char **why)
-{
-    char *host = apr_pstrmemdup(pool, a, len), *c, *colon, *end;
-    long port = 0;
-
-    if (memchr(a, '@', len)) {
-        *why = "the URL has userinfo";
-        return NULL;
-    }
-    for (c = host; *c; c++) {
-        *c = (char)tolower((unsigned char)*c);
-    }
-    colon = *host == '[' ? strchr(host, ']') : host;
-    colon = colon ? strchr(colon, ':') : NULL;
-    if (colon) {
-        *colon++ = '\0';
-        port = *colon ? strtol(colon, &end, 10) : 0;
-        if (*colon && (!isdigit((unsigned char)*colon) || *end != '\0'
-                       || port < 1 || port > 65535)) {
-            *why = "the URL has a bad port";
-            return NULL;
-        }
-    }
-    if (!host_valid(host)) {
-        *why = "the URL has no host, or a host that is neither a name nor "
-               "an IP literal";
-        return NULL;
-    }
-    if (port > 0 && port != (https ? 443 : 80)) {
-        host = apr_psprintf(pool, "%s:%ld", host, port);
-    }
-    return host;
-}
-
-size_t ojw_url_scheme_len(const char *url)
-{
-    return strncasecmp(url, "https://", 8) == 0 ? 8
-           : strncasecmp(url, "http://", 7) == 0 ? 7 : 0;
-}
-
-const char *ojw_url_normalise(const char *url, apr_pool_t *pool,
-                              const char **why)
-{
-    size_t end = strcspn(url, "?#"), alen, i;
-    const char *auth, *slash, *host;
-    char *path;
-    int https;
-
-    *why = "the URL is not http:// or https://";
-    if (ojw_url_scheme_len(url) == 0) {
-        return NULL;
-    }
-    https = ojw_url_scheme_len(url) == 8;
-    auth = url + ojw_url_scheme_len(url);
-    slash = memchr(auth, '/', end - (size_t)(auth - url));
-    alen = slash ? (size_t)(slash - auth) : end - (size_t)(auth - url);
-    for (i = 0; i < alen; i++) {
-        if ((unsigned char)auth[i] <= 0x20 || (unsigned char)auth[i] >= 0x7f) {
-            *why = "the URL's host has a byte outside printable ASCII";
-            return NULL;
-        }
-    }
-    if ((host = normal_authority(auth, alen, https, pool, why)) == NULL) {
-        return NULL;
-    }
-    alen = slash ? end - (size_t)(slash - url) : 0;
-    path = apr_palloc(pool, alen + 2);
-    if (!percent_normalise(path, slash ? slash : "", alen)) {
-        *why = "the URL's path has a bad percent-encoding or a byte outside "
-               "printable ASCII";
-        return NULL;
-    }
-    if (*path == '\0') {
-        strcpy(path, "/");
-    }
-    remove_dot_segments(path);
-    return apr_pstrcat(pool, https ? "https://" : "http://", host, path, NULL);
-}
-
-/* ------------------------------------------------------------------ */
-/* thumbprints and cnf                                                 */
+/* the proof key's thumbprint                                         */
 
 const char *ojw_jwk_thumbprint(const json_t *jwk, apr_pool_t *pool)
 {
@@ -231,122 +33,27 @@ const char *ojw_jwk_thumbprint(const json_t *jwk, apr_pool_t *pool)
     return ojw_b64url_sha256(pool, canon, strlen(canon));
 }
 
-static int cnf_member(const json_t *cnf, const char *name, const char **out)
-{
-    json_t *v = json_object_get(cnf, name);
-
-    *out = NULL;
-    if (v == NULL) {
-        return 1;
-    }
-    if (!json_is_string(v) || json_string_length(v) == 0
-        || json_string_length(v) > 128) {
-        return 0;
-    }
-    *out = json_string_value(v);
-    return 1;
-}
-
-ojw_reason_t ojw_cnf_read(ojw_cnf_t *cnf, const json_t *claims,
-                          ojw_error_t *err)
-{
-    json_t *c = json_object_get(claims, "cnf");
-
-    memset(cnf, 0, sizeof(*cnf));
-    if (c == NULL) {
-        return OJW_OK;
-    }
-    cnf->present = 1;
-    if (!json_is_object(c) || !cnf_member(c, "jkt", &cnf->jkt)
-        || !cnf_member(c, "x5t#S256", &cnf->x5t_s256)) {
-        return ojw_fail(err, OJW_ERR_BINDING, "cnf is not an object whose "
-                        "jkt and x5t#S256 are strings");
-    }
-    if (cnf->jkt == NULL && cnf->x5t_s256 == NULL) {
-        return ojw_fail(err, OJW_ERR_BINDING, "cnf names no confirmation "
-                        "method this server checks (jkt, x5t#S256): the "
-                        "token is bound to something it cannot verify");
-    }
-    return OJW_OK;
-}
-
-ojw_reason_t ojw_binding_policy(const ojw_cnf_t *cnf, int dpop, int mtls,
-                                ojw_sent_t sent, ojw_error_t *err)
-{
-    if (sent == OJW_SENT_DPOP && dpop == OJW_BIND_OFF) {
-        return ojw_fail(err, OJW_ERR_BINDING, "the DPoP scheme is not "
-                        "accepted by this profile (dpop=allowed enables it)");
-    }
-    if (sent == OJW_SENT_DPOP && cnf->jkt == NULL) {
-        return ojw_fail(err, OJW_ERR_BINDING, "sent with the DPoP scheme, "
-                        "the token is not DPoP-bound (no cnf.jkt)");
-    }
-    if (sent != OJW_SENT_DPOP && cnf->jkt) {
-        return ojw_fail(err, OJW_ERR_BINDING, "a DPoP-bound token (cnf.jkt) "
-                        "must be sent with the DPoP scheme and a proof, not "
-                        "as %s", sent == OJW_SENT_BASIC ? "a Basic password"
-                                                        : "Bearer");
-    }
-    if (sent != OJW_SENT_DPOP && dpop == OJW_BIND_REQUIRED) {
-        return ojw_fail(err, OJW_ERR_BINDING, "the profile requires DPoP "
-                        "(dpop=required)");
-    }
-    if (cnf->x5t_s256 == NULL && mtls == OJW_BIND_REQUIRED) {
-        return ojw_fail(err, OJW_ERR_BINDING, "the profile requires a token "
-                        "bound to a client certificate (mtls=required), the "
-                        "token has no cnf x5t#S256");
-    }
-    return OJW_OK;
-}
-
-const char *ojw_hint_for_binding(ojw_reason_t reason)
+const char *ojw_dpop_challenge_error(ojw_reason_t reason)
 {
     switch (reason) {
-    case OJW_ERR_TOKEN_TYPE:
-        return "an access token has typ at+jwt (RFC 9068) or none; a DPoP "
-               "proof or another JWT is never one";
-    case OJW_ERR_DPOP_MISSING:
-        return "send exactly one DPoP header with a fresh proof";
-    case OJW_ERR_DPOP_PROOF:
-        return "a proof is made for each request: htm the method, htu the "
-               "URL without query, ath the token's hash, signed by the key "
-               "of cnf.jkt";
-    case OJW_ERR_DPOP_REPLAY:
-        return "make a new proof (new jti) for every request";
     case OJW_ERR_DPOP_NONCE:
-        return "put the nonce of the DPoP-Nonce response header in the "
-               "proof's nonce claim and retry (RFC 9449 section 9; "
-               "clients such as oauth4webapi do so on use_dpop_nonce)";
-    case OJW_ERR_CERT_MISSING:
-        return "connect over TLS with the client certificate the token "
-               "was issued for (SSLVerifyClient optional_no_ca)";
-    case OJW_ERR_CERT_MISMATCH:
-        return "the token was issued for another client certificate";
+        return "use_dpop_nonce";
+    case OJW_ERR_DPOP_MISSING:
+    case OJW_ERR_DPOP_PROOF:
+    case OJW_ERR_DPOP_REPLAY:
+        return "invalid_dpop_proof";
     default:
         return NULL;
     }
 }
 
-const char *ojw_cert_thumbprint_pem(const char *pem, size_t len,
-                                    apr_pool_t *pool)
-{
-    BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-    unsigned char *der = NULL;
-    const char *out = NULL;
-    int n;
-
-    if (x && (n = i2d_X509(x, &der)) > 0) {
-        out = ojw_b64url_sha256(pool, der, (size_t)n);
-        OPENSSL_free(der);
-    }
-    X509_free(x);
-    BIO_free(bio);
-    return out;
-}
-
 /* ------------------------------------------------------------------ */
 /* the proof                                                           */
+
+const char *ojw_dpop_proof_header(const char *value)
+{
+    return value && *value && strpbrk(value, ", \t") == NULL ? value : NULL;
+}
 
 static ojw_reason_t bad(ojw_error_t *err, const char *what)
 {

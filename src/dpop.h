@@ -2,10 +2,11 @@
 /*
  * DPoP proofs (RFC 9449), resource-server side: every rule of its
  * section 4.3 on a proof that is hostile input, the RFC 7638 thumbprint
- * of the proof's key, the htu comparison after RFC 3986 normalisation,
- * and the confirmation (cnf) members of bound access tokens (RFC 9449
- * 6.1 jkt, RFC 8705 3.1 x5t#S256). The replay store is the caller's:
- * ojw_dpop_check() gives the key and the expiry to store the jti under.
+ * of the proof's key, the htu comparison in the canonical form of
+ * src/url.h. The replay store is the caller's: ojw_dpop_check() gives
+ * the key and the expiry to store the jti under. When a proof is asked
+ * for, and what else binds a token to its sender (cnf, the client
+ * certificate), is src/binding.h's.
  */
 #ifndef OJW_DPOP_H
 #define OJW_DPOP_H
@@ -46,6 +47,11 @@ typedef struct {
     long nonce_age;             /* req->nonce: seconds since it was issued */
 } ojw_dpop_proof_t;
 
+/* The proof of a DPoP header field as received (value; NULL: none), or
+ * NULL when there is none or more than one (4.3 step 1: httpd joins
+ * repeated fields with ",", which a compact JWS never holds). */
+const char *ojw_dpop_proof_header(const char *value);
+
 /* Checks proof (len bytes) against req; OJW_OK, or OJW_ERR_DPOP_PROOF
  * (any rule of 4.3, including a key other than cnf.jkt) with the rule in
  * err's detail, or OJW_ERR_DPOP_NONCE (req->nonce set, and the proof has
@@ -55,56 +61,14 @@ ojw_reason_t ojw_dpop_check(ojw_dpop_proof_t *out, const char *proof,
                             size_t len, const ojw_dpop_request_t *req,
                             apr_pool_t *pool, ojw_error_t *err);
 
+/* The error code of the DPoP challenge (RFC 9449 7.1 and 9) for a
+ * refusal: "use_dpop_nonce" (OJW_ERR_DPOP_NONCE), "invalid_dpop_proof"
+ * (no proof, a broken one, a replayed one), or NULL: the token's
+ * (invalid_token). */
+const char *ojw_dpop_challenge_error(ojw_reason_t reason);
+
 /* The RFC 7638 SHA-256 thumbprint (base64url) of a public RSA or EC JWK
  * already checked by ojw_jwk_load(); NULL for another kty. */
 const char *ojw_jwk_thumbprint(const json_t *jwk, apr_pool_t *pool);
-
-/* An http(s) URL without query and fragment, normalised (RFC 3986 6.2.2
- * and 6.2.3): scheme and host in lower case, the default port dropped,
- * an empty path made "/", percent-encodings of unreserved characters
- * decoded and the others' hex digits upper-cased, dot segments removed.
- * NULL with *why when it is not such a URL (userinfo, no host, a bad
- * percent-encoding, a byte outside printable ASCII). */
-const char *ojw_url_normalise(const char *url, apr_pool_t *pool,
-                              const char **why);
-
-/* The length of url's "http://" (7) or "https://" (8), in any case; 0 for
- * another scheme. */
-size_t ojw_url_scheme_len(const char *url);
-
-/* The confirmation members of verified claims (RFC 7800 cnf). */
-typedef struct {
-    const char *jkt;            /* DPoP: JWK SHA-256 thumbprint */
-    const char *x5t_s256;       /* mTLS: certificate SHA-256 thumbprint */
-    int present;                /* the token has a cnf claim */
-} ojw_cnf_t;
-
-/* Reads cnf; OJW_ERR_BINDING when cnf is not an object, a member is not
- * a non-empty string, or cnf names no method we can check (a bound token
- * is refused rather than accepted as a bearer token). */
-ojw_reason_t ojw_cnf_read(ojw_cnf_t *cnf, const json_t *claims,
-                          ojw_error_t *err);
-
-/* How a token was presented, for ojw_binding_policy(). */
-typedef enum {
-    OJW_SENT_BEARER, OJW_SENT_DPOP, OJW_SENT_BASIC
-} ojw_sent_t;
-
-/* What a profile (dpop=, mtls=: OJW_BIND_*) and the way the token was
- * sent demand of its cnf: OJW_OK (then check the certificate when
- * cnf->x5t_s256, the proof when sent with DPoP), or OJW_ERR_BINDING: the
- * DPoP scheme where the profile does not take it, the DPoP scheme with a
- * token that is not DPoP-bound, a DPoP-bound token sent otherwise (RFC
- * 9449 7.2), an unbound token where dpop= or mtls=required. */
-ojw_reason_t ojw_binding_policy(const ojw_cnf_t *cnf, int dpop, int mtls,
-                                ojw_sent_t sent, ojw_error_t *err);
-
-/* The hint for a binding refusal (the log and ordsjwt-check), or NULL. */
-const char *ojw_hint_for_binding(ojw_reason_t reason);
-
-/* base64url(SHA-256(DER)) of the first certificate of a PEM text (as
- * mod_ssl's SSL_CLIENT_CERT gives it); NULL when it holds none. */
-const char *ojw_cert_thumbprint_pem(const char *pem, size_t len,
-                                    apr_pool_t *pool);
 
 #endif

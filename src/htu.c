@@ -3,7 +3,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "htu.h"
-#include "dpop.h"
+#include "url.h"
 
 const char *ojw_htu_origin(const char *scheme, const char *host,
                            unsigned int port, apr_pool_t *pool)

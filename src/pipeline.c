@@ -4,7 +4,7 @@
 #include <apr_strings.h>
 #include "pipeline.h"
 #include "diagnose.h"
-#include "dpop.h"
+#include "binding.h"
 
 static const char *const step_names[OJW_STEP_COUNT] = {
     [OJW_STEP_FORMAT]    = "format/size",
@@ -286,15 +286,24 @@ static ojw_reason_t step_user(ojw_check_t *c)
     return OJW_OK;
 }
 
-/* The sender binding, with the caller's input. */
+/* The sender binding (src/binding.h), with the request's evidence. */
 static ojw_reason_t step_bind(ojw_check_t *c)
 {
-    const char *hint = NULL;
+    ojw_bound_token_t tok;
+    ojw_evidence_t ev;
     ojw_error_t err;
 
+    memset(&ev, 0, sizeof(ev));
+    c->hooks->evidence(c, &ev);
+    tok.claims = c->claims;
+    tok.profile = c->profile;
+    tok.basic = c->basic_user != NULL;
+    tok.skew = c->policy.allowed_skew;
+    tok.now = c->now;
     err.reason = OJW_OK;
-    if (c->hooks->bind(c, &err, &hint) != OJW_OK) {
-        return refuse(c, OJW_STEP_BINDING, &err, hint);
+    if (ojw_binding_check(&c->bound, &tok, &ev, c->pool, &err) != OJW_OK) {
+        return refuse(c, OJW_STEP_BINDING, &err,
+                      ojw_hint_for_binding(err.reason));
     }
     observe(c, OJW_STEP_BINDING, NULL, NULL);
     return OJW_OK;
@@ -366,6 +375,7 @@ static void reset(ojw_check_t *c)
     c->nonce = NULL;
     c->nonce_age = 0;
     c->nonce_done = 0;
+    memset(&c->bound, 0, sizeof(c->bound));
     c->step = OJW_STEP_FORMAT;
     c->err.reason = OJW_OK;
     c->err.detail[0] = '\0';

@@ -10,18 +10,20 @@
  * (Require ords-*) come after it: src/authz.h.
  *
  * The caller supplies what depends on where the check runs: the keys, the
- * binding's input (the module's request: its DPoP proof, its client
- * certificate; the checker's --dpop and --client-cert), a cache of
- * verified tokens (the module's), and an observer (the checker's), which
- * is told every step's outcome and makes the run go on past the first
- * refusal wherever a later step can still run. The verdict is the first
- * refusal, observer or not.
+ * evidence of the binding step (src/binding.h; the module's request: its
+ * DPoP proof, its client certificate, its replay store; the checker's
+ * --dpop, --url and --client-cert), a cache of verified tokens (the
+ * module's), and an observer (the checker's), which is told every step's
+ * outcome and makes the run go on past the first refusal wherever a
+ * later step can still run. The verdict is the first refusal, observer
+ * or not.
  */
 #ifndef OJW_PIPELINE_H
 #define OJW_PIPELINE_H
 
 #include <jansson.h>
 #include "ojw.h"
+#include "binding.h"
 #include "claims.h"
 #include "dpop_nonce.h"
 #include "profile.h"
@@ -54,7 +56,7 @@ const char *ojw_step_name(ojw_step_id_t id);
 
 typedef struct ojw_check ojw_check_t;
 
-/* What the caller supplies. verify and bind are required. */
+/* What the caller supplies. verify and evidence are required. */
 typedef struct {
     /* The signature of c->tok with the keys of c->profile: OJW_OK, a
      * refusal, or OJW_ERR_KEYS_UNAVAILABLE; *hint may be set. */
@@ -68,10 +70,10 @@ typedef struct {
      * NULL: nonces are never required. */
     ojw_reason_t (*nonce)(ojw_check_t *c, ojw_error_t *err,
                           const char **hint);
-    /* The sender binding of c->claims (verified), for c->profile:
-     * OJW_OK or a refusal; *hint may be set. */
-    ojw_reason_t (*bind)(ojw_check_t *c, ojw_error_t *err,
-                         const char **hint);
+    /* What the request shows of its sender, for the binding step of
+     * c->claims (verified) and c->profile (src/binding.h); ev is zeroed
+     * before. */
+    void (*evidence)(ojw_check_t *c, ojw_evidence_t *ev);
     /* A token verified before for the profile c->profiles would choose
      * for it, with keys that are still current: 1 with *hit set, else 0.
      * May be NULL. */
@@ -114,6 +116,7 @@ struct ojw_check {
                                          * or NULL (none required) */
     long nonce_age;                 /* its age in seconds */
     int nonce_done;                 /* the nonce step ran */
+    ojw_bound_t bound;              /* what the binding step did */
     /* the verdict: the first refusal (err.reason OJW_OK: accepted) */
     ojw_step_id_t step;
     ojw_error_t err;

@@ -10,7 +10,7 @@
 #include "report.h"
 #include "b64url.h"
 #include "diagnose.h"
-#include "dpop.h"
+#include "binding.h"
 
 /* ------------------------------------------------------------------ */
 /* segments                                                            */

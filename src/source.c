@@ -6,6 +6,28 @@
 #include "b64url.h"
 #include "source.h"
 
+#define SCHEME_BEARER   "Bearer"
+#define SCHEME_DPOP     "DPoP"
+
+static const ojw_source_t default_source = {
+    OJW_SOURCE_HEADER, "Authorization", SCHEME_BEARER
+};
+
+const ojw_source_t *ojw_sources_of(const apr_array_header_t *srcs, int *n)
+{
+    if (srcs == NULL || srcs->nelts == 0) {
+        *n = 1;
+        return &default_source;
+    }
+    *n = srcs->nelts;
+    return (const ojw_source_t *)srcs->elts;
+}
+
+const char *ojw_credential_header(int forward_proxy)
+{
+    return forward_proxy ? "Proxy-Authorization" : "Authorization";
+}
+
 /* RFC 7230 tchar. */
 static int is_tchar(int c)
 {
@@ -269,9 +291,6 @@ int ojw_cookie_take(const char *header, const char *name, const char **token,
 /* ------------------------------------------------------------------ */
 /* where the request's token comes from                                */
 
-#define SCHEME_BEARER   "Bearer"
-#define SCHEME_DPOP     "DPoP"
-
 /* Counts n tokens (the first: token) found in the source named where. */
 static void add(ojw_found_t *f, int n, const char *token, const char *where,
                 apr_pool_t *pool)
@@ -316,7 +335,7 @@ const char *ojw_source_header_name(const ojw_source_t *src,
                                    int forward_proxy)
 {
     if (forward_proxy && strcasecmp(src->name, "Authorization") == 0) {
-        return "Proxy-Authorization";
+        return ojw_credential_header(forward_proxy);
     }
     return src->name;
 }
@@ -383,8 +402,8 @@ static int visit_field(void *baton, const char *key, const char *value)
     const char *e = value;
 
     h->name = key;
-    h->credential = strcasecmp(key, h->forward_proxy ? "Proxy-Authorization"
-                                                     : "Authorization") == 0;
+    h->credential = strcasecmp(key, ojw_credential_header(h->forward_proxy))
+                    == 0;
     h->authorization = h->credential
                        || (!h->forward_proxy
                            && strcasecmp(key, "Proxy-Authorization") == 0);

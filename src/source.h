@@ -21,6 +21,15 @@ typedef struct {
     const char *scheme;     /* header only: "Bearer", or NULL (none) */
 } ojw_source_t;
 
+/* The sources of a section: its own (srcs; NULL or empty: none listed),
+ * else the default, the Authorization header with the Bearer scheme;
+ * *n: how many. */
+const ojw_source_t *ojw_sources_of(const apr_array_header_t *srcs, int *n);
+
+/* The header a client's credentials come in (RFC 7235): Authorization,
+ * or Proxy-Authorization in a forward proxy request. */
+const char *ojw_credential_header(int forward_proxy);
+
 /* Longest source name accepted at configuration time. */
 #define OJW_SOURCE_NAME_MAX 128
 

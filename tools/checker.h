@@ -86,7 +86,7 @@ typedef struct {
     apr_array_header_t *setups;     /* setup_t */
     ojw_profile_set_t *profiles;    /* their profiles, as a location's */
     const server_t *server;
-    const char *cert;               /* --client-cert's x5t#S256 */
+    const char *cert_pem;           /* --client-cert's PEM text */
     int cert_unknown;               /* a bound token, no --client-cert */
     int nonce_location;             /* OrdsJwtDpopNonce of the location */
     const ojw_nonce_key_t *nonce_key;   /* that judges nonces, or NULL:

@@ -31,6 +31,7 @@
 #include <apr_tables.h>
 #include "checker.h"
 #include "authz.h"
+#include "binding.h"
 #include "dpop.h"
 #include "location.h"
 
@@ -569,7 +570,7 @@ static ojw_reason_t nonce(ojw_check_t *c, ojw_error_t *err,
                           const char **hint)
 {
     run_t *run = c->baton;
-    const char *proof = run->opt->dpop, *seen = NULL;
+    const char *proof = ojw_dpop_proof_header(run->opt->dpop), *seen = NULL;
     const ojw_settings_t *n = &run->server->num;
     ojw_nonce_policy_t *pol;
     ojw_reason_t rc;
@@ -595,22 +596,17 @@ static ojw_reason_t nonce(ojw_check_t *c, ojw_error_t *err,
     return rc;
 }
 
-/* The client certificate's part of the binding, as the module checks
- * the connection's (no --client-cert: a connection without one). */
-static ojw_reason_t bind_cert(run_t *run, const char *x5t, ojw_error_t *err)
+/* The --client-cert (PEM), asked for when the token is bound to a
+ * client certificate; without one, the verdict is the one for a client
+ * that presents none, and the checker says that it cannot know. */
+static const char *client_cert(void *baton)
 {
-    if (run->cert == NULL) {
+    run_t *run = baton;
+
+    if (run->cert_pem == NULL) {
         run->cert_unknown = 1;
-        return ojw_fail(err, OJW_ERR_CERT_MISSING, "the token is bound to a "
-                        "client certificate (cnf x5t#S256) and the "
-                        "connection has none");
     }
-    if (strcmp(run->cert, x5t) != 0) {
-        return ojw_fail(err, OJW_ERR_CERT_MISMATCH, "the token is bound to "
-                        "another client certificate (cnf x5t#S256 %.64s, the "
-                        "connection's %s)", x5t, run->cert);
-    }
-    return OJW_OK;
+    return run->cert_pem;
 }
 
 /* The URL the proof must name: --url, or OrdsJwtDpopBaseUrl and the
@@ -625,54 +621,29 @@ static const char *proof_url(const run_t *run)
                        run->opt->location, NULL);
 }
 
-static ojw_reason_t bind_proof(run_t *run, ojw_check_t *c, const char *jkt,
-                               ojw_error_t *err)
-{
-    ojw_dpop_request_t req;
-    ojw_dpop_proof_t out;
-
-    memset(&req, 0, sizeof(req));
-    req.method = run->opt->method ? run->opt->method : "GET";
-    req.url = proof_url(run);
-    req.access_token = c->tok ? c->tok->compact : run->report.compact;
-    req.access_token_len = strlen(req.access_token);
-    req.jkt = jkt;
-    req.window = ojw_setting(&run->server->num, OJW_SET_DPOP_WINDOW);
-    req.skew = ojw_profile_skew(c->profile,
-                                ojw_setting(&run->server->num, OJW_SET_SKEW));
-    req.now = run->opt->now;
-    return ojw_dpop_check(&out, run->opt->dpop, strlen(run->opt->dpop), &req,
-                          c->pool, err);
-}
-
-/* The binding, in the order of mod_ordsjwt_bound.c: cnf, what the
- * profile and the scheme demand, the certificate, the proof (its jti is
- * taken as fresh: the replay store is httpd's). */
-static ojw_reason_t bind_offline(ojw_check_t *c, ojw_error_t *err,
-                                 const char **hint)
+/* The request's evidence for the binding step: --dpop, --method, the
+ * URL, --client-cert; no replay store (every proof is taken as fresh:
+ * the store is httpd's). */
+static void evidence(ojw_check_t *c, ojw_evidence_t *ev)
 {
     run_t *run = c->baton;
-    ojw_sent_t sent = run->opt->dpop ? OJW_SENT_DPOP
-                      : c->basic_user ? OJW_SENT_BASIC : OJW_SENT_BEARER;
-    ojw_cnf_t cnf;
-    ojw_reason_t rc;
 
-    if ((rc = ojw_cnf_read(&cnf, c->claims, err)) == OJW_OK
-        && (rc = ojw_binding_policy(&cnf, c->profile->dpop, c->profile->mtls,
-                                    sent, err)) == OJW_OK
-        && (!cnf.x5t_s256 || (rc = bind_cert(run, cnf.x5t_s256, err))
-                             == OJW_OK)
-        && run->opt->dpop) {
-        rc = bind_proof(run, c, cnf.jkt, err);
-    }
-    *hint = rc == OJW_OK ? NULL : ojw_hint_for_binding(rc);
-    return rc;
+    ev->dpop = run->opt->dpop != NULL;
+    ev->access_token = run->report.compact;
+    ev->proof = run->opt->dpop;
+    ev->method = run->opt->method ? run->opt->method : "GET";
+    ev->url = proof_url(run);
+    ev->url_why = "the URL the client addressed is not known: give --url "
+                  "(or OrdsJwtDpopBaseUrl with --location)";
+    ev->window = ojw_setting(&run->server->num, OJW_SET_DPOP_WINDOW);
+    ev->client_cert = client_cert;
+    ev->baton = run;
 }
 
 static const ojw_check_hooks_t checker_hooks = {
     .verify = verify,
     .nonce = nonce,
-    .bind = bind_offline,
+    .evidence = evidence,
     .observe = ojw_report_step,
 };
 
@@ -980,7 +951,7 @@ static int read_token(const char **token, const char **user,
     return 0;
 }
 
-/* The x5t#S256 of --client-cert FILE. */
+/* The PEM text of --client-cert FILE, which must hold a certificate. */
 static int read_client_cert(run_t *run, const char **error)
 {
     apr_file_t *f;
@@ -998,7 +969,9 @@ static int read_client_cert(run_t *run, const char **error)
     }
     apr_file_read_full(f, buf, n, &n);
     apr_file_close(f);
-    if ((run->cert = ojw_cert_thumbprint_pem(buf, n, run->pool)) == NULL) {
+    run->cert_pem = apr_pstrmemdup(run->pool, buf, n);
+    if (ojw_cert_thumbprint_pem(run->cert_pem, strlen(run->cert_pem),
+                                run->pool) == NULL) {
         *error = apr_psprintf(run->pool, "--client-cert: %s holds no PEM "
                               "certificate", run->opt->client_cert);
         return -1;
@@ -1021,21 +994,20 @@ static void print_skipped(const ojw_conf_t *conf)
 }
 
 /* 1 when the location reads a token sent with scheme (NULL: a bare token,
- * sent where it looks first): Authorization: Bearer in its sources. */
+ * sent where it looks first): Authorization with that scheme among its
+ * sources (by default Authorization: Bearer, src/source.h). */
 static int token_found(const ojw_location_t *loc, const char *scheme)
 {
-    int i;
+    const ojw_source_t *s;
+    int i, n;
 
-    if (scheme == NULL || loc->sources == NULL) {
-        return scheme == NULL || strcmp(scheme, "Bearer") == 0;
+    if (scheme == NULL) {
+        return 1;
     }
-    for (i = 0; i < loc->sources->nelts; i++) {
-        const ojw_source_t *s = &APR_ARRAY_IDX(loc->sources, i,
-                                               ojw_source_t);
-
-        if (s->kind == OJW_SOURCE_HEADER && s->scheme
-            && strcasecmp(s->name, "Authorization") == 0
-            && strcasecmp(s->scheme, scheme) == 0) {
+    for (s = ojw_sources_of(loc->sources, &n), i = 0; i < n; i++) {
+        if (s[i].kind == OJW_SOURCE_HEADER && s[i].scheme
+            && strcasecmp(s[i].name, ojw_credential_header(0)) == 0
+            && strcasecmp(s[i].scheme, scheme) == 0) {
             return 1;
         }
     }

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <apr_strings.h>
 #include "checker.h"
+#include "dpop.h"
 
 #define NAME_WIDTH  12
 #define PASS        "\u2714"
@@ -336,7 +337,9 @@ static const char *sources_text(const ojw_location_t *loc, apr_pool_t *pool)
     int i;
 
     if (loc->sources == NULL) {
-        return "header=Authorization:Bearer (the default)";
+        return apr_pstrcat(pool, ojw_source_text(ojw_sources_of(NULL, &i),
+                                                 pool), " (the default)",
+                           NULL);
     }
     for (i = 0; i < loc->sources->nelts; i++) {
         const char *t = ojw_source_text(&APR_ARRAY_IDX(loc->sources, i,
@@ -508,14 +511,14 @@ static const char *refusal_text(const run_t *run, const ojw_check_t *c,
                                 const ojw_answer_t *a, const char *reason)
 {
     apr_pool_t *p = run->pool;
+    const char *dpop = c && strcmp(reason, ojw_reason_name(c->err.reason)) == 0
+                       ? ojw_dpop_challenge_error(c->err.reason) : NULL;
 
-    if (strcmp(reason, "dpop_nonce_required") == 0) {
-        return "401 with the challenge DPoP error=\"use_dpop_nonce\" and a "
-               "fresh nonce in the DPoP-Nonce header";
-    }
-    if (strcmp(reason, "dpop_proof_missing") == 0
-        || strcmp(reason, "dpop_proof_invalid") == 0) {
-        return "401 with the challenge DPoP error=\"invalid_dpop_proof\"";
+    if (dpop) {
+        return apr_psprintf(p, "401 with the challenge DPoP error=\"%s\"%s",
+                            dpop, c->err.reason == OJW_ERR_DPOP_NONCE
+                            ? " and a fresh nonce in the DPoP-Nonce header"
+                            : "");
     }
     if (is_authz(reason)) {
         return apr_psprintf(p, "%d%s error=\"insufficient_scope\"%s%s%s",

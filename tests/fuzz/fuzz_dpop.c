@@ -1,22 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: DPoP proofs (src/dpop.c) against a fixed request and
- * clock; the access token is bound (cnf.jkt) to the key ec256 of
- * keys/fixed-jwks.json, so that an honest seed proof is accepted.
+ * clock, and the binding step of sender-constrained tokens
+ * (src/binding.c); the access token is bound (cnf.jkt) to the key ec256
+ * of keys/fixed-jwks.json, so that an honest seed proof is accepted.
  *
  * Input: the compact proof as received; 'J' HEADER "\n.\n" PAYLOAD "\n.\n"
- * SIGNATURE as raw bytes the target encodes (as fuzz_token); 'U' a URL
- * for ojw_url_normalise(); 'C' a claims document for ojw_cnf_read(); 'N'
- * a resource-server nonce for ojw_nonce_check() (src/dpop_nonce.c).
+ * SIGNATURE as raw bytes the target encodes (as fuzz_token); 'C' a claims
+ * document for ojw_cnf_read() and the binding step; 'N' a resource-server
+ * nonce for ojw_nonce_check() (src/dpop_nonce.c). URLs are fuzz_htu's.
  *
  * Every proof is also checked where a nonce is required (the key
  * FUZZ_NONCE_KEY, the clock FUZZ_NOW): ojw_nonce_peek(),
  * ojw_nonce_require() and ojw_dpop_check() with the nonce policy must
- * agree, and a nonce judged good must be one the key made.
+ * agree, and a nonce judged good must be one the key made; and as the
+ * DPoP header of a request, through the binding step, which must agree
+ * with ojw_dpop_check().
  */
 #include <cjose/base64.h>
 #include <cjose/util.h>
 #include "fuzz.h"
+#include "binding.h"
 #include "dpop.h"
 #include "dpop_nonce.h"
 #include "token.h"
@@ -120,6 +124,64 @@ static void check_proof_nonce(const char *proof, size_t len,
     }
 }
 
+/* The binding step of a token of a profile with dpop= and mtls=, sent
+ * so (OJW_SENT_*), with the DPoP header proof (or NULL), no client
+ * certificate and no replay store. */
+static ojw_reason_t bound(const json_t *claims, int dpop, int mtls,
+                          int sent, const char *proof, apr_pool_t *pool,
+                          ojw_error_t *err)
+{
+    ojw_profile_t p;
+    ojw_bound_token_t tok;
+    ojw_evidence_t ev;
+    ojw_bound_t out;
+    ojw_reason_t rc;
+
+    memset(&p, 0, sizeof(p));
+    memset(&ev, 0, sizeof(ev));
+    memset(err, 0, sizeof(*err));
+    p.dpop = dpop;
+    p.mtls = mtls;
+    tok.claims = claims;
+    tok.profile = &p;
+    tok.basic = sent == OJW_SENT_BASIC;
+    tok.skew = 5;
+    tok.now = FUZZ_NOW;
+    ev.dpop = sent == OJW_SENT_DPOP;
+    ev.access_token = FUZZ_TOKEN;
+    ev.proof = proof;
+    ev.method = "GET";
+    ev.url = FUZZ_URL "?page=1";
+    ev.window = 60;
+    rc = ojw_binding_check(&out, &tok, &ev, pool, err);
+    if ((rc == OJW_OK) != (err->reason == OJW_OK && err->detail[0] == '\0')
+        || (rc == OJW_OK && out.proof_checked != (sent == OJW_SENT_DPOP))) {
+        abort();
+    }
+    return rc;
+}
+
+/* The proof as the request's DPoP header through the binding step: the
+ * verdict of ojw_dpop_check() where the header holds one proof. */
+static void check_bound_proof(const char *proof, ojw_reason_t direct,
+                              apr_pool_t *pool)
+{
+    json_t *claims = json_pack("{s:{s:s}}", "cnf", "jkt", fixed_jkt);
+    ojw_error_t err;
+    ojw_reason_t rc;
+
+    if (claims == NULL) {
+        abort();
+    }
+    rc = bound(claims, OJW_BIND_ALLOWED, OJW_BIND_ALLOWED, OJW_SENT_DPOP,
+               proof, pool, &err);
+    if (ojw_dpop_proof_header(proof) ? rc != direct
+                                     : rc != OJW_ERR_DPOP_MISSING) {
+        abort();
+    }
+    json_decref(claims);
+}
+
 static void check_proof(const char *proof, size_t len, apr_pool_t *pool)
 {
     ojw_dpop_request_t req;
@@ -146,32 +208,47 @@ static void check_proof(const char *proof, size_t len, apr_pool_t *pool)
         abort();
     }
     check_proof_nonce(proof, len, &req, pool);
-}
-
-static void check_url(const uint8_t *data, size_t size, apr_pool_t *pool)
-{
-    const char *url = apr_pstrmemdup(pool, (const char *)data, size);
-    const char *why, *n = ojw_url_normalise(url, pool, &why), *again;
-
-    if (n == NULL) {
-        return;
-    }
-    /* normalising is idempotent */
-    again = ojw_url_normalise(n, pool, &why);
-    if (again == NULL || strcmp(again, n) != 0) {
-        abort();
+    if (memchr(proof, '\0', len) == NULL) {
+        check_bound_proof(apr_pstrmemdup(pool, proof, len), rc, pool);
     }
 }
 
-static void check_cnf(const uint8_t *data, size_t size)
+/* A claims document through ojw_cnf_read() and the binding step, for
+ * every dpop=, mtls= and way of sending, with no proof and no client
+ * certificate: what is accepted is an unbound token that no setting
+ * requires to be bound, sent as Bearer or Basic. */
+static void check_cnf(const uint8_t *data, size_t size, apr_pool_t *pool)
 {
     json_t *claims = json_loadb((const char *)data, size, 0, NULL);
+    int dpop, mtls, sent, read;
     ojw_cnf_t cnf;
     ojw_error_t err;
+    ojw_reason_t rc;
 
-    if (claims && ojw_cnf_read(&cnf, claims, &err) == OJW_OK && cnf.present
-        && cnf.jkt == NULL && cnf.x5t_s256 == NULL) {
+    if (claims == NULL) {
+        return;
+    }
+    read = ojw_cnf_read(&cnf, claims, &err) == OJW_OK;
+    if (read && cnf.present && cnf.jkt == NULL && cnf.x5t_s256 == NULL) {
         abort();    /* a bound token accepted with nothing to check */
+    }
+    for (dpop = OJW_BIND_OFF; dpop <= OJW_BIND_REQUIRED; dpop++) {
+        for (mtls = OJW_BIND_ALLOWED; mtls <= OJW_BIND_REQUIRED; mtls++) {
+            for (sent = OJW_SENT_BEARER; sent <= OJW_SENT_BASIC; sent++) {
+                rc = bound(claims, dpop, mtls, sent, NULL, pool, &err);
+                if (rc == OJW_OK
+                    && (!read || cnf.present || sent == OJW_SENT_DPOP
+                        || dpop == OJW_BIND_REQUIRED
+                        || mtls == OJW_BIND_REQUIRED)) {
+                    abort();
+                }
+                if (rc != OJW_OK && rc != OJW_ERR_BINDING
+                    && rc != OJW_ERR_CERT_MISSING
+                    && rc != OJW_ERR_DPOP_MISSING) {
+                    abort();
+                }
+            }
+        }
     }
     json_decref(claims);
 }
@@ -182,11 +259,8 @@ static void fuzz_one(const uint8_t *data, size_t size, apr_pool_t *pool)
     size_t hl, pl, sl;
     const char *compact;
 
-    if (size > 0 && data[0] == 'U') {
-        check_url(data + 1, size - 1, pool);
-    }
-    else if (size > 0 && data[0] == 'C') {
-        check_cnf(data + 1, size - 1);
+    if (size > 0 && data[0] == 'C') {
+        check_cnf(data + 1, size - 1, pool);
     }
     else if (size > 0 && data[0] == 'N') {
         check_nonce(apr_pstrmemdup(pool, (const char *)data + 1, size - 1),

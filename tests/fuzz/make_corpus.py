@@ -514,7 +514,8 @@ def dpop_nonce(issued, key=DPOP_NONCE_KEY):
 
 def dpop_seeds(keys):
     """fuzz_dpop: proofs by ec256 (whose thumbprint the fixed access token
-    is bound to), honest at FUZZ_NOW and broken; 'U' URLs; 'C' cnf."""
+    is bound to), honest at FUZZ_NOW and broken; 'C' claims with cnf (the
+    binding step); 'N' nonces. The URL seeds are fuzz_htu's (by hand)."""
     ec256, ec_pub = keys["ec256"]
     rsa1, rsa_pub = keys["rsa1"]
     jwk_ = {k: v for k, v in ec_pub.items() if k in ("kty", "crv", "x", "y")}
@@ -535,13 +536,11 @@ def dpop_seeds(keys):
         "iat-string": token(h, dict(c, iat="1"), key=ec256).encode(),
         "J-honest": structured(h, c),
         "J-no-jwk": structured({"typ": "dpop+jwt", "alg": "ES256"}, c),
-        "U-plain": b"U" + DPOP_URL.encode(),
-        "U-ipv6": b"Uhttps://[::1]:8443/a/./b/../%7e%2f",
-        "U-userinfo": b"Uhttp://u:p@h/",
-        "U-bad-port": b"Uhttps://h:65536/",
         "C-jkt": b'C{"cnf":{"jkt":"abc"}}',
         "C-x5t": b'C{"cnf":{"x5t#S256":"abc","jkt":7}}',
         "C-other": b'C{"cnf":{"jwk":{}}}',
+        "C-unbound": b'C{"sub":"a","cnf":null}',
+        "C-both": b'C{"cnf":{"jkt":"abc","x5t#S256":"def"}}',
         "nonce-good": token(h, dict(c, nonce=dpop_nonce(FUZZ_NOW - 10)),
                             key=ec256).encode(),
         "nonce-stale": token(h, dict(c, nonce=dpop_nonce(FUZZ_NOW - 301)),

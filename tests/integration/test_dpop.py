@@ -430,6 +430,29 @@ def test_checker_dpop(httpd, keys, pk, client):
     assert run.code == 2 and "--url" in run.err, run
 
 
+def test_checker_dpop_where_httpd_answers(httpd, keys, pk):
+    """The binding step is the module's, with the checker's evidence: at a
+    --location without --url (and no OrdsJwtDpopBaseUrl) the URL the proof
+    must name is unknown, which the proof line says (it used to crash on a
+    proof whose htm held); two proofs in --dpop are the two DPoP headers
+    httpd answers dpop_proof_missing to."""
+    from test_checker import check
+    token = bound_token(keys["rsa1"], pk["es"])
+    u = url(httpd, "/dpop/chk")
+    good = proof(pk["es"], "GET", u, token)
+    run = check("--config", httpd.conf, "--location", "/dpop/chk", "--dpop",
+                good, token)
+    assert run.result == "dpop_proof_invalid", run
+    step, detail, hint = run.failed["dpop_proof_invalid"]
+    assert step == "binding" and "give --url" in detail and hint, run
+    run = check("--config", httpd.conf, "--location", "/dpop/chk", "--dpop",
+                good, "--url", u, token)
+    assert run.result == "accepted", run
+    run = check("--config", httpd.conf, "--location", "/dpop/chk", "--dpop",
+                good + ", " + good, "--url", u, token)
+    assert run.result == "dpop_proof_missing", run
+
+
 # --- the fleet: two httpds sharing one redis replay store -------------------
 
 REDIS_MOD = "LoadModule socache_redis_module /usr/lib/apache2/modules/mod_socache_redis.so"

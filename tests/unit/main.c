@@ -7,6 +7,7 @@
 #include <cjose/cjose.h>
 #include <jansson.h>
 #include "unit.h"
+#include "dpop.h"
 
 apr_pool_t *test_pool;
 
@@ -108,6 +109,35 @@ char *test_sign(apr_pool_t *p, cjose_jwk_t *key, const char *header_json,
     return out;
 }
 
+const char *test_pub_jwk(apr_pool_t *p, cjose_jwk_t *key)
+{
+    cjose_err err;
+    char *pub = cjose_jwk_to_json(key, false, &err);
+    const char *copy;
+
+    ck_assert_ptr_nonnull(pub);
+    copy = apr_pstrdup(p, pub);
+    cjose_get_dealloc()(pub);
+    return copy;
+}
+
+const char *test_jkt(apr_pool_t *p, cjose_jwk_t *key)
+{
+    json_t *j = json_loads(test_pub_jwk(p, key), 0, NULL);
+    const char *t = apr_pstrdup(p, ojw_jwk_thumbprint(j, p));
+
+    json_decref(j);
+    return t;
+}
+
+void test_nonce_key(ojw_nonce_key_t *k)
+{
+    char bytes[OJW_NONCE_KEY_MIN];
+
+    memset(bytes, 'k', sizeof(bytes));
+    ck_assert_ptr_null(ojw_nonce_key_set(k, bytes, sizeof(bytes)));
+}
+
 int main(void)
 {
     SRunner *sr;
@@ -135,6 +165,8 @@ int main(void)
     srunner_add_suite(sr, source_suite());
     srunner_add_suite(sr, tenant_suite());
     srunner_add_suite(sr, dpop_suite());
+    srunner_add_suite(sr, url_suite());
+    srunner_add_suite(sr, binding_suite());
     srunner_add_suite(sr, breaker_suite());
     srunner_add_suite(sr, lanes_suite());
     srunner_add_suite(sr, htu_suite());

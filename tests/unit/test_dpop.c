@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* DPoP proofs (RFC 9449 4.3), URL normalisation, cnf (issue 13). */
+/* DPoP proofs (RFC 9449 4.3, src/dpop.c; issue 13). */
 #include <string.h>
 #include <apr_strings.h>
 #include <cjose/jwk.h>
@@ -11,24 +11,14 @@
 #define URL     "https://api.example.com/ords/hr/emp"
 #define TOKEN   "eyJhbGciOiJFUzI1NiJ9.e30.c2ln"
 
-/* The public JWK JSON of key. */
 static const char *pub_json(cjose_jwk_t *key)
 {
-    cjose_err err;
-    char *pub = cjose_jwk_to_json(key, false, &err);
-    const char *copy = apr_pstrdup(test_pool, pub);
-
-    free(pub);
-    return copy;
+    return test_pub_jwk(test_pool, key);
 }
 
 static const char *thumb(cjose_jwk_t *key)
 {
-    json_t *j = json_loads(pub_json(key), 0, NULL);
-    const char *t = apr_pstrdup(test_pool, ojw_jwk_thumbprint(j, test_pool));
-
-    json_decref(j);
-    return t;
+    return test_jkt(test_pool, key);
 }
 
 static ojw_dpop_request_t request(const char *jkt)
@@ -199,73 +189,6 @@ START_TEST(thumbprint_vector)
 }
 END_TEST
 
-START_TEST(url_normalisation)
-{
-    const char *why;
-
-#define N(in, out) ck_assert_str_eq(ojw_url_normalise(in, test_pool, &why), out)
-#define BAD(in) ck_assert_ptr_null(ojw_url_normalise(in, test_pool, &why))
-    N("https://A.example.COM", "https://a.example.com/");
-    N("HTTPS://a.example.com:443/x?q#f", "https://a.example.com/x");
-    N("http://a:80/x", "http://a/x");
-    N("http://a:8080/x", "http://a:8080/x");
-    N("https://a:80/x", "https://a:80/x");
-    N("https://a/%7euser/%2f/%2F", "https://a/~user/%2F/%2F");
-    N("https://a/b/./c/../d/..", "https://a/b/");
-    N("https://a/../../x", "https://a/x");
-    N("https://a/%2E%2E/x", "https://a/x");
-    N("https://[::1]:443/x", "https://[::1]/x");
-    N("https://[::1]:8443/x", "https://[::1]:8443/x");
-    BAD("ftp://a/x");
-    BAD("https:///x");
-    BAD("https://a:99999/x");
-    BAD("https://a:1x/x");
-    BAD("https://u:p@a/x");
-    BAD("https://a/%zz");
-    BAD("https://a/%4");
-    BAD("https://a/ b");
-    BAD("https://a/\x80");
-    BAD("");
-    BAD("https://a\"b/");
-    BAD("https://a:b:443/");
-    BAD("https://[::1/");
-    BAD("https://[]/");
-    BAD("https://%61/");
-#undef N
-#undef BAD
-}
-END_TEST
-
-static apr_status_t decref(void *j)
-{
-    json_decref(j);
-    return APR_SUCCESS;
-}
-
-START_TEST(cnf_members)
-{
-    ojw_cnf_t cnf;
-    ojw_error_t err;
-    json_t *c;
-
-#define CNF(doc) (c = json_loads(doc, 0, NULL), \
-                  apr_pool_cleanup_register(test_pool, c, decref, \
-                                            apr_pool_cleanup_null), \
-                  ojw_cnf_read(&cnf, c, &err))
-    ck_assert_int_eq(CNF("{}"), OJW_OK);
-    ck_assert_int_eq(cnf.present, 0);
-    ck_assert_int_eq(CNF("{\"cnf\":{\"jkt\":\"abc\"}}"), OJW_OK);
-    ck_assert_str_eq(cnf.jkt, "abc");
-    ck_assert_int_eq(CNF("{\"cnf\":{\"x5t#S256\":\"xyz\"}}"), OJW_OK);
-    ck_assert_str_eq(cnf.x5t_s256, "xyz");
-    ck_assert_int_eq(CNF("{\"cnf\":{\"jwk\":{}}}"), OJW_ERR_BINDING);
-    ck_assert_int_eq(CNF("{\"cnf\":{\"jkt\":7}}"), OJW_ERR_BINDING);
-    ck_assert_int_eq(CNF("{\"cnf\":{\"jkt\":\"\"}}"), OJW_ERR_BINDING);
-    ck_assert_int_eq(CNF("{\"cnf\":\"jkt\"}"), OJW_ERR_BINDING);
-#undef CNF
-}
-END_TEST
-
 /* The claims of a proof with a nonce member (nonce: JSON text). */
 static const char *claims_nonce(const char *jti, const char *nonce)
 {
@@ -286,10 +209,8 @@ START_TEST(nonce_in_the_proof_check)
     ojw_dpop_proof_t out;
     ojw_error_t err;
     const char *good, *p;
-    char bytes[32];
 
-    memset(bytes, 'k', sizeof(bytes));
-    ck_assert_ptr_null(ojw_nonce_key_set(&k, bytes, sizeof(bytes)));
+    test_nonce_key(&k);
     pol.key = &k;
     good = ojw_nonce_make(&k, NOW - 200, test_pool);
     p = proof(ec, "ES256", "dpop+jwt", pub_json(ec), claims_nonce("n1", NULL));
@@ -318,7 +239,35 @@ START_TEST(nonce_in_the_proof_check)
     ck_assert_int_eq(check(p, &req, &err), OJW_ERR_DPOP_NONCE);
     ck_assert(strstr(err.detail, "stale: issued 301 s ago, good for 300 s")
               != NULL);
-    ck_assert_ptr_nonnull(ojw_hint_for_binding(OJW_ERR_DPOP_NONCE));
+}
+END_TEST
+
+/* 4.3 step 1: one DPoP header field, one compact JWS. */
+START_TEST(one_proof_header)
+{
+    ck_assert_str_eq(ojw_dpop_proof_header("a.b.c"), "a.b.c");
+    ck_assert_ptr_null(ojw_dpop_proof_header(NULL));
+    ck_assert_ptr_null(ojw_dpop_proof_header(""));
+    ck_assert_ptr_null(ojw_dpop_proof_header("a.b.c, a.b.c"));
+    ck_assert_ptr_null(ojw_dpop_proof_header("a.b.c,d.e.f"));
+    ck_assert_ptr_null(ojw_dpop_proof_header("a.b. c"));
+    ck_assert_ptr_null(ojw_dpop_proof_header("a.b.c\t"));
+}
+END_TEST
+
+/* The error code of the DPoP challenge, for the module and the checker. */
+START_TEST(challenge_error_codes)
+{
+    ck_assert_str_eq(ojw_dpop_challenge_error(OJW_ERR_DPOP_NONCE),
+                     "use_dpop_nonce");
+    ck_assert_str_eq(ojw_dpop_challenge_error(OJW_ERR_DPOP_MISSING),
+                     "invalid_dpop_proof");
+    ck_assert_str_eq(ojw_dpop_challenge_error(OJW_ERR_DPOP_PROOF),
+                     "invalid_dpop_proof");
+    ck_assert_str_eq(ojw_dpop_challenge_error(OJW_ERR_DPOP_REPLAY),
+                     "invalid_dpop_proof");
+    ck_assert_ptr_null(ojw_dpop_challenge_error(OJW_ERR_BINDING));
+    ck_assert_ptr_null(ojw_dpop_challenge_error(OJW_ERR_EXPIRED));
 }
 END_TEST
 
@@ -332,9 +281,9 @@ Suite *dpop_suite(void)
     tcase_add_test(tc, honest_proofs);
     tcase_add_test(tc, each_rule_broken);
     tcase_add_test(tc, thumbprint_vector);
-    tcase_add_test(tc, url_normalisation);
-    tcase_add_test(tc, cnf_members);
     tcase_add_test(tc, nonce_in_the_proof_check);
+    tcase_add_test(tc, one_proof_header);
+    tcase_add_test(tc, challenge_error_codes);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "unit.h"
 #include "htu.h"
-#include "dpop.h"
+#include "url.h"
 
 static const char *url(const char *base, const char *target)
 {

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <apr_pools.h>
 #include <cjose/jwk.h>
+#include "dpop_nonce.h"
 
 extern apr_pool_t *test_pool;   /* fresh for every test (fixture) */
 void pool_setup(void);
@@ -21,6 +22,11 @@ char *test_sign(apr_pool_t *p, cjose_jwk_t *key, const char *header_json,
                 const char *payload);
 /* base64url of s without padding. */
 char *test_b64(apr_pool_t *p, const char *s, size_t len);
+/* The public JWK JSON of key, and its RFC 7638 thumbprint (a cnf.jkt). */
+const char *test_pub_jwk(apr_pool_t *p, cjose_jwk_t *key);
+const char *test_jkt(apr_pool_t *p, cjose_jwk_t *key);
+/* A DPoP nonce key (OJW_NONCE_KEY_MIN bytes 'k'). */
+void test_nonce_key(ojw_nonce_key_t *k);
 
 Suite *b64url_suite(void);
 Suite *token_suite(void);
@@ -46,6 +52,8 @@ Suite *discovery_suite(void);
 Suite *source_suite(void);
 Suite *tenant_suite(void);
 Suite *dpop_suite(void);
+Suite *url_suite(void);
+Suite *binding_suite(void);
 Suite *breaker_suite(void);
 Suite *lanes_suite(void);
 Suite *htu_suite(void);
