@@ -458,6 +458,13 @@ static apr_status_t unlock(ojw_cache_t *c)
  * forced is OJW_USE, which ojw_cache_fresh() tells without the lock. */
 static void fresh_again(slot_header_t *s, long long now, long fresh_for)
 {
+    long long took = s->state.fetch_started ? now - s->state.fetch_started
+                                            : 0;
+
+    if (took >= 0 && s->state.fetch_started) {
+        s->state.fetch_ms = took > OJW_WAIT_GRACE_MAX_MS
+                            ? OJW_WAIT_GRACE_MAX_MS : (apr_uint32_t)took;
+    }
     s->state.fetched_at = now;
     s->state.fetch_started = 0;
     s->state.refresh_after = fresh_for;
@@ -554,6 +561,16 @@ static int placed(ojw_cache_t *c, int idx, const ojw_ticket_t *t,
            && t->fetch == c->slots[idx].state.fetches;
 }
 
+/* Milliseconds a request over the bound still waits for the fetch in
+ * flight of s (see OJW_WAIT_GRACE_MS). */
+static long long grace_of(const slot_header_t *s)
+{
+    long long g = (long long)s->state.fetch_ms * OJW_WAIT_GRACE_FACTOR;
+
+    return g < OJW_WAIT_GRACE_MS ? OJW_WAIT_GRACE_MS
+           : g > OJW_WAIT_GRACE_MAX_MS ? OJW_WAIT_GRACE_MAX_MS : g;
+}
+
 /* A place among the host's waiters for the fetch in flight of slot idx
  * (lock held): OJW_WAIT, or OJW_BUSY when every place is taken and the
  * fetch is no longer young. */
@@ -577,7 +594,7 @@ static ojw_decision_t take_place(ojw_cache_t *c, int idx, long long now,
         }
     }
     t->place = 0;
-    if (now - s->state.fetch_started < OJW_WAIT_GRACE_MS) {
+    if (now - s->state.fetch_started < grace_of(s)) {
         return OJW_WAIT;        /* an honest issuer answers by then */
     }
     s->state.busy++;

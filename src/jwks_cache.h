@@ -38,6 +38,7 @@ typedef struct {
     apr_uint32_t forced;      /* refetches forced by an unknown kid */
     apr_uint32_t nkeys;       /* usable keys of the document held */
     apr_uint32_t busy;        /* waits refused: the host's places taken */
+    apr_uint32_t fetch_ms;    /* how long the last successful fetch took */
     apr_size_t doc_len;       /* bytes of the document held */
 } ojw_slot_state_t;
 
@@ -55,14 +56,19 @@ typedef struct {
 /* Requests wait for a fetch in flight while there are no keys to use (or
  * while an unknown kid waits for new ones). They take places, host-wide
  * (all JWK URLs together): with the places taken, a request still waits
- * while the fetch it wants is younger than OJW_WAIT_GRACE_MS (an honest
- * issuer answers by then, so a key rotation under load sees no 503), and
- * is then answered 503 with Retry-After. A hung issuer so parks at most
- * policy->max_waiters workers beside the ones fetching, after its first
- * OJW_WAIT_GRACE_MS. A place belongs to one fetch: it is free again when
+ * while the fetch it wants is younger than its grace (an honest issuer
+ * answers by then, so a key rotation under load sees no 503), and is then
+ * answered 503 with Retry-After. The grace is OJW_WAIT_GRACE_MS, or
+ * OJW_WAIT_GRACE_FACTOR times the slot's last successful fetch when that
+ * is longer (a slow link, a loaded or instrumented server), at most
+ * OJW_WAIT_GRACE_MAX_MS. A hung issuer so parks at most
+ * policy->max_waiters workers beside the ones fetching, after its grace.
+ * A place belongs to one fetch: it is free again when
  * that fetch ends or is presumed dead, so a caller that dies leaks none. */
 #define OJW_PLACES_MAX          1024
 #define OJW_WAIT_GRACE_MS       100
+#define OJW_WAIT_GRACE_FACTOR   4
+#define OJW_WAIT_GRACE_MAX_MS   1000
 
 /* Shared memory for documents when OrdsJwtJwksCacheSize is auto: room
  * for two of the largest documents (one being replaced) and, per JWK URL,

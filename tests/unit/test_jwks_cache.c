@@ -429,6 +429,61 @@ START_TEST(waiters_are_bounded_per_host)
 }
 END_TEST
 
+/* The grace of a request over the bound follows the issuer: four times
+ * its last successful fetch (a slow link, an instrumented server), from
+ * OJW_WAIT_GRACE_MS to OJW_WAIT_GRACE_MAX_MS; a hung issuer whose last
+ * fetch was quick still costs a worker only OJW_WAIT_GRACE_MS. */
+START_TEST(grace_follows_the_last_fetch)
+{
+    ojw_cache_t *c = make_cache(2, REGION);
+    const ojw_refresh_policy_t one = { 3600, 10, 6, 86400, 1 };
+    ojw_ticket_t a = { 0, 0 }, x = { 0, 0 };
+    ojw_slot_state_t st;
+    ojw_decision_t d;
+    long long t0 = S(1000), t1 = t0 + S(30);
+
+    /* slot 0: its fetch took 250 ms; slot 1: 20 ms */
+    ojw_cache_begin(c, 0, t0, &one, 0, NULL, &d, &st);
+    ck_assert_int_eq(d, OJW_FETCH);
+    ojw_cache_store(c, 0, t0 + 250, "{}", 2, NULL, 60, 1);
+    ojw_cache_begin(c, 1, t0, &one, 0, NULL, &d, &st);
+    ck_assert_int_eq(d, OJW_FETCH);
+    ojw_cache_store(c, 1, t0 + 20, "{}", 2, NULL, 60, 1);
+    ojw_cache_begin(c, 0, t0 + 300, &one, 0, NULL, &d, &st);
+    ck_assert_uint_eq(st.fetch_ms, 250);
+
+    /* an unknown kid forces a refetch of slot 0; one place */
+    ojw_cache_begin(c, 0, t1, &one, st.generation, NULL, &d, &st);
+    ck_assert_int_eq(d, OJW_FETCH);
+    ojw_cache_begin(c, 0, t1, &one, st.generation, &a, &d, &st);
+    ck_assert_int_eq(d, OJW_WAIT);
+    ck_assert_int_ne(a.place, 0);
+    ojw_cache_begin(c, 0, t1 + 999, &one, st.generation, &x, &d, &st);
+    ck_assert_int_eq(d, OJW_WAIT);              /* 4 x 250 ms */
+    ojw_cache_begin(c, 0, t1 + 1000, &one, st.generation, &x, &d, &st);
+    ck_assert_int_eq(d, OJW_BUSY);
+    ojw_cache_store(c, 0, t1 + 5000, "{}", 2, NULL, 60, 1);
+    ojw_cache_begin(c, 0, t1 + 5001, &one, 0, NULL, &d, &st);
+    ck_assert_uint_eq(st.fetch_ms, OJW_WAIT_GRACE_MAX_MS);  /* at most */
+
+    /* slot 1's issuer was quick: the floor */
+    ojw_cache_begin(c, 1, t1 + 6000, &one, 0, NULL, &d, &st);
+    ck_assert_int_eq(d, OJW_USE);
+    ojw_cache_begin(c, 1, t1 + 6000, &one, st.generation, NULL, &d, &st);
+    ck_assert_int_eq(d, OJW_FETCH);
+    a.place = 0;
+    ojw_cache_begin(c, 1, t1 + 6000, &one, st.generation, &a, &d, &st);
+    ck_assert_int_eq(d, OJW_WAIT);
+    x.place = 0;
+    ojw_cache_begin(c, 1, t1 + 6000 + OJW_WAIT_GRACE_MS - 1, &one,
+                    st.generation, &x, &d, &st);
+    ck_assert_int_eq(d, OJW_WAIT);
+    ojw_cache_begin(c, 1, t1 + 6000 + OJW_WAIT_GRACE_MS, &one,
+                    st.generation, &x, &d, &st);
+    ck_assert_int_eq(d, OJW_BUSY);
+}
+END_TEST
+
 /* Issue 22, part 1: a document takes its own size in the region, not
  * OJW_JWKS_MAX; the slots fill it as they fetch. */
 START_TEST(region_fills_with_what_is_held)
@@ -662,6 +717,7 @@ Suite *jwks_cache_suite(void)
     tcase_add_test(tc, min_interval_holds_across_a_second_boundary);
     tcase_add_test(tc, waiters_hold_one_place_per_fetch);
     tcase_add_test(tc, waiters_are_bounded_per_host);
+    tcase_add_test(tc, grace_follows_the_last_fetch);
     tcase_add_test(tc, region_fills_with_what_is_held);
     tcase_add_test(tc, refresh_to_larger_and_smaller);
     tcase_add_test(tc, full_region_keeps_the_previous_document);
