@@ -74,18 +74,17 @@ static void evidence(ojw_check_t *c, ojw_evidence_t *ev)
     ev->access_token = "t";
 }
 
-static int cache_get(ojw_check_t *c, const char *compact, size_t len,
-                     ojw_cached_t *hit)
+static const ojw_cached_t *cache_get(ojw_check_t *c, const char *compact,
+                                     size_t len)
 {
     hooks_t *h = c->baton;
 
     if (h->cached == NULL || strlen(h->cached) != len
         || memcmp(h->cached, compact, len) != 0) {
         h->misses++;
-        return 0;
+        return NULL;
     }
-    *hit = h->entry;
-    return 1;
+    return &h->entry;
 }
 
 static void cache_judged(ojw_check_t *c, const char *compact, size_t len,
@@ -111,9 +110,8 @@ static void cache_put(ojw_check_t *c)
 
     h->puts++;
     h->cached = c->tok->compact;
-    h->entry.profile = c->profile;
-    h->entry.claims = c->tok->claims;
-    h->entry.kid = c->tok->kid;
+    ojw_check_cache_entry(c, &h->entry);
+    c->entry = &h->entry;
 }
 
 static const ojw_check_hooks_t observed = {
