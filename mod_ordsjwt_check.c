@@ -188,9 +188,10 @@ static int accept_token(request_rec *r, ordsjwt_req_t *rq,
     rq->outcome = "accepted";
     rq->kid = c->kid;
     ordsjwt_count(rq->profile, OJW_OK);
-    ordsjwt_to_backend(r, rq);
     r->user = apr_pstrdup(r->pool, c->subject);
     rq->subject = r->user;
+    rq->passed = ordsjwt_passed(r, rq, c->entry);
+    ordsjwt_to_backend(r, rq);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00015: token accepted "
                   "[profile %s, kid %s, sub %s]%s", rq->profile->name,
                   c->kid ? c->kid : "-", r->user,
@@ -237,6 +238,7 @@ static int check_token(request_rec *r, ordsjwt_req_t *rq, const char *compact)
     run_t run;
 
     rq->compact = compact;
+    rq->passed = NULL;
     run.r = r;
     run.rq = rq;
     c.profiles = dc->profile_set;
