@@ -2,6 +2,7 @@
 /* Verified tokens of one process (src/token_cache.c). */
 #include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
@@ -168,6 +169,120 @@ START_TEST(claims_outlive_eviction)
 }
 END_TEST
 
+/* A held entry stays whole (claims, kid, attached block) when the cache
+ * drops it, evicts it, or goes itself, until its holder's pool goes:
+ * ASan and valgrind see no use after free and no leak. */
+START_TEST(held_entry_outlives_the_cache)
+{
+    ojw_token_cache_t *tc;
+    const ojw_cached_t *held, *put_held, *again;
+    apr_pool_t *cache_pool, *req, *req2;
+    const char *t = tok(7), *u = tok(8);
+    ojw_cached_t e;
+    int i;
+
+    apr_pool_create(&cache_pool, test_pool);
+    apr_pool_create(&req, test_pool);
+    apr_pool_create(&req2, test_pool);
+    ck_assert_int_eq(ojw_token_cache_create(&tc, 16, cache_pool),
+                     APR_SUCCESS);
+    memset(&e, 0, sizeof(e));
+    e.profile = &profile_a;
+    e.claims = json_pack("{s:s}", "sub", "carol");
+    e.kid = "k2";
+    ck_assert_ptr_null(ojw_token_cache_put(tc, u, strlen(u), &e, NULL));
+    put_held = ojw_token_cache_put(tc, t, strlen(t), &e, req2);
+    json_decref(e.claims);
+    ck_assert_ptr_nonnull(put_held);
+    held = ojw_token_cache_get(tc, t, strlen(t), &profile_a, req);
+    ck_assert_ptr_eq(held, put_held);       /* the entry, not a copy */
+    ck_assert_ptr_eq(ojw_token_cache_attach(held, strdup("prepared")),
+                     ojw_token_cache_attached(put_held));
+    ojw_token_cache_remove(tc, t, strlen(t), &profile_a);
+    ck_assert_ptr_null(ojw_token_cache_get(tc, t, strlen(t), &profile_a,
+                                           req));
+    for (i = 100; i < 200; i++) {
+        put(tc, tok(i), &profile_a, "x");
+    }
+    again = ojw_token_cache_get(tc, u, strlen(u), &profile_a, req2);
+    apr_pool_destroy(cache_pool);           /* the cache goes */
+    ck_assert_str_eq(json_string_value(json_object_get(held->claims, "sub")),
+                     "carol");
+    ck_assert_str_eq(held->kid, "k2");
+    ck_assert_str_eq(ojw_token_cache_attached(held), "prepared");
+    apr_pool_destroy(req2);                 /* one holder left */
+    ck_assert_str_eq(ojw_token_cache_attached(held), "prepared");
+    ck_assert_str_eq(held->kid, "k2");
+    apr_pool_destroy(req);                  /* the last: freed */
+    (void)again;
+}
+END_TEST
+
+/* Two attach to one entry: the first block stays, the second is freed
+ * (valgrind: no leak) and both callers get the first. */
+START_TEST(attach_first_wins)
+{
+    ojw_token_cache_t *tc;
+    const ojw_cached_t *h1, *h2;
+    const char *t = tok(9);
+    char *a = strdup("a"), *b = strdup("b");
+
+    ck_assert_int_eq(ojw_token_cache_create(&tc, 16, test_pool),
+                     APR_SUCCESS);
+    put(tc, t, &profile_a, "dave");
+    h1 = ojw_token_cache_get(tc, t, strlen(t), &profile_a, test_pool);
+    h2 = ojw_token_cache_get(tc, t, strlen(t), &profile_a, test_pool);
+    ck_assert_ptr_null(ojw_token_cache_attached(h1));
+    ck_assert_ptr_eq(ojw_token_cache_attach(h1, a), a);
+    ck_assert_ptr_eq(ojw_token_cache_attach(h2, b), a);
+    ck_assert_ptr_eq(ojw_token_cache_attached(h2), a);
+}
+END_TEST
+
+typedef struct {
+    const ojw_cached_t *entry;
+    const void *got;
+} attacher_t;
+
+static void *APR_THREAD_FUNC attacher(apr_thread_t *t, void *data)
+{
+    attacher_t *w = data;
+
+    w->got = ojw_token_cache_attach(w->entry, strdup("mine"));
+    (void)t;
+    return NULL;
+}
+
+/* Threads racing to attach: one block wins, every thread gets it, the
+ * others' are freed. */
+START_TEST(attach_race_one_wins)
+{
+    enum { N = 8 };
+    ojw_token_cache_t *tc;
+    apr_thread_t *threads[N];
+    attacher_t w[N];
+    apr_status_t rv;
+    const char *t = tok(10);
+    int i;
+
+    ck_assert_int_eq(ojw_token_cache_create(&tc, 16, test_pool),
+                     APR_SUCCESS);
+    put(tc, t, &profile_a, "erin");
+    for (i = 0; i < N; i++) {
+        w[i].entry = ojw_token_cache_get(tc, t, strlen(t), &profile_a,
+                                         test_pool);
+        ck_assert_int_eq(apr_thread_create(&threads[i], NULL, attacher,
+                                           &w[i], test_pool), APR_SUCCESS);
+    }
+    for (i = 0; i < N; i++) {
+        apr_thread_join(&rv, threads[i]);
+    }
+    for (i = 0; i < N; i++) {
+        ck_assert_ptr_eq(w[i].got, ojw_token_cache_attached(w[0].entry));
+    }
+}
+END_TEST
+
 typedef struct {
     ojw_token_cache_t *tc;
     int base;
@@ -307,6 +422,9 @@ Suite *token_cache_suite(void)
     tcase_add_test(tc, find_for_any_profile);
     tcase_add_test(tc, bounded_least_recently_used_out);
     tcase_add_test(tc, claims_outlive_eviction);
+    tcase_add_test(tc, held_entry_outlives_the_cache);
+    tcase_add_test(tc, attach_first_wins);
+    tcase_add_test(tc, attach_race_one_wins);
     tcase_add_test(tc, threads_share_the_cache);
     tcase_add_test(tc, hundred_thousand_distinct_tokens);
     tcase_set_timeout(tc, 120);         /* 100,000 tokens under valgrind */
