@@ -110,7 +110,8 @@ static int keys_current(run_t *run, const ojw_profile_t *p,
  * for its token (baton: the section's profile set). */
 static int chosen_here(const ojw_cached_t *e, void *set)
 {
-    return ojw_profile_set_would_choose(set, e->profile, e->claims);
+    return ojw_profile_set_would_choose_for(set, e->profile, e->iss,
+                                            e->aud);
 }
 
 /* The entry of the profile the section would choose for this token: one
