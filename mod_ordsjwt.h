@@ -58,6 +58,7 @@
 #include "jwks_cache.h"
 #include "jwks_fetch.h"
 #include "keys.h"
+#include "pass.h"
 #include "privilege.h"
 #include "profile.h"
 #include "settings.h"
@@ -238,6 +239,8 @@ typedef struct {
     const char *compact;            /* the token checked */
     int dpop;                       /* sent with the DPoP scheme */
     int dpop_checked;               /* its proof held, its jti is stored */
+    const ojw_passed_t *passed;     /* accepted: what it passes and notes
+                                     * (its cache entry's, or in r->pool) */
 } ordsjwt_req_t;
 
 /* Request notes for the access log (LogFormat %{ordsjwt-outcome}n ...). */
@@ -287,6 +290,9 @@ int ordsjwt_bearer_section(request_rec *r);
  * refused token is what its header says; a subject is only read from a
  * token whose signature verified. */
 void ordsjwt_set_log_notes(request_rec *r, const ordsjwt_req_t *rq);
+/* The texts of the profile, kid and sub notes of rq, in r->pool. */
+void ordsjwt_note_texts(request_rec *r, const ordsjwt_req_t *rq,
+                        ojw_passed_t *p);
 /* Hooks: note_auth_failure; insert_error_filter (a 403 from our authz
  * providers gets its RFC 6750 challenge); insert_filter (also when a
  * local ErrorDocument answers it). */
@@ -330,6 +336,11 @@ int ordsjwt_section_takes_tokens(cmd_parms *cmd, const ap_directive_t *d,
 int ordsjwt_log_transaction(request_rec *r);
 int ordsjwt_scrub_lookalikes(request_rec *r);               /* _backend.c */
 void ordsjwt_to_backend(request_rec *r, const ordsjwt_req_t *rq);
+/* What rq's accepted token (rq->profile, claims, kid and subject set)
+ * passes and notes: worked out once for its cache entry (entry, held for
+ * r->pool) and kept there; without an entry, for this request alone. */
+const ojw_passed_t *ordsjwt_passed(request_rec *r, const ordsjwt_req_t *rq,
+                                   const ojw_cached_t *entry);
 int ordsjwt_status_handler(request_rec *r);                 /* _status.c */
 
 /* Token sources (mod_ordsjwt_source.c), for AuthType ords-jwt only. */

@@ -47,23 +47,6 @@ int ordsjwt_scrub_lookalikes(request_rec *r)
     return DECLINED;
 }
 
-/* Sets one passed value as env and/or request header. */
-static void pass_one(request_rec *r, int how, const char *env,
-                     const char *header, const char *value, int truncated)
-{
-    if (truncated) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00026: the value "
-                      "passed as %s was cut to %d bytes", env,
-                      OJW_PASS_VALUE_MAX);
-    }
-    if (how & ORDSJWT_PASS_ENV) {
-        apr_table_set(r->subprocess_env, env, value);
-    }
-    if (how & ORDSJWT_PASS_HEADERS) {
-        apr_table_set(r->headers_in, header, value);
-    }
-}
-
 /* Set once this process has warned about colliding claim names: a hostile
  * token can collide on every request, so later ones log at debug. */
 static apr_uint32_t collision_warned;
@@ -85,47 +68,76 @@ static void log_collisions(request_rec *r, const char *names)
     }
 }
 
-/* Every top-level claim whose names collide with no other's, the profile,
- * scopes and roles, as configured. */
-static void pass_claims(request_rec *r, int how, const ordsjwt_req_t *rq)
+/* OrdsJwtPassClaims of r's section. */
+static int pass_how(request_rec *r)
 {
-    ojw_pass_collisions_t clash;
-    const char *key, *text;
-    json_t *value;
-    int cut = 0;
+    const ordsjwt_dir_conf_t *dc = ordsjwt_dir_conf(r);
 
-    ojw_pass_collisions(&clash, r->pool, rq->claims, OJW_DETAIL_MAX);
-    if (clash.names) {
-        log_collisions(r, clash.names);
+    return dc->pass_claims == ORDSJWT_PASS_UNSET ? ORDSJWT_PASS_ENV
+                                                 : dc->pass_claims;
+}
+
+/* The pairs of p (worked out once: every top-level claim whose names
+ * collide with no other's, the profile, scopes and roles) where how
+ * says. */
+static void pass_claims(request_rec *r, int how, const ojw_passed_t *p)
+{
+    int i;
+
+    if (p->collisions) {
+        log_collisions(r, p->collisions);
     }
-    json_object_foreach(rq->claims, key, value) {
-        if (apr_hash_get(clash.dropped, key, APR_HASH_KEY_STRING)) {
-            continue;
-        }
-        if ((text = ojw_pass_value(r->pool, value, OJW_PASS_VALUE_MAX, &cut))) {
-            pass_one(r, how, ojw_pass_env_name(r->pool, key),
-                     ojw_pass_header_name(r->pool, key), text, cut);
+    for (i = 0; p->ntruncated && i < p->npairs; i++) {
+        if (p->pairs[i].truncated) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ORDSJWT00026: the "
+                          "value passed as %s was cut to %d bytes",
+                          p->pairs[i].env, OJW_PASS_VALUE_MAX);
         }
     }
-    pass_one(r, how, "ORDSJWT_PROFILE", "X-OrdsJwt-Profile",
-             rq->profile->name, 0);
-    text = ojw_pass_text(r->pool, ojw_pass_scopes(r->pool, rq->claims),
-                         OJW_PASS_VALUE_MAX, &cut);
-    pass_one(r, how, "ORDSJWT_SCOPES", "X-OrdsJwt-Scopes", text, cut);
-    text = ojw_pass_text(r->pool, ojw_pass_roles(r->pool, rq->claims,
-                                                 rq->profile->role_claim_name),
-                         OJW_PASS_VALUE_MAX, &cut);
-    pass_one(r, how, "ORDSJWT_ROLES", "X-OrdsJwt-Roles", text, cut);
+    ojw_passed_set(p, how & ORDSJWT_PASS_ENV ? r->subprocess_env : NULL,
+                   how & ORDSJWT_PASS_HEADERS ? r->headers_in : NULL);
+}
+
+/* rq's pairs (with_pairs 0: none) and notes, in r->pool. */
+static ojw_passed_t *work_out(request_rec *r, const ordsjwt_req_t *rq,
+                              int with_pairs)
+{
+    ojw_passed_t *p = apr_pcalloc(r->pool, sizeof(*p));
+
+    if (with_pairs) {
+        ojw_passed_make(p, r->pool, rq->claims, rq->profile->name,
+                        rq->profile->role_claim_name);
+    }
+    ordsjwt_note_texts(r, rq, p);
+    return p;
+}
+
+const ojw_passed_t *ordsjwt_passed(request_rec *r, const ordsjwt_req_t *rq,
+                                   const ojw_cached_t *entry)
+{
+    const ojw_passed_t *p;
+    ojw_passed_t *packed;
+
+    if (entry == NULL) {
+        return work_out(r, rq, pass_how(r) != ORDSJWT_PASS_NONE);
+    }
+    if ((p = ojw_token_cache_attached(entry)) != NULL) {
+        return p;
+    }
+    p = work_out(r, rq, 1);     /* whatever later locations pass */
+    if ((packed = ojw_passed_pack(p)) == NULL) {
+        return p;
+    }
+    return ojw_token_cache_attach(entry, packed);
 }
 
 void ordsjwt_to_backend(request_rec *r, const ordsjwt_req_t *rq)
 {
     const ordsjwt_dir_conf_t *dc = ordsjwt_dir_conf(r);
-    int how = dc->pass_claims == ORDSJWT_PASS_UNSET ? ORDSJWT_PASS_ENV
-                                                    : dc->pass_claims;
+    int how = pass_how(r);
 
-    if (how != ORDSJWT_PASS_NONE) {
-        pass_claims(r, how, rq);
+    if (how != ORDSJWT_PASS_NONE && rq->passed) {
+        pass_claims(r, how, rq->passed);
     }
     if (dc->forward_token == 0) {
         apr_table_unset(r->headers_in, PROXYREQ_PROXY == r->proxyreq

@@ -110,33 +110,34 @@ static int keys_current(run_t *run, const ojw_profile_t *p,
  * for its token (baton: the section's profile set). */
 static int chosen_here(const ojw_cached_t *e, void *set)
 {
-    return ojw_profile_set_would_choose(set, e->profile, e->claims);
+    return ojw_profile_set_would_choose_for(set, e->profile, e->iss,
+                                            e->aud);
 }
 
 /* The entry of the profile the section would choose for this token: one
- * lookup, whatever the number of profiles. */
-static int cache_get(ojw_check_t *c, const char *compact, size_t len,
-                     ojw_cached_t *hit)
+ * lookup, whatever the number of profiles; held for the request. */
+static const ojw_cached_t *cache_get(ojw_check_t *c, const char *compact,
+                                     size_t len)
 {
     ordsjwt_state_t *st = ordsjwt_state;
-    int found;
+    const ojw_cached_t *hit;
 
     if (st == NULL || st->tokens == NULL) {
-        return 0;
+        return NULL;
     }
-    found = ojw_token_cache_find(st->tokens, compact, len, chosen_here,
-                                 (void *)c->profiles, c->pool, hit);
-    if (found && !keys_current(c->baton, hit->profile, hit)) {
+    hit = ojw_token_cache_find(st->tokens, compact, len, chosen_here,
+                               (void *)c->profiles, c->pool);
+    if (hit && !keys_current(c->baton, hit->profile, hit)) {
         ojw_token_cache_remove(st->tokens, compact, len, hit->profile);
-        found = 0;
+        hit = NULL;
     }
-    if (!found) {
+    if (hit == NULL) {
         ordsjwt_count_cache(ORDSJWT_CACHE_MISS);
     }
-    return found;
+    return hit;
 }
 
-/* A hit whose claims no longer hold goes: the full check says why, and
+/* A hit whose dates no longer hold goes: the full check says why, and
  * logs it. */
 static void cache_judged(ojw_check_t *c, const char *compact, size_t len,
                          const ojw_cached_t *hit, int good)
@@ -149,7 +150,8 @@ static void cache_judged(ojw_check_t *c, const char *compact, size_t len,
     ordsjwt_count_cache(good ? ORDSJWT_CACHE_HIT : ORDSJWT_CACHE_MISS);
 }
 
-/* Keeps an accepted token for its next request. */
+/* Keeps an accepted token for its next request; c->entry: the entry,
+ * held for the request. */
 static void cache_put(ojw_check_t *c)
 {
     ordsjwt_state_t *st = ordsjwt_state;
@@ -159,12 +161,11 @@ static void cache_put(ojw_check_t *c)
     if (st == NULL || st->tokens == NULL) {
         return;
     }
-    e.profile = c->profile;
+    ojw_check_cache_entry(c, &e);
     e.slot = c->profile->slot;
     e.generation = run->use.generation;
-    e.claims = c->tok->claims;
-    e.kid = c->tok->kid;
-    ojw_token_cache_put(st->tokens, c->tok->compact, c->tok->len, &e);
+    c->entry = ojw_token_cache_put(st->tokens, c->tok->compact, c->tok->len,
+                                   &e, c->pool);
 }
 
 static const ojw_check_hooks_t module_hooks = {
@@ -188,9 +189,10 @@ static int accept_token(request_rec *r, ordsjwt_req_t *rq,
     rq->outcome = "accepted";
     rq->kid = c->kid;
     ordsjwt_count(rq->profile, OJW_OK);
-    ordsjwt_to_backend(r, rq);
     r->user = apr_pstrdup(r->pool, c->subject);
     rq->subject = r->user;
+    rq->passed = ordsjwt_passed(r, rq, c->entry);
+    ordsjwt_to_backend(r, rq);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ORDSJWT00015: token accepted "
                   "[profile %s, kid %s, sub %s]%s", rq->profile->name,
                   c->kid ? c->kid : "-", r->user,
@@ -237,6 +239,7 @@ static int check_token(request_rec *r, ordsjwt_req_t *rq, const char *compact)
     run_t run;
 
     rq->compact = compact;
+    rq->passed = NULL;
     run.r = r;
     run.rq = rq;
     c.profiles = dc->profile_set;

@@ -181,15 +181,28 @@ static const char *profile_label(request_rec *r, const ordsjwt_req_t *rq)
     return n ? label : "-";
 }
 
+void ordsjwt_note_texts(request_rec *r, const ordsjwt_req_t *rq,
+                        ojw_passed_t *p)
+{
+    p->note_profile = bounded(r->pool, profile_label(r, rq),
+                              ORDSJWT_LOG_NAME_MAX);
+    p->note_kid = bounded(r->pool, rq->kid, ORDSJWT_LOG_KID_MAX);
+    p->note_sub = bounded(r->pool, rq->subject, ORDSJWT_LOG_NAME_MAX);
+}
+
 void ordsjwt_set_log_notes(request_rec *r, const ordsjwt_req_t *rq)
 {
+    const ojw_passed_t *p = rq->passed;
+    ojw_passed_t here;
+
+    if (p == NULL || rq->state != ORDSJWT_VALID) {
+        ordsjwt_note_texts(r, rq, &here);
+        p = &here;
+    }
     set_note(r, ORDSJWT_NOTE_OUTCOME, rq->outcome);
-    set_note(r, ORDSJWT_NOTE_PROFILE,
-             bounded(r->pool, profile_label(r, rq), ORDSJWT_LOG_NAME_MAX));
-    set_note(r, ORDSJWT_NOTE_KID,
-             bounded(r->pool, rq->kid, ORDSJWT_LOG_KID_MAX));
-    set_note(r, ORDSJWT_NOTE_SUB,
-             bounded(r->pool, rq->subject, ORDSJWT_LOG_NAME_MAX));
+    set_note(r, ORDSJWT_NOTE_PROFILE, p->note_profile);
+    set_note(r, ORDSJWT_NOTE_KID, p->note_kid);
+    set_note(r, ORDSJWT_NOTE_SUB, p->note_sub);
 }
 
 /* ------------------------------------------------------------------ */

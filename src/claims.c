@@ -38,23 +38,22 @@ typedef struct {
     const json_t *claims;
     const ojw_claim_policy_t *policy;
     double now, skew;
-    double exp, nbf, iat;
-    int has_exp, has_nbf, has_iat;      /* a valid NumericDate */
-    int nbf_present, iat_present;       /* the member is there */
+    ojw_claim_times_t t;
     int tmpl;                           /* the issuer is a template */
     const char *subject;
 } claim_ctx_t;
 
-static void read_dates(claim_ctx_t *c)
+void ojw_claim_times_read(ojw_claim_times_t *t, const json_t *claims)
 {
-    const json_t *nbf = json_object_get(c->claims, "nbf");
-    const json_t *iat = json_object_get(c->claims, "iat");
+    const json_t *nbf = json_object_get(claims, "nbf");
+    const json_t *iat = json_object_get(claims, "iat");
 
-    c->has_exp = numeric_date(json_object_get(c->claims, "exp"), &c->exp);
-    c->nbf_present = nbf != NULL;
-    c->has_nbf = numeric_date(nbf, &c->nbf);
-    c->iat_present = iat != NULL;
-    c->has_iat = numeric_date(iat, &c->iat);
+    memset(t, 0, sizeof(*t));
+    t->has_exp = numeric_date(json_object_get(claims, "exp"), &t->exp);
+    t->nbf_present = nbf != NULL;
+    t->has_nbf = numeric_date(nbf, &t->nbf);
+    t->iat_present = iat != NULL;
+    t->has_iat = numeric_date(iat, &t->iat);
 }
 
 /* An issuer template (tenant.h): a valid tid that fills it. */
@@ -188,7 +187,7 @@ static ojw_reason_t check_audience(const json_t *claims,
 
 static ojw_reason_t exp_valid(claim_ctx_t *c, ojw_error_t *err)
 {
-    if (!c->has_exp) {
+    if (!c->t.has_exp) {
         return ojw_fail(err, OJW_ERR_EXP_MISSING, "\"exp\" is missing or not "
                         "a number of seconds from 0 to year 9999");
     }
@@ -197,7 +196,7 @@ static ojw_reason_t exp_valid(claim_ctx_t *c, ojw_error_t *err)
 
 static ojw_reason_t nbf_valid(claim_ctx_t *c, ojw_error_t *err)
 {
-    if (c->nbf_present && !c->has_nbf) {
+    if (c->t.nbf_present && !c->t.has_nbf) {
         return ojw_fail(err, OJW_ERR_MALFORMED, "\"nbf\" is not a number "
                         "of seconds from 0 to year 9999");
     }
@@ -206,7 +205,7 @@ static ojw_reason_t nbf_valid(claim_ctx_t *c, ojw_error_t *err)
 
 static ojw_reason_t iat_valid(claim_ctx_t *c, ojw_error_t *err)
 {
-    if (c->iat_present && !c->has_iat) {
+    if (c->t.iat_present && !c->t.has_iat) {
         return ojw_fail(err, OJW_ERR_IAT_MISSING, "\"iat\" is not a number "
                         "of seconds from 0 to year 9999");
     }
@@ -215,9 +214,9 @@ static ojw_reason_t iat_valid(claim_ctx_t *c, ojw_error_t *err)
 
 static ojw_reason_t exp_passed(claim_ctx_t *c, ojw_error_t *err)
 {
-    if (c->now >= c->exp + c->skew) {
+    if (c->now >= c->t.exp + c->skew) {
         return ojw_fail(err, OJW_ERR_EXPIRED, "expired %.0f s ago (exp %.0f, "
-                        "allowed_skew %.0f s)", c->now - c->exp, c->exp,
+                        "allowed_skew %.0f s)", c->now - c->t.exp, c->t.exp,
                         c->skew);
     }
     return OJW_OK;
@@ -225,20 +224,20 @@ static ojw_reason_t exp_passed(claim_ctx_t *c, ojw_error_t *err)
 
 static ojw_reason_t nbf_reached(claim_ctx_t *c, ojw_error_t *err)
 {
-    if (c->nbf_present && c->now + c->skew < c->nbf) {
+    if (c->t.nbf_present && c->now + c->skew < c->t.nbf) {
         return ojw_fail(err, OJW_ERR_NOT_YET_VALID, "not valid for another "
                         "%.0f s (nbf %.0f, allowed_skew %.0f s)",
-                        c->nbf - c->now, c->nbf, c->skew);
+                        c->t.nbf - c->now, c->t.nbf, c->skew);
     }
     return OJW_OK;
 }
 
 static ojw_reason_t iat_past(claim_ctx_t *c, ojw_error_t *err)
 {
-    if (c->has_iat && c->iat > c->now + c->skew) {
+    if (c->t.has_iat && c->t.iat > c->now + c->skew) {
         return ojw_fail(err, OJW_ERR_IAT_FUTURE, "issued %.0f s in the future "
-                        "(iat %.0f, allowed_skew %.0f s)", c->iat - c->now,
-                        c->iat, c->skew);
+                        "(iat %.0f, allowed_skew %.0f s)", c->t.iat - c->now,
+                        c->t.iat, c->skew);
     }
     return OJW_OK;
 }
@@ -250,14 +249,14 @@ static ojw_reason_t age(claim_ctx_t *c, ojw_error_t *err)
     if (allowed <= 0) {
         return OJW_OK;
     }
-    if (!c->has_iat) {
+    if (!c->t.has_iat) {
         return ojw_fail(err, OJW_ERR_IAT_MISSING, "allowed_age is %ld s "
                         "but the token has no \"iat\"", allowed);
     }
-    if (c->now - c->iat > (double)allowed + c->skew) {
+    if (c->now - c->t.iat > (double)allowed + c->skew) {
         return ojw_fail(err, OJW_ERR_TOO_OLD, "issued %.0f s ago, "
                         "allowed_age is %ld s (allowed_skew %.0f s)",
-                        c->now - c->iat, allowed, c->skew);
+                        c->now - c->t.iat, allowed, c->skew);
     }
     return OJW_OK;
 }
@@ -339,7 +338,7 @@ static void start_ctx(claim_ctx_t *c, const json_t *claims,
     c->now = (double)now;
     c->skew = policy->allowed_skew > 0 ? (double)policy->allowed_skew : 0;
     c->tmpl = ojw_issuer_placeholder(policy->issuer, &at, &len) == 1;
-    read_dates(c);
+    ojw_claim_times_read(&c->t, claims);
 }
 
 ojw_reason_t ojw_claims_check(const json_t *claims,
@@ -359,6 +358,34 @@ ojw_reason_t ojw_claims_check(const json_t *claims,
         }
     }
     *subject = c.subject;
+    return OJW_OK;
+}
+
+/* 1 for the rows about dates. */
+static int dated(ojw_claim_line_t line)
+{
+    return line == OJW_CLAIM_EXP || line == OJW_CLAIM_NBF
+           || line == OJW_CLAIM_IAT || line == OJW_CLAIM_AGE;
+}
+
+ojw_reason_t ojw_claims_check_times(const ojw_claim_times_t *times,
+                                    const ojw_claim_policy_t *policy,
+                                    long long now, ojw_error_t *err)
+{
+    claim_ctx_t c;
+    ojw_reason_t rc;
+    size_t i;
+
+    c.claims = NULL;
+    c.policy = policy;
+    c.now = (double)now;
+    c.skew = policy->allowed_skew > 0 ? (double)policy->allowed_skew : 0;
+    c.t = *times;
+    for (i = 0; i < NROWS; i++) {
+        if (dated(rows[i].line) && (rc = rows[i].check(&c, err)) != OJW_OK) {
+            return rc;
+        }
+    }
     return OJW_OK;
 }
 

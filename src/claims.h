@@ -23,6 +23,17 @@ typedef struct {
                                * the token (tenant.h), or NULL */
 } ojw_claim_policy_t;
 
+/* The dates of a token (NumericDates from 0 to year 9999), read once:
+ * a verified-token cache entry keeps them for its next requests. */
+typedef struct {
+    double exp, nbf, iat;
+    int has_exp, has_nbf, has_iat;      /* a valid NumericDate */
+    int nbf_present, iat_present;       /* the member is there */
+} ojw_claim_times_t;
+
+/* Reads the dates of claims into t. */
+void ojw_claim_times_read(ojw_claim_times_t *t, const json_t *claims);
+
 /* Checks the claims at time now (seconds since the epoch), stopping at
  * the first refusal: iss (with an issuer template: a valid tid, iss
  * filled with it; the key's issuer; the template's tenant listed), aud,
@@ -31,6 +42,15 @@ ojw_reason_t ojw_claims_check(const json_t *claims,
                               const ojw_claim_policy_t *policy,
                               long long now, const char **subject,
                               ojw_error_t *err);
+
+/* The checks of ojw_claims_check about dates alone (exp, nbf, iat,
+ * allowed_age: their form, then the clock), in its order and with its
+ * refusals, on dates read before: for the claims of a token whose other
+ * checks (iss, aud, sub) passed for the same profile, as a cached token's
+ * did. */
+ojw_reason_t ojw_claims_check_times(const ojw_claim_times_t *times,
+                                    const ojw_claim_policy_t *policy,
+                                    long long now, ojw_error_t *err);
 
 /* The claims the checks are about, one line each, in the order shown. */
 typedef enum {

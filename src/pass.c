@@ -272,3 +272,133 @@ const char *ojw_pass_roles(apr_pool_t *pool, const json_t *claims,
     }
     return apr_array_pstrcat(pool, roles, ',');
 }
+
+/* ------------------------------------------------------------------ */
+/* what a token passes, worked out once                                */
+
+/* Appends a pair to pairs; counts a cut value. */
+static void add_pair(apr_array_header_t *pairs, ojw_passed_t *out,
+                     const char *env, const char *header, const char *value,
+                     int truncated)
+{
+    ojw_pass_pair_t *pair = apr_array_push(pairs);
+
+    pair->env = env;
+    pair->header = header;
+    pair->value = value;
+    pair->truncated = truncated;
+    out->ntruncated += truncated != 0;
+}
+
+void ojw_passed_make(ojw_passed_t *out, apr_pool_t *pool,
+                     const json_t *claims, const char *profile,
+                     const char *role_pointer)
+{
+    apr_array_header_t *pairs = apr_array_make(pool, 16,
+                                               sizeof(ojw_pass_pair_t));
+    ojw_pass_collisions_t clash;
+    const char *key, *text;
+    json_t *value;
+    int cut = 0;
+
+    memset(out, 0, sizeof(*out));
+    ojw_pass_collisions(&clash, pool, claims, OJW_DETAIL_MAX);
+    out->collisions = clash.names;
+    json_object_foreach((json_t *)claims, key, value) {
+        if (apr_hash_get(clash.dropped, key, APR_HASH_KEY_STRING) == NULL
+            && (text = ojw_pass_value(pool, value, OJW_PASS_VALUE_MAX,
+                                      &cut)) != NULL) {
+            add_pair(pairs, out, ojw_pass_env_name(pool, key),
+                     ojw_pass_header_name(pool, key), text, cut);
+        }
+    }
+    add_pair(pairs, out, "ORDSJWT_PROFILE", "X-OrdsJwt-Profile", profile, 0);
+    cut = 0;
+    text = ojw_pass_text(pool, ojw_pass_scopes(pool, claims),
+                         OJW_PASS_VALUE_MAX, &cut);
+    add_pair(pairs, out, "ORDSJWT_SCOPES", "X-OrdsJwt-Scopes", text, cut);
+    cut = 0;
+    text = ojw_pass_text(pool, ojw_pass_roles(pool, claims, role_pointer),
+                         OJW_PASS_VALUE_MAX, &cut);
+    add_pair(pairs, out, "ORDSJWT_ROLES", "X-OrdsJwt-Roles", text, cut);
+    out->pairs = (const ojw_pass_pair_t *)pairs->elts;
+    out->npairs = pairs->nelts;
+}
+
+/* Bytes of s with its NUL (0 for NULL). */
+static size_t text_size(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+/* Copies s to *at and moves *at past it; NULL for NULL. */
+static const char *copy_text(char **at, const char *s)
+{
+    size_t n = text_size(s);
+    const char *copy = *at;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    memcpy(*at, s, n);
+    *at += n;
+    return copy;
+}
+
+/* The bytes of p's strings. */
+static size_t texts_size(const ojw_passed_t *p)
+{
+    size_t n = text_size(p->collisions) + text_size(p->note_profile)
+               + text_size(p->note_kid) + text_size(p->note_sub);
+    int i;
+
+    for (i = 0; i < p->npairs; i++) {
+        n += text_size(p->pairs[i].env) + text_size(p->pairs[i].header)
+             + text_size(p->pairs[i].value);
+    }
+    return n;
+}
+
+ojw_passed_t *ojw_passed_pack(const ojw_passed_t *p)
+{
+    size_t head = sizeof(ojw_passed_t)
+                  + (size_t)p->npairs * sizeof(ojw_pass_pair_t);
+    ojw_passed_t *out = malloc(head + texts_size(p));
+    ojw_pass_pair_t *pairs;
+    char *at;
+    int i;
+
+    if (out == NULL) {
+        return NULL;
+    }
+    pairs = (ojw_pass_pair_t *)(void *)(out + 1);
+    at = (char *)out + head;
+    *out = *p;
+    out->pairs = pairs;
+    for (i = 0; i < p->npairs; i++) {
+        pairs[i].env = copy_text(&at, p->pairs[i].env);
+        pairs[i].header = copy_text(&at, p->pairs[i].header);
+        pairs[i].value = copy_text(&at, p->pairs[i].value);
+        pairs[i].truncated = p->pairs[i].truncated;
+    }
+    out->collisions = copy_text(&at, p->collisions);
+    out->note_profile = copy_text(&at, p->note_profile);
+    out->note_kid = copy_text(&at, p->note_kid);
+    out->note_sub = copy_text(&at, p->note_sub);
+    return out;
+}
+
+void ojw_passed_set(const ojw_passed_t *p, apr_table_t *env,
+                    apr_table_t *headers)
+{
+    int i;
+
+    for (i = 0; i < p->npairs; i++) {
+        if (env) {
+            apr_table_setn(env, p->pairs[i].env, p->pairs[i].value);
+        }
+        if (headers) {
+            apr_table_setn(headers, p->pairs[i].header, p->pairs[i].value);
+        }
+    }
+}

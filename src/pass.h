@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <apr_hash.h>
 #include <apr_pools.h>
+#include <apr_tables.h>
 
 #define OJW_PASS_VALUE_MAX 4096   /* bytes of one passed value */
 
@@ -60,5 +61,44 @@ const char *ojw_pass_scopes(apr_pool_t *pool, const json_t *claims);
 /* The roles at pointer, comma-separated, or "". */
 const char *ojw_pass_roles(apr_pool_t *pool, const json_t *claims,
                            const char *pointer);
+
+/* One value for the backend, under its environment variable and its
+ * header name. */
+typedef struct {
+    const char *env, *header, *value;
+    int truncated;              /* the value was cut to OJW_PASS_VALUE_MAX */
+} ojw_pass_pair_t;
+
+/*
+ * What an accepted token leaves on its request, worked out once: the
+ * pairs for the backend (every top-level claim whose names collide with
+ * no other's, then the profile, the scopes and the roles), whatever the
+ * location passes (OrdsJwtPassClaims only chooses the tables), and the
+ * texts of its log notes, the caller's. A token cache entry keeps it
+ * (ojw_passed_pack), so that a hit only adds the pairs.
+ */
+typedef struct {
+    const ojw_pass_pair_t *pairs;
+    int npairs;
+    int ntruncated;             /* pairs whose value was cut */
+    const char *collisions;     /* ojw_pass_collisions' names, or NULL */
+    const char *note_profile, *note_kid, *note_sub;     /* or NULL */
+} ojw_passed_t;
+
+/* The pairs of claims checked by the profile named profile whose roles
+ * are at role_pointer (may be NULL), in pool; no notes. */
+void ojw_passed_make(ojw_passed_t *out, apr_pool_t *pool,
+                     const json_t *claims, const char *profile,
+                     const char *role_pointer);
+
+/* p as one block from malloc(), every string within it (free() frees
+ * all); NULL when memory is short. */
+ojw_passed_t *ojw_passed_pack(const ojw_passed_t *p);
+
+/* Sets p's pairs (apr_table_setn: the strings must outlive the tables)
+ * into env by their environment variable names and into headers by
+ * their header names; either may be NULL (not passed there). */
+void ojw_passed_set(const ojw_passed_t *p, apr_table_t *env,
+                    apr_table_t *headers);
 
 #endif

@@ -372,6 +372,7 @@ static void reset(ojw_check_t *c)
     c->kid = NULL;
     c->subject = NULL;
     c->cached = 0;
+    c->entry = NULL;
     c->nonce = NULL;
     c->nonce_age = 0;
     c->nonce_done = 0;
@@ -382,33 +383,52 @@ static void reset(ojw_check_t *c)
     c->hint = NULL;
 }
 
-/* A token verified before whose claims still hold: the claims step, the
- * nonce (the verdict is the full check's: a hit whose claims fail is
- * checked afresh), then the rest. 0 when there is none. */
+/* A token verified before whose dates still hold: the claims step (its
+ * iss, aud and sub passed for this profile when it was put; its dates
+ * again, with this server's skew and age, at this time), the nonce (the
+ * verdict is the full check's: a hit whose dates fail is checked
+ * afresh), then the rest. 0 when there is none. */
 static int from_cache(ojw_check_t *c, const char *compact, size_t len)
 {
     const ojw_check_hooks_t *h = c->hooks;
-    ojw_cached_t hit;
+    const ojw_cached_t *hit;
 
     if (h->cache_get == NULL || len > c->token_max
-        || !h->cache_get(c, compact, len, &hit)) {
+        || (hit = h->cache_get(c, compact, len)) == NULL) {
         return 0;
     }
-    set_profile(c, hit.profile);
-    c->claims = hit.claims;
-    c->kid = hit.kid;
+    set_profile(c, hit->profile);
+    c->claims = hit->claims;
+    c->kid = hit->kid;
+    c->subject = hit->subject;
     c->cached = 1;
-    if (ojw_claims_check(c->claims, &c->policy, c->now, &c->subject,
-                         &c->err) != OJW_OK) {
-        h->cache_judged(c, compact, len, &hit, 0);
+    c->entry = hit;
+    if (ojw_claims_check_times(&hit->times, &c->policy, c->now, &c->err)
+        != OJW_OK) {
+        h->cache_judged(c, compact, len, hit, 0);
         reset(c);
         return 0;
     }
-    h->cache_judged(c, compact, len, &hit, 1);
+    h->cache_judged(c, compact, len, hit, 1);
     if (step_nonce(c) == OJW_OK) {
         run_steps(c, FIRST_CLAIM + 1);
     }
     return 1;
+}
+
+void ojw_check_cache_entry(const ojw_check_t *c, ojw_cached_t *e)
+{
+    const json_t *iss = json_object_get(c->claims, "iss");
+
+    memset(e, 0, sizeof(*e));
+    e->profile = c->profile;
+    e->slot = -1;
+    e->claims = (json_t *)c->claims;
+    e->kid = c->kid;
+    e->subject = c->subject;
+    e->iss = json_is_string(iss) ? json_string_value(iss) : NULL;
+    e->aud = json_object_get(c->claims, "aud");
+    ojw_claim_times_read(&e->times, c->claims);
 }
 
 ojw_reason_t ojw_check_run(ojw_check_t *c, const char *compact, size_t len)

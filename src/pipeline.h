@@ -75,15 +75,17 @@ typedef struct {
      * before. */
     void (*evidence)(ojw_check_t *c, ojw_evidence_t *ev);
     /* A token verified before for the profile c->profiles would choose
-     * for it, with keys that are still current: 1 with *hit set, else 0.
-     * May be NULL. */
-    int (*cache_get)(ojw_check_t *c, const char *compact, size_t len,
-                     ojw_cached_t *hit);
-    /* The hit's claims were checked again: good, or not (the caller
+     * for it, with keys that are still current: its entry, held for
+     * c->pool; else NULL. May be NULL. */
+    const ojw_cached_t *(*cache_get)(ojw_check_t *c, const char *compact,
+                                     size_t len);
+    /* The hit's dates were checked again: good, or not (the caller
      * drops it; the token is then checked afresh). */
     void (*cache_judged)(ojw_check_t *c, const char *compact, size_t len,
                          const ojw_cached_t *hit, int good);
-    /* A token verified now whose claims hold (c->tok, c->profile). */
+    /* A token verified now whose claims hold (c->tok, c->profile); may
+     * set c->entry to the entry it put (ojw_check_cache_entry), held for
+     * c->pool. */
     void (*cache_put)(ojw_check_t *c);
     /* Every step's outcome (err NULL: passed). With an observer, the run
      * goes on past a refusal wherever a later step can still run. */
@@ -112,6 +114,8 @@ struct ojw_check {
     const char *kid;                /* of the token whose claims those are */
     const char *subject;            /* REMOTE_USER when accepted */
     int cached;                     /* the claims came from the cache */
+    const ojw_cached_t *entry;      /* the token's cache entry (the hit,
+                                     * or the one put), or NULL */
     const ojw_nonce_policy_t *nonce;    /* the nonce judged: its policy,
                                          * or NULL (none required) */
     long nonce_age;                 /* its age in seconds */
@@ -126,5 +130,11 @@ struct ojw_check {
 /* Runs the checks on compact (len bytes) with the caller's part of c set;
  * returns c->err.reason. */
 ojw_reason_t ojw_check_run(ojw_check_t *c, const char *compact, size_t len);
+
+/* The cache entry of the token c verified now (for cache_put): its
+ * profile, claims, kid, and what a hit needs of the claims (the subject,
+ * iss and aud, the dates), read once; slot -1 and generation 0, the
+ * caller's to set. */
+void ojw_check_cache_entry(const ojw_check_t *c, ojw_cached_t *e);
 
 #endif

@@ -681,10 +681,17 @@ int ojw_profile_set_would_choose(const ojw_profile_set_t *set,
 {
     const json_t *iss = json_object_get(claims, "iss");
 
+    return ojw_profile_set_would_choose_for(set, p, json_is_string(iss)
+                                            ? json_string_value(iss) : NULL,
+                                            json_object_get(claims, "aud"));
+}
+
+int ojw_profile_set_would_choose_for(const ojw_profile_set_t *set,
+                                     const ojw_profile_t *p, const char *iss,
+                                     const json_t *aud)
+{
     return ojw_profile_set_contains(set, p)
-           && ojw_profile_set_choose(set, json_is_string(iss)
-                                     ? json_string_value(iss) : NULL,
-                                     json_object_get(claims, "aud")) == p;
+           && ojw_profile_set_choose(set, iss, aud) == p;
 }
 
 void ojw_profile_policy(ojw_claim_policy_t *policy, const ojw_profile_t *p,

@@ -120,6 +120,12 @@ int ojw_profile_set_would_choose(const ojw_profile_set_t *set,
                                  const ojw_profile_t *p,
                                  const json_t *claims);
 
+/* The same with the claims' iss (a string, or NULL) and aud read before
+ * (a cached token's). */
+int ojw_profile_set_would_choose_for(const ojw_profile_set_t *set,
+                                     const ojw_profile_t *p, const char *iss,
+                                     const json_t *aud);
+
 /* 1 when a DPoP proof for a token of p needs a resource-server nonce:
  * p takes DPoP, and its dpop_nonce= says on, or it says nothing and the
  * location does (OrdsJwtDpopNonce: location is 1). */

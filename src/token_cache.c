@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Verified tokens of one process (see token_cache.h). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include "token_cache.h"
@@ -14,10 +16,19 @@ struct entry {
     entry_t *next_in_bucket;
     entry_t *newer, *older;     /* the shard's LRU list */
     apr_uint64_t hash;
-    ojw_cached_t value;         /* strings point into this block */
+    apr_uint32_t refs;          /* the cache's while linked, and each
+                                 * holder's (atomic) */
+    void *attached;             /* malloc()ed, or NULL (atomic) */
+    ojw_cached_t value;         /* the kid points into this block */
     size_t len;
     char token[1];              /* len bytes, NUL, then kid */
 };
+
+/* The entry whose value v is. */
+static entry_t *entry_of(const ojw_cached_t *v)
+{
+    return (entry_t *)(void *)((char *)(void *)v - offsetof(entry_t, value));
+}
 
 typedef struct {
     apr_thread_mutex_t *lock;
@@ -50,7 +61,31 @@ static apr_uint64_t hash_of(const char *token, size_t len)
 static void entry_free(entry_t *e)
 {
     json_decref(e->value.claims);
+    free(e->attached);
     free(e);
+}
+
+/* Lets one reference go: the last frees the entry. */
+static void release(entry_t *e)
+{
+    if (apr_atomic_dec32(&e->refs) == 0) {
+        entry_free(e);
+    }
+}
+
+static apr_status_t release_cleanup(void *data)
+{
+    release(data);
+    return APR_SUCCESS;
+}
+
+/* The entry, its reference (counted already) let go by a cleanup of
+ * pool. */
+static const ojw_cached_t *held_for(entry_t *e, apr_pool_t *pool)
+{
+    apr_pool_cleanup_register(pool, e, release_cleanup,
+                              apr_pool_cleanup_null);
+    return &e->value;
 }
 
 static apr_status_t cache_cleanup(void *data)
@@ -62,7 +97,7 @@ static apr_status_t cache_cleanup(void *data)
     for (i = 0; i < SHARDS; i++) {
         for (e = tc->shards[i].newest; e; e = next) {
             next = e->older;
-            entry_free(e);
+            release(e);         /* the cache's: holders keep theirs */
         }
         tc->shards[i].newest = tc->shards[i].oldest = NULL;
     }
@@ -173,7 +208,7 @@ static void lru_push(shard_t *s, entry_t *e)
 }
 
 /* Unlinks the entry *at points at from its bucket and the LRU list, and
- * frees it (lock held). */
+ * lets the cache's reference go (lock held). */
 static void drop(shard_t *s, entry_t **at)
 {
     entry_t *e = *at;
@@ -181,18 +216,13 @@ static void drop(shard_t *s, entry_t **at)
     *at = e->next_in_bucket;
     lru_unlink(s, e);
     s->count--;
-    entry_free(e);
+    release(e);
 }
 
-static apr_status_t drop_claims(void *data)
-{
-    json_decref(data);
-    return APR_SUCCESS;
-}
-
-int ojw_token_cache_find(ojw_token_cache_t *tc, const char *token,
-                         size_t len, ojw_token_cache_accept_fn *accept,
-                         void *baton, apr_pool_t *pool, ojw_cached_t *out)
+const ojw_cached_t *ojw_token_cache_find(ojw_token_cache_t *tc,
+                                         const char *token, size_t len,
+                                         ojw_token_cache_accept_fn *accept,
+                                         void *baton, apr_pool_t *pool)
 {
     apr_uint64_t hash = hash_of(token, len);
     shard_t *s = shard_of(tc, hash);
@@ -202,30 +232,28 @@ int ojw_token_cache_find(ojw_token_cache_t *tc, const char *token,
     e = *find_if(s, hash, token, len, accept, baton);
     if (e == NULL) {
         s->misses++;
-        apr_thread_mutex_unlock(s->lock);
-        return 0;
     }
-    s->hits++;
-    lru_unlink(s, e);
-    lru_push(s, e);
-    *out = e->value;
-    out->claims = json_incref(e->value.claims);
-    out->kid = e->value.kid ? apr_pstrdup(pool, e->value.kid) : NULL;
+    else {
+        s->hits++;
+        lru_unlink(s, e);
+        lru_push(s, e);
+        apr_atomic_inc32(&e->refs);
+    }
     apr_thread_mutex_unlock(s->lock);
-    apr_pool_cleanup_register(pool, out->claims, drop_claims,
-                              apr_pool_cleanup_null);
-    return 1;
+    return e ? held_for(e, pool) : NULL;
 }
 
-int ojw_token_cache_get(ojw_token_cache_t *tc, const char *token, size_t len,
-                        const void *profile, apr_pool_t *pool,
-                        ojw_cached_t *out)
+const ojw_cached_t *ojw_token_cache_get(ojw_token_cache_t *tc,
+                                        const char *token, size_t len,
+                                        const void *profile,
+                                        apr_pool_t *pool)
 {
     return ojw_token_cache_find(tc, token, len, same_profile, (void *)profile,
-                                pool, out);
+                                pool);
 }
 
-/* A new entry: the token and kid in one block. */
+/* A new entry, the cache's reference counted: the token and kid in one
+ * block. */
 static entry_t *entry_make(const char *token, size_t len, apr_uint64_t hash,
                            const ojw_cached_t *v)
 {
@@ -238,6 +266,7 @@ static entry_t *entry_make(const char *token, size_t len, apr_uint64_t hash,
     memset(e, 0, sizeof(*e));
     e->hash = hash;
     e->len = len;
+    e->refs = 1;
     e->value = *v;
     memcpy(e->token, token, len);
     e->token[len] = '\0';
@@ -246,15 +275,25 @@ static entry_t *entry_make(const char *token, size_t len, apr_uint64_t hash,
     return e;
 }
 
-void ojw_token_cache_put(ojw_token_cache_t *tc, const char *token, size_t len,
-                         const ojw_cached_t *v)
+const ojw_cached_t *ojw_token_cache_put(ojw_token_cache_t *tc,
+                                        const char *token, size_t len,
+                                        const ojw_cached_t *v,
+                                        apr_pool_t *pool)
 {
     apr_uint64_t hash = hash_of(token, len);
     shard_t *s = shard_of(tc, hash);
     entry_t *e = entry_make(token, len, hash, v), **at;
+    const ojw_cached_t *held;
 
     if (e == NULL) {
-        return;
+        return NULL;
+    }
+    if (pool) {                 /* before other threads can see it */
+        apr_atomic_inc32(&e->refs);
+        held = held_for(e, pool);
+    }
+    else {
+        held = NULL;
     }
     apr_thread_mutex_lock(s->lock);
     if (*(at = find(s, hash, token, len, v->profile))) {
@@ -272,6 +311,7 @@ void ojw_token_cache_put(ojw_token_cache_t *tc, const char *token, size_t len,
     lru_push(s, e);
     s->count++;
     apr_thread_mutex_unlock(s->lock);
+    return held;
 }
 
 void ojw_token_cache_remove(ojw_token_cache_t *tc, const char *token,
@@ -286,6 +326,24 @@ void ojw_token_cache_remove(ojw_token_cache_t *tc, const char *token,
         drop(s, at);
     }
     apr_thread_mutex_unlock(s->lock);
+}
+
+const void *ojw_token_cache_attached(const ojw_cached_t *v)
+{
+    return __atomic_load_n(&entry_of(v)->attached, __ATOMIC_ACQUIRE);
+}
+
+const void *ojw_token_cache_attach(const ojw_cached_t *v, void *data)
+{
+    entry_t *e = entry_of(v);
+    void *none = NULL;
+
+    if (__atomic_compare_exchange_n(&e->attached, &none, data, 0,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        return data;
+    }
+    free(data);         /* another thread's came first: none holds ours */
+    return none;
 }
 
 void ojw_token_cache_stats(ojw_token_cache_t *tc, ojw_token_cache_stats_t *st)

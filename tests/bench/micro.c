@@ -19,6 +19,11 @@
  * (a) and (b) taken in turn.
  *
  *     make -C tests/bench micro && tests/bench/micro [--seconds 1]
+ *
+ * --alg ALG runs one algorithm only; --count N runs each of (a), (b) and
+ * (c) N times without timing them, for an instruction counter:
+ *
+ *     valgrind --tool=callgrind tests/bench/micro --alg RS256 --count 200
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,9 +388,32 @@ static double median(double *v)
     return v[ROUNDS / 2];
 }
 
+/* --count N: each of (a), (b) and (c) exactly N times, untimed, for an
+ * instruction counter (valgrind --tool=callgrind --collect-atstart=no
+ * --toggle-collect=count_only: the inclusive counts of module_verify,
+ * bare_verify and cjose_verify divided by N; the first JWKS fetch and
+ * the first parse of the keys are not counted). Not inlined, so that
+ * callgrind sees it. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void count_only(const case_t *c, long n)
+{
+    long i;
+
+    for (i = 0; i < n; i++) {
+        module_verify(c);
+        bare_verify(c);
+        cjose_verify(c);
+    }
+    printf("%-6s %ld of each of (a), (b), (c)\n", c->alg, n);
+}
+
 int main(int argc, char **argv)
 {
     double seconds = 1.0;
+    const char *only = NULL;
+    long count = 0;
     EVP_PKEY *rsa, *ec;
     case_t cases[3];
     int i;
@@ -394,8 +422,15 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
             seconds = atof(argv[++i]);
         }
+        else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
+            count = atol(argv[++i]);
+        }
+        else if (strcmp(argv[i], "--alg") == 0 && i + 1 < argc) {
+            only = argv[++i];
+        }
         else {
-            fprintf(stderr, "usage: %s [--seconds S]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--seconds S] [--count N] "
+                    "[--alg RS256|PS256|ES256]\n", argv[0]);
             return 2;
         }
     }
@@ -410,12 +445,16 @@ int main(int argc, char **argv)
     }
     jwks_doc = make_jwks(rsa, ec);
     keys = make_keys();
+    memset(cases, 0, sizeof(cases));
     cases[0] = (case_t){ "RS256", rsa, NULL, NULL, NULL, 0, NULL };
     cases[1] = (case_t){ "PS256", rsa, NULL, NULL, NULL, 0, NULL };
     cases[2] = (case_t){ "ES256", ec, NULL, NULL, NULL, 0, NULL };
 
-    printf("%-6s %14s %14s %12s %14s %16s %12s\n", "alg", "(a) module",
-           "(b) bare", "(a)/(b)", "(a)-(b)", "(c) cjose alone", "(c)/(b)");
+    if (count == 0) {
+        printf("%-6s %14s %14s %12s %14s %16s %12s\n", "alg", "(a) module",
+               "(b) bare", "(a)/(b)", "(a)-(b)", "(c) cjose alone",
+               "(c)/(b)");
+    }
     for (i = 0; i < 3; i++) {
         case_t *c = &cases[i];
         const char *kid = c->alg[0] == 'E' ? "ec1" : "rsa1";
@@ -423,12 +462,19 @@ int main(int argc, char **argv)
         long na, nb, nc;
         int r;
 
+        if (only && strcmp(only, c->alg) != 0) {
+            continue;
+        }
         make_token(c, kid);
         bare_setup(c);
         cjose_setup(c, kid);
         module_verify(c);               /* fails loudly before timing */
         bare_verify(c);
         cjose_verify(c);
+        if (count > 0) {
+            count_only(c, count);
+            continue;
+        }
         na = calibrate(module_verify, c, seconds);
         nb = calibrate(bare_verify, c, seconds);
         nc = calibrate(cjose_verify, c, seconds);
@@ -445,7 +491,9 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     for (i = 0; i < 3; i++) {
-        cjose_jwk_release(cases[i].jwk);
+        if (cases[i].jwk) {
+            cjose_jwk_release(cases[i].jwk);
+        }
     }
     EVP_MD_CTX_free(tpl);
     EVP_MD_CTX_free(work);

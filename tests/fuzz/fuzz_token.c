@@ -74,12 +74,41 @@ static void check_passed_name(const char *name, size_t prefix, char sep)
     }
 }
 
+/* The pairs worked out once for a cache entry: every name and value as
+ * strict as one by one, and the packed copy equal to them. */
+static void exercise_passed(const json_t *claims, apr_pool_t *pool)
+{
+    ojw_passed_t made, *packed;
+    int i;
+
+    ojw_passed_make(&made, pool, claims, "p", "/groups");
+    packed = ojw_passed_pack(&made);
+    if (packed == NULL || packed->npairs != made.npairs) {
+        abort();
+    }
+    for (i = 0; i < made.npairs; i++) {
+        check_passed_text(made.pairs[i].value, OJW_PASS_VALUE_MAX);
+        if (strncmp(made.pairs[i].env, "ORDSJWT_CLAIM_", 14) == 0) {
+            check_passed_name(made.pairs[i].env, 14, '_');
+            check_passed_name(made.pairs[i].header, 16, '-');
+        }
+        if (strcmp(packed->pairs[i].env, made.pairs[i].env) != 0
+            || strcmp(packed->pairs[i].header, made.pairs[i].header) != 0
+            || strcmp(packed->pairs[i].value, made.pairs[i].value) != 0) {
+            abort();
+        }
+    }
+    free(packed);
+}
+
 /* What the module passes to the backend (src/pass.c), for every claim. */
 static void exercise_pass(const json_t *claims, apr_pool_t *pool)
 {
     const char *key;
     json_t *value;
     int cut;
+
+    exercise_passed(claims, pool);
 
     json_object_foreach((json_t *)claims, key, value) {
         check_passed_text(ojw_pass_value(pool, value, 64, &cut), 64);

@@ -48,7 +48,8 @@ static void one_op(ojw_token_cache_t *tc, shadow_t *sh, int *n, char op,
                    const void *profile, const char *t, size_t len,
                    apr_pool_t *pool)
 {
-    ojw_cached_t e, hit;
+    const ojw_cached_t *hit;
+    ojw_cached_t e;
     shadow_t *s = shadow_find(sh, *n, t, len, profile);
     const char *subject;
 
@@ -58,7 +59,7 @@ static void one_op(ojw_token_cache_t *tc, shadow_t *sh, int *n, char op,
         e.profile = profile;
         e.kid = (*n % 2) ? "kid" : NULL;
         e.claims = json_pack("{s:s}", "sub", subject);
-        ojw_token_cache_put(tc, t, len, &e);
+        ojw_token_cache_put(tc, t, len, &e, NULL);
         json_decref(e.claims);
         sh[*n].token = t;
         sh[*n].len = len;
@@ -72,11 +73,11 @@ static void one_op(ojw_token_cache_t *tc, shadow_t *sh, int *n, char op,
             s->subject = NULL;
         }
     }
-    else if (ojw_token_cache_get(tc, t, len, profile, pool, &hit)) {
+    else if ((hit = ojw_token_cache_get(tc, t, len, profile, pool))) {
         if (s == NULL) {
             abort();        /* a hit for a key never put */
         }
-        subject = json_string_value(json_object_get(hit.claims, "sub"));
+        subject = json_string_value(json_object_get(hit->claims, "sub"));
         if (s->subject == NULL || subject == NULL
             || strcmp(s->subject, subject) != 0) {
             abort();        /* removed, or another entry's value */

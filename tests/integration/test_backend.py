@@ -178,6 +178,31 @@ def test_control_characters_and_oversize_values(bc, keys):
     assert "ORDSJWT00026" in bc.new_log()
 
 
+def test_one_cached_token_each_location_its_own_mode(bc, keys):
+    """A token-cache hit passes what its location says (issue 22, item 4:
+    the pairs are worked out once, for every mode), whichever location
+    verified the token first."""
+    bc.acknowledged.append("ORDSJWT00026")
+    token = mint(claims(scope="hr.read", groups=["HR"], big="y" * 5000),
+                 key=keys["rsa1"])
+    for _ in range(2):
+        r = get(bc, "/cgi/env.sh", token)               # env
+        assert r.status_code == 200, r.text
+        env = dict(line.split("=", 1) for line in r.text.splitlines()
+                   if "=" in line)
+        assert env["ORDSJWT_CLAIM_sub"] == "alice"
+        assert env["ORDSJWT_ROLES"] == "HR"
+        assert len(env["ORDSJWT_CLAIM_big"]) == 4096
+        got = lower(get(bc, "/proxy/", token))          # headers
+        assert got["x-ordsjwt-claim-sub"] == "alice"
+        assert got["x-ordsjwt-profile"] == "hr"
+        assert got["x-ordsjwt-scopes"] == "hr.read"
+        got = lower(get(bc, "/proxy-notoken/", token))  # none
+        assert not [k for k in got if "ordsjwt" in k.replace("_", "-")], got
+    # every request that passed the cut value said so, hit or not
+    assert bc.new_log().count("ORDSJWT00026") == 4
+
+
 # claim names that map to one env/header name: sub wins, the others are dropped
 COLLIDING = {"SUB": "admin", "e-mail": "a@evil.example", "e_mail": "b@evil.example",
              "tier": "gold"}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Claim checks, scopes, JSON pointers. */
 #include <string.h>
+#include <apr_strings.h>
 #include "unit.h"
 #include "claims.h"
 #include "diagnose.h"
@@ -469,6 +470,55 @@ START_TEST(each_line_on_its_own)
 }
 END_TEST
 
+/* A cached token's dates checked again alone: for claims whose iss, aud
+ * and sub pass, the same verdict and the same words as the full check,
+ * whatever the dates, skew, age and time. */
+START_TEST(dates_alone_as_the_full_check)
+{
+    static const char *const dates[] = {
+        "\"exp\":1700000100", "\"exp\":1699999990",
+        "\"exp\":1700000100,\"nbf\":1700000050",
+        "\"exp\":1700000100,\"nbf\":\"soon\"",
+        "\"exp\":1700000100,\"iat\":1700000020",
+        "\"exp\":1700000100,\"iat\":1699990000",
+        "\"exp\":1700000100,\"iat\":true", "\"nbf\":1",
+        "\"exp\":-5", "\"exp\":1700000100,\"nbf\":null",
+        "\"exp\":1700000100,\"iat\":1699999999.5,\"nbf\":1699999999",
+    };
+    static const long skews[] = { 0, 30 }, ages[] = { 0, 60, 36000 };
+    static const long long at[] = { NOW - 100, NOW, NOW + 95, NOW + 4000 };
+    ojw_claim_policy_t pol = policy;
+    ojw_claim_times_t times;
+    ojw_error_t full, alone;
+    const char *sub;
+    json_t *claims;
+    size_t d, k, a, t;
+
+    for (d = 0; d < sizeof(dates) / sizeof(dates[0]); d++) {
+        claims = json_loads(apr_pstrcat(test_pool, "{" BASE ",", dates[d],
+                                        "}", NULL), 0, NULL);
+        ck_assert_ptr_nonnull(claims);
+        ojw_claim_times_read(&times, claims);
+        for (k = 0; k < 2; k++) {
+            for (a = 0; a < 3; a++) {
+                for (t = 0; t < 4; t++) {
+                    pol.allowed_skew = skews[k];
+                    pol.allowed_age = ages[a];
+                    memset(&full, 0, sizeof(full));
+                    memset(&alone, 0, sizeof(alone));
+                    ck_assert_int_eq(
+                        ojw_claims_check_times(&times, &pol, at[t], &alone),
+                        ojw_claims_check(claims, &pol, at[t], &sub, &full));
+                    ck_assert_int_eq(alone.reason, full.reason);
+                    ck_assert_str_eq(alone.detail, full.detail);
+                }
+            }
+        }
+        json_decref(claims);
+    }
+}
+END_TEST
+
 Suite *claims_suite(void)
 {
     Suite *s = suite_create("claims");
@@ -476,6 +526,7 @@ Suite *claims_suite(void)
 
     tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
     tcase_add_test(tc, accepts_honest);
+    tcase_add_test(tc, dates_alone_as_the_full_check);
     tcase_add_test(tc, issuer_exact);
     tcase_add_test(tc, audience_string_or_array);
     tcase_add_test(tc, exp_required_numeric);

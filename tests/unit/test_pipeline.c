@@ -74,18 +74,17 @@ static void evidence(ojw_check_t *c, ojw_evidence_t *ev)
     ev->access_token = "t";
 }
 
-static int cache_get(ojw_check_t *c, const char *compact, size_t len,
-                     ojw_cached_t *hit)
+static const ojw_cached_t *cache_get(ojw_check_t *c, const char *compact,
+                                     size_t len)
 {
     hooks_t *h = c->baton;
 
     if (h->cached == NULL || strlen(h->cached) != len
         || memcmp(h->cached, compact, len) != 0) {
         h->misses++;
-        return 0;
+        return NULL;
     }
-    *hit = h->entry;
-    return 1;
+    return &h->entry;
 }
 
 static void cache_judged(ojw_check_t *c, const char *compact, size_t len,
@@ -111,9 +110,8 @@ static void cache_put(ojw_check_t *c)
 
     h->puts++;
     h->cached = c->tok->compact;
-    h->entry.profile = c->profile;
-    h->entry.claims = c->tok->claims;
-    h->entry.kid = c->tok->kid;
+    ojw_check_cache_entry(c, &h->entry);
+    c->entry = &h->entry;
 }
 
 static const ojw_check_hooks_t observed = {
@@ -403,10 +401,12 @@ START_TEST(cache_hit_skips_parse_and_signature)
     ck_assert_int_eq(h.puts, 1);
     ck_assert_int_eq(h.misses, 1);
     ck_assert(!c.cached);
+    ck_assert_ptr_eq(c.entry, &h.entry);    /* the entry put */
     ck_assert_int_eq(run(&c, &rep, t), OJW_OK);
     ck_assert_int_eq(h.verified, 1);        /* not again */
     ck_assert_int_eq(h.hits, 1);
     ck_assert(c.cached);
+    ck_assert_ptr_eq(c.entry, &h.entry);    /* the hit */
     ck_assert_ptr_null(c.tok);
     ck_assert_str_eq(c.subject, "bob");
     ck_assert_int_eq(h.bound, 2);           /* every request */
@@ -424,6 +424,46 @@ START_TEST(cache_hit_skips_parse_and_signature)
     ck_assert_ptr_null(h.cached);
     ck_assert_int_eq(h.verified, 2);
     ck_assert_ptr_nonnull(c.tok);
+}
+END_TEST
+
+/* A hit's dates are judged with this server's skew and age at this
+ * time: a server default that refuses it refuses it as the full check
+ * does, which then runs afresh. */
+START_TEST(cache_hit_dates_with_the_server_defaults)
+{
+    const ojw_profile_t *p = profile(PROFILE);
+    const char *t = sign(RS256, "{\"iss\":\"https://issuer/\",\"aud\":\"api\","
+                         "\"sub\":\"bob\",\"exp\":1700000300,"
+                         "\"iat\":1699999900}");
+    hooks_t h = { 0 };
+    ojw_report_t rep;
+    ojw_check_t c;
+    ojw_error_t fresh;
+
+    setup(&c, &module_like, &h, &rep, &p);
+    ck_assert_int_eq(run(&c, &rep, t), OJW_OK);
+    c.default_age = 60;                     /* issued 100 s ago */
+    ck_assert_int_eq(run(&c, &rep, t), OJW_ERR_TOO_OLD);
+    ck_assert_int_eq(c.step, OJW_STEP_AGE);
+    ck_assert_int_eq(h.verified, 2);        /* checked afresh */
+    ck_assert_ptr_null(h.cached);
+    fresh = c.err;
+    c.default_age = 0;
+    ck_assert_int_eq(run(&c, &rep, t), OJW_OK);     /* put again */
+    c.default_age = 60;
+    ck_assert_int_eq(run(&c, &rep, t), OJW_ERR_TOO_OLD);
+    ck_assert_str_eq(c.err.detail, fresh.detail);
+    c.default_age = 0;
+    c.now = NOW - 130;                      /* iat 30 s ahead */
+    c.default_skew = 60;
+    ck_assert_int_eq(run(&c, &rep, t), OJW_OK);
+    ck_assert_int_eq(run(&c, &rep, t), OJW_OK);
+    ck_assert(c.cached);
+    c.default_skew = 0;                     /* no tolerance here */
+    ck_assert_int_eq(run(&c, &rep, t), OJW_ERR_IAT_FUTURE);
+    ck_assert_int_eq(c.step, OJW_STEP_IAT);
+    ck_assert(!c.cached);
 }
 END_TEST
 
@@ -689,6 +729,7 @@ Suite *pipeline_suite(void)
     tcase_add_test(tc, parse_refusals_name_their_step);
     tcase_add_test(tc, profile_choice);
     tcase_add_test(tc, cache_hit_skips_parse_and_signature);
+    tcase_add_test(tc, cache_hit_dates_with_the_server_defaults);
     tcase_add_test(tc, type_and_binding_steps);
     tcase_add_test(tc, nonce_step);
     tcase_add_test(tc, nonce_on_a_cache_hit);

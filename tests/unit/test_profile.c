@@ -215,6 +215,11 @@ START_TEST(choose_by_issuer)
     ck_assert(!ojw_profile_set_would_choose(three, a, c));
     ck_assert(!ojw_profile_set_would_choose(one, b, c));
     ck_assert(ojw_profile_set_would_choose(one, a, c));    /* the only one */
+    ck_assert(ojw_profile_set_would_choose_for(three, b, "https://i2/",
+                                               json_object_get(c, "aud")));
+    ck_assert(!ojw_profile_set_would_choose_for(three, b, NULL, NULL));
+    ck_assert(!ojw_profile_set_would_choose_for(one, b, "https://i2/",
+                                                NULL));
     json_decref(c);
     ck_assert_str_eq(ojw_profile_set_add(three, b, test_pool),
                      "b is listed twice");
