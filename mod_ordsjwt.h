@@ -36,7 +36,8 @@
  *
  * Log message ids: every call site has its own "ORDSJWTnnnnn:" id, never
  * reused. The next free id is ORDSJWT00092 (ranges 00100-00199 were given
- * to parallel branches; next free there: 00102, 00171, 00195).
+ * to parallel branches; next free there: 00102, 00125, 00171, 00195;
+ * 00200 and above are free).
  *
  * Token-derived text (kid, iss, sub, details) is logged as is: httpd 2.4
  * escapes control characters and backslashes in error log messages.
