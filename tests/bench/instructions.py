@@ -241,7 +241,7 @@ def report(rows):
             lines.append("| %s | not measured: %s |" % (label, why))
             continue
         lines.append("| %s | %s | %s |" % (
-            label, " | ".join("{:,.0f}".format(ev[e]) for e in events),
+            label, " | ".join("{:,.0f}".format(ev.get(e, 0)) for e in events),
             "%.3f" % (ev["Ir"] / base["Ir"]) if base else "–"))
     return "\n".join(lines)
 
