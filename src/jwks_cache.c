@@ -458,10 +458,9 @@ static apr_status_t unlock(ojw_cache_t *c)
  * forced is OJW_USE, which ojw_cache_fresh() tells without the lock. */
 static void fresh_again(slot_header_t *s, long long now, long fresh_for)
 {
-    long long took = s->state.fetch_started ? now - s->state.fetch_started
-                                            : 0;
+    long long took = now - s->state.fetch_started;
 
-    if (took >= 0 && s->state.fetch_started) {
+    if (s->state.fetch_started && took >= 0) {
         s->state.fetch_ms = took > OJW_WAIT_GRACE_MAX_MS
                             ? OJW_WAIT_GRACE_MAX_MS : (apr_uint32_t)took;
     }

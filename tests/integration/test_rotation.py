@@ -65,9 +65,9 @@ def site(pki, jwks, pem):
     return sites.site(*out)
 
 
-def make_httpd(workdir, pki, jwks, keys, mpm, name):
+def make_httpd(workdir, pki, jwks, keys, mpm, name, extra=""):
     return Httpd(os.path.join(workdir, name), mpm,
-                 site(pki, jwks, pem_files(workdir, keys)))
+                 site(pki, jwks, pem_files(workdir, keys)) + extra)
 
 
 @pytest.fixture(scope="module", params=("event", "prefork"))
@@ -389,11 +389,10 @@ def prefork8(workdir, pki, jwks, keys):
     """prefork with 8 children for the load tests."""
     for name in PATHS:
         jwks.publish("/lc-" + name, keys.jwks("rsa1"))
-    server = Httpd(os.path.join(workdir, "prefork8"), "prefork",
-                   site(pki, jwks, pem_files(workdir, keys))
-                   # the rotation, not the waiter bound (test_hung_issuer):
-                   # 8 waiters for one refetch on a slow (ASan) server
-                   + "\nOrdsJwtJwksMaxWaiters 16\n")
+    # the rotation, not the waiter bound (test_hung_issuer): 8 waiters
+    # for one refetch on a slow (ASan) server
+    server = make_httpd(workdir, pki, jwks, keys, "prefork", "prefork8",
+                        "\nOrdsJwtJwksMaxWaiters 16\n")
     server.mpm_extra = ("StartServers 8\nMinSpareServers 8\n"
                         "MaxSpareServers 12\n")
     server.start()
